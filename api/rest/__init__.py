@@ -1,0 +1,1 @@
+"""REST under ``/api/v1``, plus the operational endpoints at the root."""

@@ -1,0 +1,53 @@
+"""``tracegraph load``: read files into the store, all or nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.status import Status
+
+from cli.context import EXIT_REJECTED, console, domain_errors, err_console, fail, store_for
+from loaders import FORMATS
+from services.ingest import load_paths
+
+
+def register(app: typer.Typer) -> None:
+    app.command("load")(load)
+
+
+def load(
+    ctx: typer.Context,
+    paths: list[Path] = typer.Argument(..., help="Files or directories (a CSV set) to load"),
+    fmt: str = typer.Option("auto", "--format", help=f"One of {', '.join(FORMATS)}"),
+    partial: bool = typer.Option(False, "--partial", help="Load the good records, report the rejected ones"),
+    reject_report: Path | None = typer.Option(None, "--reject-report", help="Write rejected records to this CSV"),
+) -> None:
+    """Load files as one batch. Strict: any bad record rejects the whole batch, nothing written."""
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'")
+    with store_for(ctx, migrate=True) as store, domain_errors(), Status("reading…", console=err_console) as status:
+        report = load_paths(
+            store,
+            paths,
+            fmt=fmt,
+            partial=partial,
+            reject_report=reject_report,
+            on_phase=lambda phase: status.update(f"{phase}…"),
+        )
+    result = report.result
+    assert result is not None
+    if result.already_loaded:
+        console.print(f"already loaded (batch {result.batch_id}); nothing changed")
+    else:
+        console.print(
+            f"loaded {report.records} records: {result.nodes_added} nodes added, {result.nodes_changed} changed; "
+            f"{result.edges_added} edges added, {result.edges_changed} changed"
+            + (f"; {result.retracted} retracted" if result.retracted else "")
+            + f" (batch {result.batch_id})"
+        )
+    if report.rejects:
+        for reject in report.rejects[:50]:
+            err_console.print(f"  {reject}", highlight=False, soft_wrap=True)
+        where = f", all listed in {reject_report}" if reject_report else ""
+        fail(f"{len(report.rejects)} record(s) rejected{where}; the rest was loaded", EXIT_REJECTED)

@@ -1,0 +1,89 @@
+"""``tracegraph trace forward|backward KEY...``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import typer
+from rich.table import Table
+
+from cli.context import console, domain_errors, fail, parse_time, print_json, store_for
+from schema.kinds import NodeKind
+from schema.model import TimeWindow, TraceDirection, TraceQuery
+from services.settings import get_settings
+
+
+class Direction(StrEnum):
+    forward = "forward"
+    backward = "backward"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("trace")(trace)
+
+
+def parse_kinds(value: str | None) -> frozenset[NodeKind] | None:
+    if not value:
+        return None
+    by_name = {k.value.lower(): k for k in NodeKind}
+    kinds = set()
+    for name in value.split(","):
+        kind = by_name.get(name.strip().lower())
+        if kind is None:
+            fail(f"--kinds: unknown kind '{name.strip()}' (one of {', '.join(k.value for k in NodeKind)})")
+        kinds.add(kind)
+    return frozenset(kinds)
+
+
+def trace(
+    ctx: typer.Context,
+    direction: Direction = typer.Argument(..., help="forward (impact) or backward (genealogy)"),
+    keys: list[str] = typer.Argument(
+        ..., help="Start keys, in any accepted form (key, EPC URN, barcode, Digital Link)"
+    ),
+    depth: int | None = typer.Option(None, "--depth", min=0, help="Maximum hops"),
+    kinds: str | None = typer.Option(None, "--kinds", help="Only list these kinds, e.g. Device,Consignee"),
+    start: str | None = typer.Option(None, "--from", help="Start window begins (ISO 8601)"),
+    end: str | None = typer.Option(None, "--to", help="Start window ends (ISO 8601)"),
+    as_of: str | None = typer.Option(None, "--as-of", help="Answer as the store knew it then"),
+    ignore_time: bool = typer.Option(False, "--ignore-time", help="Plain reachability, for comparison"),
+    limit: int | None = typer.Option(None, "--limit", min=0, help="List at most N nodes (totals stay exact)"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object"),
+) -> None:
+    """Trace forward (impact) or backward (genealogy) from one or more keys."""
+    window = None
+    if start or end:
+        window = TimeWindow(start=parse_time(start, "--from"), end=parse_time(end, "--to"))
+    with domain_errors():
+        query = TraceQuery(
+            starts=tuple(keys),
+            direction=TraceDirection(direction.value),
+            max_depth=depth,
+            kinds=parse_kinds(kinds),
+            window=window,
+            as_of=parse_time(as_of, "--as-of"),
+            ignore_time=ignore_time,
+            limit=limit,
+        )
+    with store_for(ctx) as store, domain_errors():
+        result = store.trace(query, max_states=get_settings().trace_max_states)
+    if as_json:
+        print_json(result.to_json())
+        return
+    counts = result.counts_by_kind() if not result.truncated else None
+    console.print(
+        f"[bold]{result.direction.value} trace[/] from {', '.join(result.starts)}: "
+        f"{result.total} node(s) reached"
+        + (" [yellow](partial: a server budget stopped it)[/]" if result.is_partial else "")
+    )
+    summary = Table("kind", "count", title="by kind", title_justify="left")
+    for kind, count in (counts or {}).items():
+        summary.add_row(kind, str(count))
+    if counts:
+        console.print(summary)
+    rows = Table("hops", "kind", "key", "via")
+    for node in result.nodes:
+        rows.add_row(str(node.degree), node.kind.value, node.key, node.path[-2] if len(node.path) > 1 else "")
+    console.print(rows)
+    if result.truncated:
+        console.print(f"[yellow]listed {len(result.nodes)} of {result.total}; raise --limit to see more[/]")

@@ -1,0 +1,107 @@
+"""What every command shares: the chosen store URL, output helpers, error mapping."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NoReturn
+
+import orjson
+import typer
+from rich.console import Console
+
+from graph.factory import open_store
+from graph.port import GraphStore
+from schema.errors import (
+    InvalidInputError,
+    NotFoundError,
+    RejectedRecordsError,
+    StoreError,
+    TraceGraphError,
+)
+from schema.model import utc
+
+console = Console()
+err_console = Console(stderr=True)
+
+#: Exit codes scripts can rely on.
+EXIT_INVALID = 2
+EXIT_NOT_FOUND = 3
+EXIT_STORE = 4
+EXIT_REJECTED = 5
+
+
+@dataclass
+class State:
+    store_url: str
+    busy_timeout: float = 5.0
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State)
+    return obj
+
+
+def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def exit_code(error: TraceGraphError) -> int:
+    if isinstance(error, RejectedRecordsError):
+        return EXIT_REJECTED
+    if isinstance(error, NotFoundError):
+        return EXIT_NOT_FOUND
+    if isinstance(error, StoreError):
+        return EXIT_STORE
+    if isinstance(error, InvalidInputError):
+        return EXIT_INVALID
+    return 1
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    """Turn domain errors into one clear line on stderr and a stable exit code."""
+    try:
+        yield
+    except RejectedRecordsError as exc:
+        for reject in exc.rejects[:200]:
+            err_console.print(f"  {reject}", highlight=False, soft_wrap=True)
+        if len(exc.rejects) > 200:
+            err_console.print(f"  … and {len(exc.rejects) - 200} more (see --reject-report)")
+        fail(str(exc), EXIT_REJECTED)
+    except TraceGraphError as exc:
+        fail(str(exc), exit_code(exc))
+
+
+@contextmanager
+def store_for(ctx: typer.Context, *, migrate: bool = False) -> Iterator[GraphStore]:
+    """Open the chosen store for one command and close it afterwards."""
+    st = state(ctx)
+    with domain_errors():
+        store = open_store(st.store_url, busy_timeout=st.busy_timeout)
+        try:
+            if migrate:
+                store.migrate()
+            yield store
+        finally:
+            store.close()
+
+
+def print_json(payload: Any) -> None:
+    sys.stdout.buffer.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
+    sys.stdout.flush()
+
+
+def parse_time(value: str | None, option: str) -> datetime | None:
+    """ISO 8601 date or date-time; naive values are UTC."""
+    if value is None:
+        return None
+    try:
+        return utc(datetime.fromisoformat(value.strip()))
+    except ValueError:
+        fail(f"{option}: '{value}' is not an ISO 8601 date or time (e.g. 2024-03-01 or 2024-03-01T08:00:00Z)")

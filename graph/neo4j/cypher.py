@@ -1,0 +1,175 @@
+"""All Cypher text of the Neo4j adapter, and its versioned migrations.
+
+Only parameters reach these queries at run time; labels and relationship types come from
+the ``schema.kinds`` enums, formatted in where Cypher cannot take them as parameters.
+
+Model: every thing is a ``(:Node {key, kind, props, first_recorded, versions})`` with its
+kind as a second label. Every edge is a relationship of its type with its identity
+``at_key`` and its history as parallel lists (``v_recorded``, ``v_until``, ``v_retracted``,
+``v_batch``, ``v_json``) so an ``as_of`` read can pick the version in Cypher.
+"""
+
+from __future__ import annotations
+
+from schema.kinds import EdgeType, NodeKind
+
+#: Each entry upgrades the schema by one version; never edit a released entry, append.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE CONSTRAINT node_key IF NOT EXISTS FOR (n:Node) REQUIRE n.key IS UNIQUE",
+        "CREATE CONSTRAINT batch_id IF NOT EXISTS FOR (b:Batch) REQUIRE b.id IS UNIQUE",
+        "CREATE INDEX batch_hash IF NOT EXISTS FOR (b:Batch) ON (b.content_hash)",
+        "CREATE INDEX node_kind IF NOT EXISTS FOR (n:Node) ON (n.kind)",
+        "CREATE CONSTRAINT schema_meta IF NOT EXISTS FOR (m:TraceGraphSchema) REQUIRE m.id IS UNIQUE",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+#: Sentinels: ``at`` is part of an edge's identity (None → NO_TIME); lists cannot hold nulls
+#: (an open interval's end → OPEN in ``v_until``).
+NO_TIME = -1.0e18
+OPEN = 1.0e300
+
+GET_SCHEMA_VERSION = "MATCH (m:TraceGraphSchema {id: 'schema'}) RETURN m.version AS version"
+SET_SCHEMA_VERSION = "MERGE (m:TraceGraphSchema {id: 'schema'}) SET m.version = $version"
+
+FIND_BATCH_BY_HASH = "MATCH (b:Batch {content_hash: $value}) RETURN b.id AS id, b.recorded_at AS recorded_at"
+FIND_BATCH_BY_ID = "MATCH (b:Batch {id: $value}) RETURN b.id AS id, b.recorded_at AS recorded_at"
+LAST_RECORDED = "MATCH (b:Batch) RETURN max(b.recorded_at) AS last"
+CREATE_BATCH = """
+    CREATE (b:Batch {id: $id, source: $source, content_hash: $content_hash, recorded_at: $recorded_at,
+                     nodes: $nodes, edges: $edges})
+"""
+
+NODES_BY_KEYS = "UNWIND $keys AS k MATCH (n:Node {key: k}) RETURN n.key AS key, n.kind AS kind, n.props AS props"
+
+
+def merge_nodes(kind: NodeKind) -> str:
+    """Create or update nodes of one kind; the kind is also a label for readable Cypher."""
+    return f"""
+    UNWIND $rows AS row
+    MERGE (n:Node {{key: row.key}})
+      ON CREATE SET n:{kind.value}, n.kind = row.kind, n.first_recorded = $now, n.versions = []
+    SET n.props = row.props, n.label = row.label, n.versions = n.versions + row.version
+    """
+
+
+def match_edges(etype: EdgeType) -> str:
+    return f"""
+    UNWIND $rows AS row
+    MATCH (:Node {{key: row.src}})-[r:{etype.value} {{at_key: row.at_key}}]->(:Node {{key: row.dst}})
+    RETURN row.seq AS seq, elementId(r) AS id, r.until AS until, r.props AS props, r.retracted AS retracted
+    """
+
+
+def merge_edges(etype: EdgeType) -> str:
+    # MERGE keeps a retried transaction idempotent; a new edge starts its history here.
+    return f"""
+    UNWIND $rows AS row
+    MATCH (s:Node {{key: row.src}}), (d:Node {{key: row.dst}})
+    MERGE (s)-[r:{etype.value} {{at_key: row.at_key}}]->(d)
+      ON CREATE SET r.at = row.at, r.first_recorded = $now, r.v_recorded = [], r.v_until = [],
+                    r.v_retracted = [], r.v_batch = [], r.v_json = [], r.record_ids = []
+    SET r.until = row.until, r.props = row.props, r.retracted = row.retracted,
+        r.v_recorded = r.v_recorded + $now, r.v_until = r.v_until + row.until_v,
+        r.v_retracted = r.v_retracted + row.retracted, r.v_batch = r.v_batch + $batch,
+        r.v_json = r.v_json + row.version,
+        r.record_ids = CASE WHEN row.record_id IS NULL THEN r.record_ids ELSE r.record_ids + row.record_id END
+    """
+
+
+UPDATE_EDGES = """
+    UNWIND $rows AS row
+    MATCH ()-[r]->() WHERE elementId(r) = row.id
+    SET r.until = row.until, r.props = row.props, r.retracted = row.retracted,
+        r.v_recorded = r.v_recorded + $now, r.v_until = r.v_until + row.until_v,
+        r.v_retracted = r.v_retracted + row.retracted, r.v_batch = r.v_batch + $batch,
+        r.v_json = r.v_json + row.version,
+        r.record_ids = CASE WHEN row.record_id IS NULL THEN r.record_ids ELSE r.record_ids + row.record_id END
+"""
+
+
+def open_intervals(etype: EdgeType, *, any_source: bool) -> str:
+    source = "(:Node)" if any_source else "(:Node {key: $src})"
+    limit = "" if any_source else "LIMIT 1"
+    return f"""
+    MATCH {source}-[r:{etype.value}]->(:Node {{key: $dst}})
+    WHERE r.until IS NULL AND NOT r.retracted AND r.at_key <= $at
+    RETURN elementId(r) AS id, r.props AS props
+    ORDER BY r.at_key DESC {limit}
+    """
+
+
+# Retractions are rare; a relationship scan keeps the model simple (see docs/operator.md).
+EDGES_OF_RECORDS = """
+    MATCH ()-[r]->() WHERE NOT r.retracted AND any(x IN r.record_ids WHERE x IN $ids)
+    RETURN elementId(r) AS id, r.until AS until, r.props AS props
+"""
+
+_NEIGHBOUR = (
+    "RETURN type(r) AS type, s.key AS src, d.key AS dst, r.at AS at, {until} AS until, "
+    "{n}.key AS nkey, {n}.kind AS nkind"
+)
+EXPAND_FORWARD = "UNWIND $keys AS k MATCH (s:Node {key: k})-[r]->(d:Node) WHERE NOT r.retracted " + _NEIGHBOUR.format(
+    until="r.until", n="d"
+)
+EXPAND_BACKWARD = "UNWIND $keys AS k MATCH (s:Node)-[r]->(d:Node {key: k}) WHERE NOT r.retracted " + _NEIGHBOUR.format(
+    until="r.until", n="s"
+)
+# As of a moment: the last version recorded by then decides the interval end and retraction.
+_AS_OF = """
+    WITH s, r, d, [i IN range(0, size(r.v_recorded) - 1) WHERE r.v_recorded[i] <= $as_of] AS known
+    WHERE size(known) > 0 AND NOT r.v_retracted[last(known)]
+    WITH s, r, d, r.v_until[last(known)] AS until_v
+"""
+_UNTIL_AS_OF = f"CASE WHEN until_v >= {OPEN} THEN null ELSE until_v END"
+EXPAND_FORWARD_AS_OF = (
+    "UNWIND $keys AS k MATCH (s:Node {key: k})-[r]->(d:Node) " + _AS_OF + _NEIGHBOUR.format(until=_UNTIL_AS_OF, n="d")
+)
+EXPAND_BACKWARD_AS_OF = (
+    "UNWIND $keys AS k MATCH (s:Node)-[r]->(d:Node {key: k}) " + _AS_OF + _NEIGHBOUR.format(until=_UNTIL_AS_OF, n="s")
+)
+
+KINDS = "UNWIND $keys AS k MATCH (n:Node {key: k}) WHERE n.first_recorded <= $as_of RETURN n.key AS key, n.kind AS kind"
+
+NODE = (
+    "MATCH (n:Node {key: $key}) RETURN n.key AS key, n.kind AS kind, n.first_recorded AS first, n.versions AS versions"
+)
+NODE_EDGES_OUT = """
+    MATCH (n:Node {key: $key})-[r]->(o:Node) WHERE r.first_recorded <= $horizon
+    RETURN type(r) AS type, n.key AS src, o.key AS dst, r.at AS at, r.at_key AS at_key, r.v_json AS versions
+    ORDER BY type, dst, at_key LIMIT $limit
+"""
+NODE_EDGES_IN = """
+    MATCH (o:Node)-[r]->(n:Node {key: $key}) WHERE r.first_recorded <= $horizon
+    RETURN type(r) AS type, o.key AS src, n.key AS dst, r.at AS at, r.at_key AS at_key, r.v_json AS versions
+    ORDER BY type, src, at_key LIMIT $limit
+"""
+
+SEARCH = """
+    MATCH (n:Node)
+    WHERE (toLower(n.key) CONTAINS $needle OR toLower(coalesce(n.label, '')) CONTAINS $needle)
+      AND ($kinds IS NULL OR n.kind IN $kinds)
+    RETURN n.key AS key, n.kind AS kind, coalesce(n.label, n.key) AS label
+    ORDER BY size(n.key), n.key LIMIT $limit
+"""
+
+COUNT_NODES = "MATCH (n:Node) RETURN n.kind AS kind, count(*) AS n"
+COUNT_EDGES = "MATCH ()-[r]->() WHERE NOT r.retracted RETURN type(r) AS type, count(*) AS n"
+COUNT_BATCHES = "MATCH (b:Batch) RETURN count(b) AS n, max(b.recorded_at) AS last"
+
+EXPORT_BATCHES = """
+    MATCH (b:Batch)
+    RETURN b.id AS id, b.source AS source, b.content_hash AS hash, b.recorded_at AS recorded_at
+    ORDER BY recorded_at, id
+"""
+EXPORT_NODE_VERSIONS = """
+    MATCH (n:Node) WHERE any(v IN n.versions WHERE v CONTAINS $needle)
+    RETURN n.key AS key, n.kind AS kind, n.versions AS versions
+"""
+EXPORT_EDGE_VERSIONS = """
+    MATCH (s:Node)-[r]->(d:Node) WHERE $batch IN r.v_batch
+    RETURN type(r) AS type, s.key AS src, d.key AS dst, r.at AS at, r.v_batch AS batches, r.v_json AS versions
+"""
+
+WIPE = "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"

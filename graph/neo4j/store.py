@@ -1,0 +1,546 @@
+"""The Neo4j store: the same facts and trace semantics as the embedded store, over Bolt.
+
+One driver per process; reads through ``execute_query`` with read routing (so a cluster
+or Aura spreads them over readers), writes in one managed transaction per batch (retried
+by the driver on transient errors, which is safe because the transaction function starts
+from what the store holds and MERGEs on canonical keys). Schema changes happen only in
+:meth:`Neo4jStore.migrate`, never as a side effect of opening a store.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import orjson
+from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
+
+from graph.neo4j import cypher
+from graph.port import GraphStore, SearchHit, Step
+from graph.sqlite.store import label_of
+from schema.errors import (
+    ConflictError,
+    InvalidInputError,
+    MigrationRequiredError,
+    NotFoundError,
+    StoreError,
+    StoreUnavailableError,
+)
+from schema.identifiers import key_kind
+from schema.kinds import EdgeType, NodeKind
+from schema.model import (
+    ANY_SOURCE,
+    BatchResult,
+    EdgeFact,
+    EdgeOp,
+    EdgeView,
+    FactBatch,
+    FactVersion,
+    NodeFact,
+    NodeView,
+    Provenance,
+    StoreStats,
+    TraceDirection,
+    from_epoch,
+    to_epoch,
+    utc,
+)
+
+ROWS_PER_QUERY = 5000  # UNWIND batch size: big enough to amortise round trips, small for the heap
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _chunks(rows: Sequence[Any], size: int = ROWS_PER_QUERY) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def _version_json(recorded_at: float, batch_id: str, props: Any, prov: Provenance, **extra: Any) -> str:
+    return _dumps({"recorded_at": recorded_at, "batch": batch_id, "props": props, "prov": prov.model_dump(), **extra})
+
+
+def _fact_version(raw: str) -> FactVersion:
+    v = orjson.loads(raw)
+    return FactVersion(
+        recorded_at=from_epoch(v["recorded_at"]) or utc(datetime.now()),
+        batch_id=v["batch"],
+        provenance=Provenance(**v["prov"]),
+        props=v["props"],
+        until=from_epoch(v.get("until")),
+        retracted=bool(v.get("retracted", False)),
+    )
+
+
+def _where(fact: NodeFact | EdgeFact) -> str:
+    p = fact.provenance
+    return p.source + (f":{p.line}" if p.line else "")
+
+
+class Neo4jStore(GraphStore):
+    backend = "neo4j"
+
+    def __init__(self, uri: str, auth: tuple[str, str] | None, *, database: str | None = None) -> None:
+        self.location = uri
+        self.database = database
+        self._driver: Driver = GraphDatabase.driver(uri, auth=auth)
+        self._schema_checked = False
+
+    @classmethod
+    def from_url(cls, url: str) -> Neo4jStore:
+        """``neo4j://user:password@host:7687/database`` (also bolt://, +s, +ssc)."""
+        parts = urlsplit(url)
+        auth = (unquote(parts.username or "neo4j"), unquote(parts.password or "")) if parts.username else None
+        host = parts.hostname or "localhost"
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        database = parts.path.strip("/") or None
+        return cls(urlunsplit((parts.scheme, netloc, "", "", "")), auth, database=database)
+
+    # -- plumbing --------------------------------------------------------------------
+    def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        try:
+            records, _, _ = self._driver.execute_query(
+                query, params, routing_=RoutingControl.READ, database_=self.database
+            )
+        except (ServiceUnavailable, AuthError) as exc:
+            raise self._unavailable(exc) from exc
+        return [r.data() for r in records]
+
+    def _unavailable(self, exc: Exception) -> StoreUnavailableError:
+        if isinstance(exc, AuthError):
+            return StoreUnavailableError(
+                f"Neo4j at {self.location} refused the credentials: check the user and password in --store "
+                "(or TRACEGRAPH_STORE)"
+            )
+        return StoreUnavailableError(
+            f"cannot reach Neo4j at {self.location}: is the server running? (`tracegraph neo4j start` runs a local one)"
+        )
+
+    def close(self) -> None:
+        self._driver.close()
+
+    # -- lifecycle -------------------------------------------------------------------
+    def schema_version(self) -> int:
+        rows = self._read(cypher.GET_SCHEMA_VERSION)
+        return int(rows[0]["version"]) if rows else 0
+
+    def migrate(self) -> int:
+        current = self.schema_version()
+        for version in range(current, cypher.SCHEMA_VERSION):
+            for statement in cypher.MIGRATIONS[version]:
+                self._driver.execute_query(statement, database_=self.database)
+            self._driver.execute_query(cypher.SET_SCHEMA_VERSION, {"version": version + 1}, database_=self.database)
+        self._schema_checked = True
+        return cypher.SCHEMA_VERSION
+
+    def _require_schema(self) -> None:
+        if self._schema_checked:
+            return
+        version = self.schema_version()
+        if version < cypher.SCHEMA_VERSION:
+            raise MigrationRequiredError(
+                f"the Neo4j store at {self.location} has schema version {version}, this software needs "
+                f"{cypher.SCHEMA_VERSION}: run `tracegraph --store URL migrate` first"
+            )
+        self._schema_checked = True
+
+    # -- writing ---------------------------------------------------------------------
+    def apply(self, batch: FactBatch) -> BatchResult:
+        self._require_schema()
+        try:
+            with self._driver.session(database=self.database) as session:
+                return session.execute_write(self._apply, batch)
+        except (ServiceUnavailable, AuthError) as exc:
+            raise self._unavailable(exc) from exc
+        except ClientError as exc:
+            raise StoreError(f"Neo4j refused the batch, nothing of it was written: {exc.message}") from exc
+
+    def _apply(self, tx: ManagedTransaction, batch: FactBatch) -> BatchResult:
+        for probe, value in (
+            (cypher.FIND_BATCH_BY_HASH, batch.content_hash),
+            (cypher.FIND_BATCH_BY_ID, batch.batch_id),
+        ):
+            if value is None:
+                continue
+            found = tx.run(probe, value=value).single()
+            if found:
+                return BatchResult(
+                    batch_id=found["id"],
+                    already_loaded=True,
+                    recorded_at=from_epoch(found["recorded_at"]) or utc(datetime.now()),
+                )
+        if batch.recorded_at is not None:
+            now = to_epoch(batch.recorded_at) or time.time()
+        else:
+            last = tx.run(cypher.LAST_RECORDED).single()
+            now = time.time()
+            if last and last["last"] is not None and now <= last["last"]:
+                now = last["last"] + 1e-6
+            now = round(now, 6)  # whole microseconds, so a datetime round-trips exactly
+        batch_id = batch.batch_id or uuid.uuid4().hex
+        existing = self._node_state(
+            tx, [f.key for f in batch.nodes] + [k for e in batch.edges for k in (e.source, e.target)]
+        )
+        nodes_added, nodes_changed = self._apply_nodes(tx, batch.nodes, existing, batch_id, now)
+        self._ensure_endpoints(tx, batch.edges, existing, batch_id, now)
+        edges_added, edges_changed = self._apply_edges(tx, batch.edges, batch_id, now)
+        retracted = self._retract_records(tx, batch.retract_records, batch_id, now) if batch.retract_records else 0
+        tx.run(
+            cypher.CREATE_BATCH,
+            id=batch_id,
+            source=batch.source,
+            content_hash=batch.content_hash,
+            recorded_at=now,
+            nodes=nodes_added + nodes_changed,
+            edges=edges_added + edges_changed + retracted,
+        )
+        return BatchResult(
+            batch_id=batch_id,
+            nodes_added=nodes_added,
+            nodes_changed=nodes_changed,
+            edges_added=edges_added,
+            edges_changed=edges_changed,
+            retracted=retracted,
+            recorded_at=from_epoch(now) or utc(datetime.now()),
+        )
+
+    @staticmethod
+    def _node_state(tx: ManagedTransaction, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        state: dict[str, tuple[str, dict[str, Any]]] = {}
+        unique = [k for k in dict.fromkeys(keys) if k != ANY_SOURCE]
+        for chunk in _chunks(unique):
+            for r in tx.run(cypher.NODES_BY_KEYS, keys=list(chunk)):
+                state[r["key"]] = (r["kind"], orjson.loads(r["props"]))
+        return state
+
+    @staticmethod
+    def _apply_nodes(
+        tx: ManagedTransaction,
+        facts: Sequence[NodeFact],
+        state: dict[str, tuple[str, dict[str, Any]]],
+        batch_id: str,
+        now: float,
+    ) -> tuple[int, int]:
+        added = changed = 0
+        rows: dict[NodeKind, list[dict[str, Any]]] = defaultdict(list)
+        for fact in facts:
+            current = state.get(fact.key)
+            if current is None:
+                merged = dict(fact.props)
+                added += 1
+            else:
+                kind, props = current
+                if kind != fact.kind.value:
+                    raise ConflictError(
+                        f"{_where(fact)}: {fact.key} is a {kind} in the store, this record says {fact.kind.value}"
+                    )
+                merged = {**props, **fact.props}
+                if merged == props:
+                    continue  # the same fact again is one fact
+                changed += 1
+            state[fact.key] = (fact.kind.value, merged)
+            rows[fact.kind].append(
+                {
+                    "key": fact.key,
+                    "kind": fact.kind.value,
+                    "props": _dumps(merged),
+                    "label": label_of(fact.key, merged),
+                    "version": _version_json(now, batch_id, fact.props, fact.provenance),
+                }
+            )
+        for kind, kind_rows in rows.items():
+            for chunk in _chunks(kind_rows):
+                tx.run(cypher.merge_nodes(kind), rows=list(chunk), now=now)
+        return added, changed
+
+    def _ensure_endpoints(
+        self,
+        tx: ManagedTransaction,
+        edges: Sequence[EdgeFact],
+        state: dict[str, tuple[str, dict[str, Any]]],
+        batch_id: str,
+        now: float,
+    ) -> None:
+        implied: dict[str, NodeFact] = {}
+        for edge in edges:
+            for key in (edge.source, edge.target):
+                if key in state or key == ANY_SOURCE or key in implied:
+                    continue
+                kind = key_kind(key)
+                if kind is None:
+                    raise InvalidInputError(
+                        f"{_where(edge)}: {edge.type.value} edge names {key}, which is neither loaded nor a key "
+                        "whose kind is known"
+                    )
+                implied[key] = NodeFact(key=key, kind=kind, provenance=edge.provenance)
+        if implied:
+            self._apply_nodes(tx, list(implied.values()), state, batch_id, now)
+
+    def _apply_edges(
+        self, tx: ManagedTransaction, edges: Sequence[EdgeFact], batch_id: str, now: float
+    ) -> tuple[int, int]:
+        asserts = [e for e in edges if e.op is not EdgeOp.CLOSE]
+        idents = [(e.type, e.source, e.target, to_epoch(e.at) if e.at else cypher.NO_TIME) for e in asserts]
+        state: dict[tuple[Any, ...], tuple[str | None, float | None, str, bool]] = {}
+        by_type: dict[EdgeType, list[dict[str, Any]]] = defaultdict(list)
+        for seq, (etype, src, dst, at_key) in enumerate(idents):
+            by_type[etype].append({"seq": seq, "src": src, "dst": dst, "at_key": at_key})
+        for etype, rows in by_type.items():
+            for chunk in _chunks(rows):
+                for r in tx.run(cypher.match_edges(etype), rows=list(chunk)):
+                    state[idents[r["seq"]]] = (r["id"], r["until"], r["props"], bool(r["retracted"]))
+        added = changed = 0
+        merges: dict[EdgeType, list[dict[str, Any]]] = defaultdict(list)
+        for seq, fact in enumerate(asserts):
+            ident = idents[seq]
+            until = to_epoch(fact.until)
+            props = _dumps(fact.props)
+            retracted = fact.op is EdgeOp.RETRACT
+            known = state.get(ident)
+            if known is not None:
+                _id, old_until, old_props, old_retracted = known
+                if retracted:
+                    until, props = old_until, old_props
+                elif until is None and old_until is not None:
+                    until = old_until  # a re-assertion without an end keeps the known end
+                if (until, props, retracted) == (old_until, old_props, old_retracted):
+                    continue  # the same fact again is one fact
+                changed += 1
+            else:
+                if retracted:
+                    raise InvalidInputError(
+                        f"{fact.provenance.source}: cannot retract {fact.type.value} {fact.source} -> {fact.target}: "
+                        "not in the store"
+                    )
+                added += 1
+            state[ident] = (None, until, props, retracted)
+            merges[fact.type].append(self._edge_row(fact, ident[3], until, props, retracted, batch_id, now))
+        # Rows of one identity must be applied in order; MERGE per row keeps that within a type.
+        for etype, rows in merges.items():
+            for chunk in _chunks(rows):
+                tx.run(cypher.merge_edges(etype), rows=list(chunk), now=now, batch=batch_id)
+        for fact in (e for e in edges if e.op is EdgeOp.CLOSE):
+            changed += self._close(tx, fact, batch_id, now)
+        return added, changed
+
+    @staticmethod
+    def _edge_row(
+        fact: EdgeFact, at_key: float, until: float | None, props: str, retracted: bool, batch_id: str, now: float
+    ) -> dict[str, Any]:
+        return {
+            "src": fact.source,
+            "dst": fact.target,
+            "at_key": at_key,
+            "at": to_epoch(fact.at),
+            "until": until,
+            "until_v": cypher.OPEN if until is None else until,
+            "props": props,
+            "retracted": retracted,
+            "record_id": fact.provenance.record_id,
+            "version": _version_json(
+                now, batch_id, orjson.loads(props), fact.provenance, until=until, retracted=retracted
+            ),
+        }
+
+    def _close(self, tx: ManagedTransaction, fact: EdgeFact, batch_id: str, now: float) -> int:
+        closed_at = to_epoch(fact.until if fact.until is not None else fact.at)
+        if closed_at is None:
+            raise InvalidInputError(f"{fact.provenance.source}: closing {fact.type.value} needs a time")
+        any_source = fact.source == ANY_SOURCE
+        rows = list(
+            tx.run(
+                cypher.open_intervals(fact.type, any_source=any_source), src=fact.source, dst=fact.target, at=closed_at
+            )
+        )
+        if not rows and not any_source:
+            raise InvalidInputError(
+                f"{_where(fact)}: {fact.source} leaves {fact.target} ({fact.type.value}) at {fact.until or fact.at} "
+                "but was not inside it then"
+            )
+        updates = [
+            {
+                "id": r["id"],
+                "until": closed_at,
+                "until_v": closed_at,
+                "props": r["props"],
+                "retracted": False,
+                "record_id": fact.provenance.record_id,
+                "version": _version_json(
+                    now, batch_id, orjson.loads(r["props"]), fact.provenance, until=closed_at, retracted=False
+                ),
+            }
+            for r in rows
+        ]
+        if updates:
+            tx.run(cypher.UPDATE_EDGES, rows=updates, now=now, batch=batch_id)
+        return len(updates)
+
+    def _retract_records(self, tx: ManagedTransaction, record_ids: Sequence[str], batch_id: str, now: float) -> int:
+        rows = list(tx.run(cypher.EDGES_OF_RECORDS, ids=list(record_ids)))
+        prov = Provenance(source_system="retraction", source=batch_id)
+        updates = [
+            {
+                "id": r["id"],
+                "until": r["until"],
+                "until_v": cypher.OPEN if r["until"] is None else r["until"],
+                "props": r["props"],
+                "retracted": True,
+                "record_id": None,
+                "version": _version_json(
+                    now, batch_id, orjson.loads(r["props"]), prov, until=r["until"], retracted=True
+                ),
+            }
+            for r in rows
+        ]
+        for chunk in _chunks(updates):
+            tx.run(cypher.UPDATE_EDGES, rows=list(chunk), now=now, batch=batch_id)
+        return len(updates)
+
+    # -- reading ---------------------------------------------------------------------
+    def expand(
+        self, keys: Sequence[str], direction: TraceDirection, *, as_of: datetime | None = None
+    ) -> Mapping[str, Sequence[Step]]:
+        forward = direction is TraceDirection.FORWARD
+        if as_of is None:
+            query = cypher.EXPAND_FORWARD if forward else cypher.EXPAND_BACKWARD
+        else:
+            query = cypher.EXPAND_FORWARD_AS_OF if forward else cypher.EXPAND_BACKWARD_AS_OF
+        result: dict[str, list[Step]] = defaultdict(list)
+        for chunk in _chunks(list(keys)):
+            for r in self._read(query, keys=list(chunk), as_of=to_epoch(as_of)):
+                here = r["src"] if forward else r["dst"]
+                result[here].append(
+                    Step(EdgeType(r["type"]), r["src"], r["dst"], r["at"], r["until"], r["nkey"], NodeKind(r["nkind"]))
+                )
+        return result
+
+    def kinds(self, keys: Iterable[str], *, as_of: datetime | None = None) -> dict[str, NodeKind]:
+        self._require_schema()
+        horizon = to_epoch(as_of) if as_of is not None else cypher.OPEN
+        found: dict[str, NodeKind] = {}
+        for chunk in _chunks(list(keys)):
+            for r in self._read(cypher.KINDS, keys=list(chunk), as_of=horizon):
+                found[r["key"]] = NodeKind(r["kind"])
+        return found
+
+    def node(self, key: str, *, as_of: datetime | None = None, edge_limit: int = 200) -> NodeView:
+        self._require_schema()
+        horizon = to_epoch(as_of) if as_of is not None else cypher.OPEN
+        rows = self._read(cypher.NODE, key=key)
+        if not rows or rows[0]["first"] > horizon:
+            raise NotFoundError(f"no node with key {key}" + (f" as of {as_of.isoformat()}" if as_of else ""))
+        versions = [
+            v for v in (_fact_version(raw) for raw in rows[0]["versions"]) if (to_epoch(v.recorded_at) or 0) <= horizon
+        ]
+        props: dict[str, Any] = {}
+        for v in versions:
+            props.update(v.props)
+        out = self._read(cypher.NODE_EDGES_OUT, key=key, horizon=horizon, limit=edge_limit + 1)
+        inc = self._read(cypher.NODE_EDGES_IN, key=key, horizon=horizon, limit=edge_limit + 1)
+        return NodeView(
+            key=rows[0]["key"],
+            kind=NodeKind(rows[0]["kind"]),
+            props=props,
+            versions=tuple(versions),
+            edges_out=tuple(self._edge_view(r, horizon) for r in out[:edge_limit]),
+            edges_in=tuple(self._edge_view(r, horizon) for r in inc[:edge_limit]),
+            edges_truncated=len(out) > edge_limit or len(inc) > edge_limit,
+        )
+
+    @staticmethod
+    def _edge_view(row: dict[str, Any], horizon: float) -> EdgeView:
+        versions = [
+            v for v in (_fact_version(raw) for raw in row["versions"]) if (to_epoch(v.recorded_at) or 0) <= horizon
+        ]
+        latest = versions[-1]
+        return EdgeView(
+            type=EdgeType(row["type"]),
+            source=row["src"],
+            target=row["dst"],
+            at=from_epoch(row["at"]),
+            until=latest.until,
+            props=latest.props,
+            retracted=latest.retracted,
+            versions=tuple(versions),
+        )
+
+    def search(self, text: str, *, kinds: Iterable[NodeKind] | None = None, limit: int = 20) -> list[SearchHit]:
+        self._require_schema()
+        needle = text.strip().lower()
+        if not needle:
+            return []
+        kind_list = [k.value for k in kinds] if kinds else None
+        rows = self._read(cypher.SEARCH, needle=needle, kinds=kind_list, limit=limit)
+        return [SearchHit(r["key"], NodeKind(r["kind"]), r["label"]) for r in rows]
+
+    def stats(self) -> StoreStats:
+        version = self.schema_version()
+        batches = self._read(cypher.COUNT_BATCHES)[0]
+        return StoreStats(
+            backend=self.backend,
+            location=self.location,
+            schema_version=version,
+            nodes_by_kind=dict(sorted((r["kind"], r["n"]) for r in self._read(cypher.COUNT_NODES))),
+            edges_by_type=dict(sorted((r["type"], r["n"]) for r in self._read(cypher.COUNT_EDGES))),
+            batches=batches["n"],
+            last_loaded_at=from_epoch(batches["last"]),
+        )
+
+    def export_batches(self) -> Iterator[FactBatch]:
+        self._require_schema()
+        for b in self._read(cypher.EXPORT_BATCHES):
+            batch_id = b["id"]
+            needle = f'"batch":"{batch_id}"'
+            nodes: list[NodeFact] = []
+            for r in self._read(cypher.EXPORT_NODE_VERSIONS, needle=needle):
+                for raw in r["versions"]:
+                    v = orjson.loads(raw)
+                    if v["batch"] == batch_id:
+                        nodes.append(
+                            NodeFact(
+                                key=r["key"],
+                                kind=NodeKind(r["kind"]),
+                                props=v["props"],
+                                provenance=Provenance(**v["prov"]),
+                            )
+                        )
+            edges: list[EdgeFact] = []
+            for r in self._read(cypher.EXPORT_EDGE_VERSIONS, batch=batch_id):
+                for raw in r["versions"]:
+                    v = orjson.loads(raw)
+                    if v["batch"] != batch_id:
+                        continue
+                    edges.append(
+                        EdgeFact(
+                            type=EdgeType(r["type"]),
+                            source=r["src"],
+                            target=r["dst"],
+                            at=from_epoch(r["at"]),
+                            until=from_epoch(v.get("until")),
+                            props=v["props"],
+                            op=EdgeOp.RETRACT if v.get("retracted") else EdgeOp.ASSERT,
+                            provenance=Provenance(**v["prov"]),
+                        )
+                    )
+            yield FactBatch(
+                source=b["source"],
+                content_hash=b["hash"],
+                batch_id=batch_id,
+                recorded_at=from_epoch(b["recorded_at"]),
+                nodes=tuple(nodes),
+                edges=tuple(edges),
+            )
+
+    def wipe(self) -> None:
+        """Delete everything (tests and ``copy --replace`` only): not reversible."""
+        # CALL … IN TRANSACTIONS needs an auto-commit transaction, hence session.run.
+        with self._driver.session(database=self.database) as session:
+            session.run(cypher.WIPE).consume()

@@ -1,0 +1,200 @@
+"""All SQL text of the SQLite adapter, and its versioned migrations."""
+
+from __future__ import annotations
+
+#: Each entry upgrades the schema by one version; never edit a released entry, append.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        content_hash TEXT,
+        recorded_at REAL NOT NULL,
+        nodes INTEGER NOT NULL DEFAULT 0,
+        edges INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX batches_content_hash ON batches(content_hash) WHERE content_hash IS NOT NULL;
+    CREATE TABLE nodes (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        props TEXT NOT NULL,
+        label TEXT,
+        first_recorded REAL NOT NULL
+    );
+    CREATE INDEX nodes_kind ON nodes(kind);
+    CREATE TABLE node_versions (
+        id INTEGER PRIMARY KEY,
+        node_id INTEGER NOT NULL REFERENCES nodes(id),
+        batch_id TEXT NOT NULL REFERENCES batches(id),
+        recorded_at REAL NOT NULL,
+        props TEXT NOT NULL,
+        source_system TEXT NOT NULL,
+        source TEXT NOT NULL,
+        line INTEGER,
+        record_id TEXT,
+        record_hash TEXT
+    );
+    CREATE INDEX node_versions_node ON node_versions(node_id);
+    CREATE TABLE edges (
+        id INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        src INTEGER NOT NULL REFERENCES nodes(id),
+        dst INTEGER NOT NULL REFERENCES nodes(id),
+        at_key REAL NOT NULL,
+        at REAL,
+        until REAL,
+        props TEXT NOT NULL,
+        retracted INTEGER NOT NULL DEFAULT 0,
+        first_recorded REAL NOT NULL,
+        UNIQUE (src, type, dst, at_key)
+    );
+    CREATE INDEX edges_dst ON edges(dst, type);
+    CREATE TABLE edge_versions (
+        id INTEGER PRIMARY KEY,
+        edge_id INTEGER NOT NULL REFERENCES edges(id),
+        batch_id TEXT NOT NULL REFERENCES batches(id),
+        recorded_at REAL NOT NULL,
+        until REAL,
+        props TEXT NOT NULL,
+        retracted INTEGER NOT NULL DEFAULT 0,
+        source_system TEXT NOT NULL,
+        source TEXT NOT NULL,
+        line INTEGER,
+        record_id TEXT,
+        record_hash TEXT
+    );
+    CREATE INDEX edge_versions_edge ON edge_versions(edge_id);
+    CREATE INDEX edge_versions_record ON edge_versions(record_id) WHERE record_id IS NOT NULL;
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+#: ``at`` is part of an edge's identity; a missing ``at`` gets this sentinel so UNIQUE holds.
+NO_TIME = -1.0e18
+
+GET_SCHEMA_VERSION = "SELECT value FROM meta WHERE key = 'schema_version'"
+SET_SCHEMA_VERSION = "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)"
+HAS_META = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+
+FIND_BATCH_BY_HASH = "SELECT id, recorded_at FROM batches WHERE content_hash = ?"
+FIND_BATCH_BY_ID = "SELECT id, recorded_at FROM batches WHERE id = ?"
+LAST_RECORDED = "SELECT max(recorded_at) FROM batches"
+INSERT_BATCH = "INSERT INTO batches(id, source, content_hash, recorded_at) VALUES (?, ?, ?, ?)"
+UPDATE_BATCH_COUNTS = "UPDATE batches SET nodes = ?, edges = ? WHERE id = ?"
+
+NODES_BY_KEYS = "SELECT key, id, kind, props FROM nodes WHERE key IN ({marks})"
+INSERT_NODE = "INSERT INTO nodes(key, kind, props, label, first_recorded) VALUES (?, ?, ?, ?, ?)"
+UPDATE_NODE = "UPDATE nodes SET props = ?, label = ? WHERE id = ?"
+INSERT_NODE_VERSION = """
+    INSERT INTO node_versions(node_id, batch_id, recorded_at, props,
+                              source_system, source, line, record_id, record_hash)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+CREATE_INCOMING = """
+    CREATE TEMP TABLE IF NOT EXISTS incoming_edges (
+        seq INTEGER PRIMARY KEY, type TEXT, src INTEGER, dst INTEGER, at_key REAL
+    )
+"""
+CLEAR_INCOMING = "DELETE FROM temp.incoming_edges"
+INSERT_INCOMING = "INSERT INTO temp.incoming_edges(seq, type, src, dst, at_key) VALUES (?, ?, ?, ?, ?)"
+MATCH_INCOMING = """
+    SELECT i.seq, e.id, e.until, e.props, e.retracted
+    FROM temp.incoming_edges i
+    JOIN edges e ON e.src = i.src AND e.type = i.type AND e.dst = i.dst AND e.at_key = i.at_key
+"""
+INSERT_EDGE = """
+    INSERT INTO edges(type, src, dst, at_key, at, until, props, retracted, first_recorded)
+    VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
+"""
+UPDATE_EDGE = "UPDATE edges SET until = ?, props = ?, retracted = ? WHERE id = ?"
+INSERT_EDGE_VERSION = """
+    INSERT INTO edge_versions(edge_id, batch_id, recorded_at, until, props, retracted,
+                              source_system, source, line, record_id, record_hash)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+OPEN_INTERVALS = """
+    SELECT id, at, props FROM edges
+    WHERE src = ? AND type = ? AND dst = ? AND until IS NULL AND retracted = 0 AND at_key <= ?
+    ORDER BY at_key DESC LIMIT 1
+"""
+# Every item inside a container at a moment (an unpacking that names no children).
+OPEN_INTERVALS_INTO = """
+    SELECT id, at, props FROM edges
+    WHERE type = ? AND dst = ? AND until IS NULL AND retracted = 0 AND at_key <= ?
+"""
+EDGES_OF_RECORDS = """
+    SELECT DISTINCT e.id, e.until, e.props FROM edge_versions v JOIN edges e ON e.id = v.edge_id
+    WHERE v.record_id IN ({marks}) AND e.retracted = 0
+"""
+
+_EXPAND_SELECT = """
+    SELECT e.type, s.key, d.key, e.at, {until}, {neighbour}.key, {neighbour}.kind
+    FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst
+"""
+EXPAND_FORWARD = _EXPAND_SELECT.format(until="e.until", neighbour="d") + " WHERE s.key IN ({marks}) AND e.retracted = 0"
+EXPAND_BACKWARD = (
+    _EXPAND_SELECT.format(until="e.until", neighbour="s") + " WHERE d.key IN ({marks}) AND e.retracted = 0"
+)
+# As of a moment: the edge's latest version recorded by then decides its interval end and
+# whether it was retracted.
+_AS_OF_JOIN = """
+    JOIN edge_versions v ON v.id = (
+        SELECT max(id) FROM edge_versions WHERE edge_id = e.id AND recorded_at <= ?
+    )
+"""
+EXPAND_FORWARD_AS_OF = (
+    _EXPAND_SELECT.format(until="v.until", neighbour="d")
+    + _AS_OF_JOIN
+    + " WHERE s.key IN ({marks}) AND v.retracted = 0"
+)
+EXPAND_BACKWARD_AS_OF = (
+    _EXPAND_SELECT.format(until="v.until", neighbour="s")
+    + _AS_OF_JOIN
+    + " WHERE d.key IN ({marks}) AND v.retracted = 0"
+)
+
+KINDS = "SELECT key, kind FROM nodes WHERE key IN ({marks})"
+KINDS_AS_OF = "SELECT key, kind FROM nodes WHERE key IN ({marks}) AND first_recorded <= ?"
+
+NODE = "SELECT id, key, kind, props, first_recorded FROM nodes WHERE key = ?"
+NODE_VERSIONS = """
+    SELECT v.recorded_at, v.batch_id, v.props, v.source_system, v.source, v.line, v.record_id, v.record_hash
+    FROM node_versions v WHERE v.node_id = ? ORDER BY v.id
+"""
+_NODE_EDGES = """
+    SELECT e.id, e.type, s.key, d.key, e.at, e.until, e.props, e.retracted
+    FROM edges e JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst
+"""
+NODE_EDGES_OUT = _NODE_EDGES + " WHERE e.src = ? AND e.first_recorded <= ? ORDER BY e.type, d.key, e.at_key LIMIT ?"
+NODE_EDGES_IN = _NODE_EDGES + " WHERE e.dst = ? AND e.first_recorded <= ? ORDER BY e.type, s.key, e.at_key LIMIT ?"
+EDGE_VERSIONS = """
+    SELECT edge_id, recorded_at, batch_id, until, props, retracted, source_system, source, line, record_id, record_hash
+    FROM edge_versions WHERE edge_id IN ({marks}) ORDER BY id
+"""
+
+SEARCH = """
+    SELECT key, kind, coalesce(label, key) FROM nodes
+    WHERE (instr(lower(key), ?) > 0 OR instr(lower(coalesce(label, '')), ?) > 0) {kinds}
+    ORDER BY length(key), key LIMIT ?
+"""
+
+COUNT_NODES = "SELECT kind, count(*) FROM nodes GROUP BY kind"
+COUNT_EDGES = "SELECT type, count(*) FROM edges WHERE retracted = 0 GROUP BY type"
+COUNT_BATCHES = "SELECT count(*), max(recorded_at) FROM batches"
+
+EXPORT_BATCHES = "SELECT id, source, content_hash, recorded_at FROM batches ORDER BY recorded_at, id"
+EXPORT_NODE_VERSIONS = """
+    SELECT n.key, n.kind, v.props, v.source_system, v.source, v.line, v.record_id, v.record_hash
+    FROM node_versions v JOIN nodes n ON n.id = v.node_id WHERE v.batch_id = ? ORDER BY v.id
+"""
+EXPORT_EDGE_VERSIONS = """
+    SELECT e.type, s.key, d.key, e.at, v.until, v.props, v.retracted,
+           v.source_system, v.source, v.line, v.record_id, v.record_hash
+    FROM edge_versions v JOIN edges e ON e.id = v.edge_id
+    JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst
+    WHERE v.batch_id = ? ORDER BY v.id
+"""

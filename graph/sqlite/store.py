@@ -1,0 +1,548 @@
+"""The embedded store: one SQLite file, WAL, transactional batches, versioned facts.
+
+Several processes may use one file at once. SQLite serialises write transactions; a writer
+that cannot get the lock within ``busy_timeout`` gets :class:`StoreBusyError`, never a
+corrupt file. Facts are append-only: ``nodes`` and ``edges`` hold the current state,
+``node_versions`` and ``edge_versions`` the history that ``as_of`` reads from.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from graph.port import GraphStore, SearchHit, Step
+from graph.sqlite import sql
+from schema.errors import (
+    ConflictError,
+    InvalidInputError,
+    MigrationRequiredError,
+    NotFoundError,
+    StoreBusyError,
+    StoreError,
+)
+from schema.identifiers import key_kind
+from schema.kinds import EdgeType, NodeKind
+from schema.model import (
+    ANY_SOURCE,
+    BatchResult,
+    EdgeFact,
+    EdgeOp,
+    EdgeView,
+    FactBatch,
+    FactVersion,
+    NodeFact,
+    NodeView,
+    Provenance,
+    StoreStats,
+    TraceDirection,
+    from_epoch,
+    to_epoch,
+    utc,
+)
+
+_CHUNK = 500  # keys per IN (...) list: well under SQLite's variable limit
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def label_of(key: str, props: Mapping[str, Any]) -> str | None:
+    """A short human label used by search: a name, else a lot or serial, else nothing."""
+    for field in ("name", "lot", "serial", "code", "title"):
+        value = props.get(field)
+        if value:
+            return str(value)
+    return None
+
+
+def _prov_row(p: Provenance) -> tuple[str, str, int | None, str | None, str | None]:
+    return (p.source_system, p.source, p.line, p.record_id, p.record_hash)
+
+
+def _prov(row: Sequence[Any]) -> Provenance:
+    return Provenance(source_system=row[0], source=row[1], line=row[2], record_id=row[3], record_hash=row[4])
+
+
+class SQLiteStore(GraphStore):
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        self.busy_timeout = busy_timeout
+        existed = self.path.exists()
+        if not existed:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only from the first byte: traceability data is commercially sensitive.
+            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is not a TraceGraph SQLite store: {exc}") from exc
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+
+    # -- lifecycle -------------------------------------------------------------------
+    def close(self) -> None:
+        self._db.close()
+
+    def schema_version(self) -> int:
+        if self._db.execute(sql.HAS_META).fetchone() is None:
+            return 0
+        row = self._db.execute(sql.GET_SCHEMA_VERSION).fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> int:
+        with self._write():
+            current = self.schema_version()
+            for version in range(current, sql.SCHEMA_VERSION):
+                for statement in sql.MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(sql.SET_SCHEMA_VERSION, (str(version + 1),))
+        return sql.SCHEMA_VERSION
+
+    def _require_schema(self) -> None:
+        version = self.schema_version()
+        if version < sql.SCHEMA_VERSION:
+            raise MigrationRequiredError(
+                f"the store {self.path} has schema version {version}, this software needs "
+                f"{sql.SCHEMA_VERSION}: run `tracegraph migrate` (or load data, which migrates)"
+            )
+
+    class _Transaction:
+        def __init__(self, store: SQLiteStore) -> None:
+            self.store = store
+
+        def __enter__(self) -> sqlite3.Connection:
+            try:
+                self.store._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    raise StoreBusyError(
+                        f"another process is writing to {self.store.path} and did not finish within "
+                        f"{self.store.busy_timeout:g} s; try again when its load has finished"
+                    ) from exc
+                raise StoreError(f"cannot write to {self.store.path}: {exc}") from exc
+            return self.store._db
+
+        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            if exc_type is None:
+                try:
+                    self.store._db.execute("COMMIT")
+                except sqlite3.OperationalError as err:
+                    self.store._db.execute("ROLLBACK")
+                    raise StoreError(f"cannot commit to {self.store.path}: {err}") from err
+            else:
+                self.store._db.execute("ROLLBACK")
+
+    def _write(self) -> SQLiteStore._Transaction:
+        return SQLiteStore._Transaction(self)
+
+    # -- writing ---------------------------------------------------------------------
+    def apply(self, batch: FactBatch) -> BatchResult:
+        self._require_schema()
+        try:
+            with self._write() as db:
+                return self._apply(db, batch)
+        except sqlite3.OperationalError as exc:
+            if "disk" in str(exc) or "full" in str(exc):
+                raise StoreError(f"the disk holding {self.path} is full; nothing of this batch was written") from exc
+            raise StoreError(f"writing to {self.path} failed, nothing of this batch was written: {exc}") from exc
+
+    def _apply(self, db: sqlite3.Connection, batch: FactBatch) -> BatchResult:
+        for probe, value in ((sql.FIND_BATCH_BY_HASH, batch.content_hash), (sql.FIND_BATCH_BY_ID, batch.batch_id)):
+            if value is None:
+                continue
+            found = db.execute(probe, (value,)).fetchone()
+            if found:
+                return BatchResult(
+                    batch_id=found[0], already_loaded=True, recorded_at=from_epoch(found[1]) or utc(datetime.now())
+                )
+        last = db.execute(sql.LAST_RECORDED).fetchone()[0]
+        if batch.recorded_at is not None:
+            now = to_epoch(batch.recorded_at) or time.time()
+        else:
+            now = time.time()
+            if last is not None and now <= last:
+                now = last + 1e-6  # recorded times strictly increase, whatever the clock does
+        now = round(now, 6)  # whole microseconds, so a datetime round-trips exactly
+        batch_id = batch.batch_id or uuid.uuid4().hex
+        db.execute(sql.INSERT_BATCH, (batch_id, batch.source, batch.content_hash, now))
+
+        ids, nodes_added, nodes_changed = self._apply_nodes(db, batch.nodes, batch_id, now)
+        self._ensure_endpoints(db, batch.edges, ids, batch_id, now)
+        edges_added, edges_changed = self._apply_edges(db, batch.edges, ids, batch_id, now)
+        retracted = self._retract_records(db, batch.retract_records, batch_id, now) if batch.retract_records else 0
+        db.execute(
+            sql.UPDATE_BATCH_COUNTS, (nodes_added + nodes_changed, edges_added + edges_changed + retracted, batch_id)
+        )
+        return BatchResult(
+            batch_id=batch_id,
+            nodes_added=nodes_added,
+            nodes_changed=nodes_changed,
+            edges_added=edges_added,
+            edges_changed=edges_changed,
+            retracted=retracted,
+            recorded_at=from_epoch(now) or utc(datetime.now()),
+        )
+
+    def _lookup(self, db: sqlite3.Connection, keys: Sequence[str]) -> dict[str, tuple[int, str, str]]:
+        found: dict[str, tuple[int, str, str]] = {}
+        for chunk in _chunks(keys):
+            for key, node_id, kind, props in db.execute(sql.NODES_BY_KEYS.format(marks=_marks(len(chunk))), chunk):
+                found[key] = (node_id, kind, props)
+        return found
+
+    def _apply_nodes(
+        self, db: sqlite3.Connection, facts: Sequence[NodeFact], batch_id: str, now: float
+    ) -> tuple[dict[str, int], int, int]:
+        existing = self._lookup(db, list(dict.fromkeys(f.key for f in facts)))
+        state: dict[str, tuple[int | None, str, dict[str, Any]]] = {
+            key: (node_id, kind, orjson.loads(props)) for key, (node_id, kind, props) in existing.items()
+        }
+        added = changed = 0
+        ids: dict[str, int] = {key: v[0] for key, v in existing.items()}
+        versions: list[tuple[Any, ...]] = []
+        for fact in facts:
+            current = state.get(fact.key)
+            if current is None:
+                merged = dict(fact.props)
+                node_id = db.execute(
+                    sql.INSERT_NODE, (fact.key, fact.kind.value, _dumps(merged), label_of(fact.key, merged), now)
+                ).lastrowid
+                assert node_id is not None
+                ids[fact.key] = node_id
+                state[fact.key] = (node_id, fact.kind.value, merged)
+                added += 1
+            else:
+                node_id, kind, props = current
+                assert node_id is not None
+                if kind != fact.kind.value:
+                    raise ConflictError(
+                        f"{fact.provenance.source}"
+                        + (f":{fact.provenance.line}" if fact.provenance.line else "")
+                        + f": {fact.key} is a {kind} in the store, this record says {fact.kind.value}"
+                    )
+                merged = {**props, **fact.props}
+                if merged == props:
+                    continue  # the same fact again is one fact
+                db.execute(sql.UPDATE_NODE, (_dumps(merged), label_of(fact.key, merged), node_id))
+                state[fact.key] = (node_id, kind, merged)
+                changed += 1
+            versions.append((node_id, batch_id, now, _dumps(fact.props), *_prov_row(fact.provenance)))
+        db.executemany(sql.INSERT_NODE_VERSION, versions)
+        return ids, added, changed
+
+    def _ensure_endpoints(
+        self, db: sqlite3.Connection, edges: Sequence[EdgeFact], ids: dict[str, int], batch_id: str, now: float
+    ) -> None:
+        """Endpoints named only by an edge become nodes when their key says what they are."""
+        wanted = [
+            k for k in dict.fromkeys(k for e in edges for k in (e.source, e.target)) if k not in ids and k != ANY_SOURCE
+        ]
+        found = self._lookup(db, wanted)
+        ids.update({key: v[0] for key, v in found.items()})
+        implied: list[NodeFact] = []
+        for edge in edges:
+            for key in (edge.source, edge.target):
+                if key in ids or key == ANY_SOURCE or any(f.key == key for f in implied):
+                    continue
+                kind = key_kind(key)
+                if kind is None:
+                    where = edge.provenance.source + (f":{edge.provenance.line}" if edge.provenance.line else "")
+                    raise InvalidInputError(
+                        f"{where}: {edge.type.value} edge names {key}, which is neither loaded "
+                        "nor a key whose kind is known"
+                    )
+                implied.append(NodeFact(key=key, kind=kind, provenance=edge.provenance))
+        if implied:
+            new_ids, _, _ = self._apply_nodes(db, implied, batch_id, now)
+            ids.update(new_ids)
+
+    def _apply_edges(
+        self, db: sqlite3.Connection, edges: Sequence[EdgeFact], ids: dict[str, int], batch_id: str, now: float
+    ) -> tuple[int, int]:
+        asserts = [e for e in edges if e.op is not EdgeOp.CLOSE]
+        db.execute(sql.CREATE_INCOMING)
+        db.execute(sql.CLEAR_INCOMING)
+        identity = [
+            (i, e.type.value, ids[e.source], ids[e.target], to_epoch(e.at) if e.at else sql.NO_TIME)
+            for i, e in enumerate(asserts)
+        ]
+        db.executemany(sql.INSERT_INCOMING, identity)
+        matched = {seq: row for seq, *row in db.execute(sql.MATCH_INCOMING)}
+        db.execute(sql.CLEAR_INCOMING)
+        # Current state per edge identity, kept up to date as this batch changes it.
+        state: dict[tuple[Any, ...], tuple[int, float | None, str, int]] = {
+            identity[seq][1:]: (row[0], row[1], row[2], row[3]) for seq, row in matched.items()
+        }
+        added = changed = 0
+        versions: list[tuple[Any, ...]] = []
+        for seq, fact in enumerate(asserts):
+            ident = identity[seq][1:]
+            until = to_epoch(fact.until)
+            props = _dumps(fact.props)
+            retracted = 1 if fact.op is EdgeOp.RETRACT else 0
+            known = state.get(ident)
+            if known is not None:
+                edge_id, old_until, old_props, old_retracted = known
+                if fact.op is EdgeOp.RETRACT:
+                    until, props = old_until, old_props
+                elif until is None and old_until is not None:
+                    until = old_until  # a re-assertion without an end keeps the known end
+                if (until, props, retracted) == (old_until, old_props, old_retracted):
+                    continue  # the same fact again is one fact
+                db.execute(sql.UPDATE_EDGE, (until, props, retracted, edge_id))
+                changed += 1
+            else:
+                if fact.op is EdgeOp.RETRACT:
+                    raise InvalidInputError(
+                        f"{fact.provenance.source}: cannot retract {fact.type.value} {fact.source} -> {fact.target}: "
+                        "not in the store"
+                    )
+                new_id = db.execute(
+                    sql.INSERT_EDGE,
+                    (
+                        fact.type.value,
+                        ids[fact.source],
+                        ids[fact.target],
+                        ident[3],
+                        to_epoch(fact.at),
+                        until,
+                        props,
+                        now,
+                    ),
+                ).lastrowid
+                assert new_id is not None
+                edge_id = new_id
+                added += 1
+            state[ident] = (edge_id, until, props, retracted)
+            versions.append((edge_id, batch_id, now, until, props, retracted, *_prov_row(fact.provenance)))
+        db.executemany(sql.INSERT_EDGE_VERSION, versions)
+        versions.clear()
+        for fact in (e for e in edges if e.op is EdgeOp.CLOSE):
+            closed_at = to_epoch(fact.until if fact.until is not None else fact.at)
+            if closed_at is None:
+                raise InvalidInputError(f"{fact.provenance.source}: closing {fact.type.value} needs a time")
+            if fact.source == ANY_SOURCE:
+                rows = db.execute(sql.OPEN_INTERVALS_INTO, (fact.type.value, ids[fact.target], closed_at)).fetchall()
+            else:
+                rows = db.execute(
+                    sql.OPEN_INTERVALS, (ids[fact.source], fact.type.value, ids[fact.target], closed_at)
+                ).fetchall()
+            if not rows and fact.source != ANY_SOURCE:
+                where = fact.provenance.source + (f":{fact.provenance.line}" if fact.provenance.line else "")
+                raise InvalidInputError(
+                    f"{where}: {fact.source} leaves {fact.target} ({fact.type.value}) at {fact.until or fact.at} "
+                    "but was not inside it then"
+                )
+            for edge_id, _at, props in rows:
+                db.execute(sql.UPDATE_EDGE, (closed_at, props, 0, edge_id))
+                db.execute(
+                    sql.INSERT_EDGE_VERSION, (edge_id, batch_id, now, closed_at, props, 0, *_prov_row(fact.provenance))
+                )
+                changed += 1
+        return added, changed
+
+    def _retract_records(self, db: sqlite3.Connection, record_ids: Sequence[str], batch_id: str, now: float) -> int:
+        rows: list[tuple[int, float | None, str]] = []
+        for chunk in _chunks(list(record_ids)):
+            rows.extend(db.execute(sql.EDGES_OF_RECORDS.format(marks=_marks(len(chunk))), chunk))
+        prov = Provenance(source_system="retraction", source=batch_id)
+        for edge_id, until, props in rows:
+            db.execute(sql.UPDATE_EDGE, (until, props, 1, edge_id))
+            db.execute(sql.INSERT_EDGE_VERSION, (edge_id, batch_id, now, until, props, 1, *_prov_row(prov)))
+        return len(rows)
+
+    # -- reading ---------------------------------------------------------------------
+    def expand(
+        self, keys: Sequence[str], direction: TraceDirection, *, as_of: datetime | None = None
+    ) -> Mapping[str, Sequence[Step]]:
+        forward = direction is TraceDirection.FORWARD
+        if as_of is None:
+            query = sql.EXPAND_FORWARD if forward else sql.EXPAND_BACKWARD
+            extra: tuple[Any, ...] = ()
+        else:
+            query = sql.EXPAND_FORWARD_AS_OF if forward else sql.EXPAND_BACKWARD_AS_OF
+            extra = (to_epoch(as_of),)
+        result: dict[str, list[Step]] = defaultdict(list)
+        for chunk in _chunks(keys):
+            for etype, src, dst, at, until, neighbour, kind in self._db.execute(
+                query.format(marks=_marks(len(chunk))), (*extra, *chunk)
+            ):
+                here = src if forward else dst
+                result[here].append(Step(EdgeType(etype), src, dst, at, until, neighbour, NodeKind(kind)))
+        return result
+
+    def kinds(self, keys: Iterable[str], *, as_of: datetime | None = None) -> dict[str, NodeKind]:
+        self._require_schema()
+        keys = list(keys)
+        found: dict[str, NodeKind] = {}
+        for chunk in _chunks(keys):
+            if as_of is None:
+                rows = self._db.execute(sql.KINDS.format(marks=_marks(len(chunk))), chunk)
+            else:
+                rows = self._db.execute(sql.KINDS_AS_OF.format(marks=_marks(len(chunk))), (*chunk, to_epoch(as_of)))
+            found.update((key, NodeKind(kind)) for key, kind in rows)
+        return found
+
+    def node(self, key: str, *, as_of: datetime | None = None, edge_limit: int = 200) -> NodeView:
+        self._require_schema()
+        row = self._db.execute(sql.NODE, (key,)).fetchone()
+        horizon = to_epoch(as_of) if as_of is not None else float("inf")
+        if row is None or row[4] > horizon:
+            raise NotFoundError(f"no node with key {key}" + (f" as of {as_of.isoformat()}" if as_of else ""))
+        node_id, key, kind, _props, _first = row
+        versions: list[FactVersion] = []
+        props: dict[str, Any] = {}
+        for recorded_at, batch_id, vprops, *prov in self._db.execute(sql.NODE_VERSIONS, (node_id,)):
+            if recorded_at > horizon:
+                break
+            asserted = orjson.loads(vprops)
+            props.update(asserted)
+            versions.append(
+                FactVersion(
+                    recorded_at=from_epoch(recorded_at) or utc(datetime.now()),
+                    batch_id=batch_id,
+                    provenance=_prov(prov),
+                    props=asserted,
+                )
+            )
+        out = list(self._db.execute(sql.NODE_EDGES_OUT, (node_id, horizon, edge_limit + 1)))
+        inc = list(self._db.execute(sql.NODE_EDGES_IN, (node_id, horizon, edge_limit + 1)))
+        truncated = len(out) > edge_limit or len(inc) > edge_limit
+        out, inc = out[:edge_limit], inc[:edge_limit]
+        history = self._edge_versions([r[0] for r in out + inc], horizon)
+        return NodeView(
+            key=key,
+            kind=NodeKind(kind),
+            props=props,
+            versions=tuple(versions),
+            edges_out=tuple(self._edge_view(r, history) for r in out),
+            edges_in=tuple(self._edge_view(r, history) for r in inc),
+            edges_truncated=truncated,
+        )
+
+    def _edge_versions(self, edge_ids: Sequence[int], horizon: float) -> dict[int, list[FactVersion]]:
+        history: dict[int, list[FactVersion]] = defaultdict(list)
+        for chunk in _chunks([str(i) for i in edge_ids]):
+            for edge_id, recorded_at, batch_id, until, props, retracted, *prov in self._db.execute(
+                sql.EDGE_VERSIONS.format(marks=_marks(len(chunk))), chunk
+            ):
+                if recorded_at > horizon:
+                    continue
+                history[edge_id].append(
+                    FactVersion(
+                        recorded_at=from_epoch(recorded_at) or utc(datetime.now()),
+                        batch_id=batch_id,
+                        provenance=_prov(prov),
+                        props=orjson.loads(props),
+                        until=from_epoch(until),
+                        retracted=bool(retracted),
+                    )
+                )
+        return history
+
+    @staticmethod
+    def _edge_view(row: Sequence[Any], history: dict[int, list[FactVersion]]) -> EdgeView:
+        edge_id, etype, src, dst, at, _until, _props, _retracted = row
+        versions = history.get(edge_id, [])
+        latest = versions[-1]
+        return EdgeView(
+            type=EdgeType(etype),
+            source=src,
+            target=dst,
+            at=from_epoch(at),
+            until=latest.until,
+            props=latest.props,
+            retracted=latest.retracted,
+            versions=tuple(versions),
+        )
+
+    def search(self, text: str, *, kinds: Iterable[NodeKind] | None = None, limit: int = 20) -> list[SearchHit]:
+        self._require_schema()
+        needle = text.strip().lower()
+        if not needle:
+            return []
+        kind_list = [k.value for k in kinds] if kinds else []
+        kinds_sql = f"AND kind IN ({_marks(len(kind_list))})" if kind_list else ""
+        rows = self._db.execute(sql.SEARCH.format(kinds=kinds_sql), (needle, needle, *kind_list, limit))
+        return [SearchHit(key, NodeKind(kind), label) for key, kind, label in rows]
+
+    def stats(self) -> StoreStats:
+        version = self.schema_version()
+        if version == 0:
+            return StoreStats(
+                backend=self.backend,
+                location=self.location,
+                schema_version=0,
+                nodes_by_kind={},
+                edges_by_type={},
+                batches=0,
+                last_loaded_at=None,
+            )
+        batches, last = self._db.execute(sql.COUNT_BATCHES).fetchone()
+        return StoreStats(
+            backend=self.backend,
+            location=self.location,
+            schema_version=version,
+            nodes_by_kind=dict(sorted(self._db.execute(sql.COUNT_NODES).fetchall())),
+            edges_by_type=dict(sorted(self._db.execute(sql.COUNT_EDGES).fetchall())),
+            batches=batches,
+            last_loaded_at=from_epoch(last),
+        )
+
+    def export_batches(self) -> Iterator[FactBatch]:
+        self._require_schema()
+        for batch_id, source, content_hash, recorded_at in self._db.execute(sql.EXPORT_BATCHES).fetchall():
+            nodes = tuple(
+                NodeFact(key=key, kind=NodeKind(kind), props=orjson.loads(props), provenance=_prov(prov))
+                for key, kind, props, *prov in self._db.execute(sql.EXPORT_NODE_VERSIONS, (batch_id,))
+            )
+            edges = tuple(
+                EdgeFact(
+                    type=EdgeType(etype),
+                    source=src,
+                    target=dst,
+                    at=from_epoch(at),
+                    until=from_epoch(until),
+                    props=orjson.loads(props),
+                    op=EdgeOp.RETRACT if retracted else EdgeOp.ASSERT,
+                    provenance=_prov(prov),
+                )
+                for etype, src, dst, at, until, props, retracted, *prov in self._db.execute(
+                    sql.EXPORT_EDGE_VERSIONS, (batch_id,)
+                )
+            )
+            yield FactBatch(
+                source=source,
+                content_hash=content_hash,
+                batch_id=batch_id,
+                recorded_at=from_epoch(recorded_at),
+                nodes=nodes,
+                edges=edges,
+            )

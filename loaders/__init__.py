@@ -1,0 +1,57 @@
+"""Source formats into the model. ``parse_paths`` picks the parser for each input."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from loaders.base import ParseResult, Reject
+
+FORMATS = ("auto", "csv", "epcis")
+
+
+def detect_format(path: Path) -> str | None:
+    """The format of ``path`` from its name and first bytes, or None when unknown."""
+    if path.is_dir():
+        return "csv"
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in {".jsonld", ".json", ".xml"}:
+        return "epcis"
+    return None
+
+
+def parse_path(path: Path, *, fmt: str = "auto") -> ParseResult:
+    """Parse one file or directory; unreadable or unknown inputs become rejects, never exceptions."""
+    if not path.exists():
+        return ParseResult(rejects=[Reject(source=str(path), reason="no such file or directory")])
+    chosen = detect_format(path) if fmt == "auto" else fmt
+    if chosen == "csv":
+        from loaders.csvset import parse_csv_path
+
+        return parse_csv_path(path)
+    if chosen == "epcis":
+        from loaders.epcis import parse_epcis
+
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return ParseResult(rejects=[Reject(source=path.name, reason=f"cannot read: {exc.strerror}")])
+        return parse_epcis(data, source=path.name)
+    return ParseResult(
+        rejects=[
+            Reject(
+                source=path.name,
+                reason="unknown format: expected a CSV file or directory (.csv), or an EPCIS document "
+                "(.jsonld, .json, .xml); name it with --format",
+            )
+        ]
+    )
+
+
+def parse_paths(paths: Sequence[Path], *, fmt: str = "auto") -> ParseResult:
+    result = ParseResult()
+    for path in paths:
+        result.extend(parse_path(path, fmt=fmt))
+    return result

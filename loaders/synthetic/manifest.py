@@ -1,0 +1,108 @@
+"""What a generated plant is: its scale, its counts, keys worth a look, and injected defects.
+
+``PlantManifest`` is returned by ``generate_plant`` and written beside the CSV files as
+``manifest.json`` (which the CSV loader knows to skip).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+@dataclass(frozen=True)
+class ScaleProfile:
+    """How big a plant is. Device counts are targets: lot sizes vary by ±20 %."""
+
+    devices: int
+    lot_size: int  # devices per finished lot, on average
+    days: int  # production period
+    distributors: int
+    hospitals: int
+    complaints: int  # background complaints (not caused by an injected defect), about
+
+
+SCALES: dict[str, ScaleProfile] = {
+    "small": ScaleProfile(devices=1_000, lot_size=100, days=60, distributors=2, hospitals=8, complaints=4),
+    "medium": ScaleProfile(devices=100_000, lot_size=1_000, days=180, distributors=4, hospitals=40, complaints=40),
+    "large": ScaleProfile(devices=1_000_000, lot_size=2_000, days=365, distributors=8, hospitals=160, complaints=200),
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Defect(_Model):
+    """A defect to inject, whose consequences the manifest then states as ground truth.
+
+    ``bad_supplier_lot``: one supplier lot of ``part`` (default: the male luer connector,
+    which goes into every product) is bad although it passed incoming inspection. Every
+    device built from it is affected; affected devices at hospitals draw complaints at
+    ``complaint_rate``, and in-process inspections of lots made from it read marginal.
+    """
+
+    kind: Literal["bad_supplier_lot"] = "bad_supplier_lot"
+    part: str = Field("part:PC-LUER", description="Part key of the bought part whose lot is bad")
+    complaint_rate: float = Field(0.05, ge=0.0, le=1.0)
+    failure_mode: str = "leak at luer connector"
+
+
+class DefectTruth(_Model):
+    """What an injected defect affects, from the generator's own genealogy (not from a trace)."""
+
+    kind: str
+    lot: str
+    part: str
+    supplier: str
+    work_orders: list[str]
+    lots: list[str] = Field(description="Product lots made from the bad lot, directly or further down")
+    finished_lots: list[str]
+    devices: list[str] = Field(description="Every device built from the bad lot, sorted")
+    device_count: int
+    complaints: list[str]
+
+
+class NotableKeys(_Model):
+    """Keys for a guided tour of the plant."""
+
+    failed_incoming_lot: str = Field(description="Supplier lot that failed incoming inspection yet went into production")
+    failed_incoming_inspection: str
+    failed_incoming_supplier: str
+    finished_lot: str
+    finished_device: str = Field(description="A device that reached a hospital after its distributor repacked it")
+    finished_device_hospital: str
+    repacking_distributor: str
+    reused_case: str = Field(description="A case emptied at a distributor and reused for other devices")
+    reused_case_earlier_device: str = Field(description="A device that was in the reused case before it was emptied")
+    reused_case_later_consignee: str = Field(
+        description="Where the reused case went later: reached from the earlier device only when time is ignored"
+    )
+    on_hand_pallet: str = Field(description="A pallet still at the plant, never shipped")
+    equipment: str = Field(description="A leak tester found out of tolerance at a calibration")
+    equipment_serial: str
+    out_of_tolerance_calibration: str
+    previous_calibration: str = Field(description="The calibration before: the drift happened in between")
+    complaint: str
+
+
+class PlantManifest(_Model):
+    """The manifest of a generated plant (``manifest.json``)."""
+
+    generator: str = "tracegraph.synthetic/1"
+    scale: str
+    seed: int
+    period_start: datetime
+    period_end: datetime
+    files: dict[str, int] = Field(description="Data rows per file (header not counted)")
+    nodes_by_kind: dict[str, int] = Field(description="Distinct nodes the files load as, per kind")
+    edges_by_type: dict[str, int] = Field(description="Edges the files load as, per type")
+    notable: NotableKeys
+    defects: list[DefectTruth] = Field(default_factory=list)
+
+    @property
+    def devices(self) -> int:
+        return self.nodes_by_kind.get("Device", 0)

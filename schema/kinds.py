@@ -1,0 +1,94 @@
+"""Node labels and relationship types: the only names that ever reach query text."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class NodeKind(StrEnum):
+    SUPPLIER = "Supplier"
+    PART = "Part"
+    MATERIAL_LOT = "MaterialLot"
+    PRODUCT_LOT = "ProductLot"
+    DEVICE = "Device"
+    CONTAINER = "Container"
+    EQUIPMENT = "Equipment"
+    WORK_ORDER = "WorkOrder"
+    INSPECTION = "Inspection"
+    PROCESS_RUN = "ProcessRun"
+    SHIPMENT = "Shipment"
+    CONSIGNEE = "Consignee"
+    COMPLAINT = "Complaint"
+    NONCONFORMANCE = "NonConformance"
+    CAPA = "CAPA"
+    CHANGE_RECORD = "ChangeRecord"
+    EVENT = "Event"
+    ALERT = "Alert"
+    TASK = "Task"
+
+
+class EdgeType(StrEnum):
+    # Flow: material moves with these, downstream.
+    SUPPLIED = "SUPPLIED"
+    CONSUMED_BY = "CONSUMED_BY"
+    USED_IN = "USED_IN"
+    PRODUCED = "PRODUCED"
+    INCLUDES = "INCLUDES"
+    TRANSFORMED_INTO = "TRANSFORMED_INTO"
+    PACKED_IN = "PACKED_IN"
+    SHIPPED_IN = "SHIPPED_IN"
+    DELIVERED_TO = "DELIVERED_TO"
+    # Evidence: facts attached to things, traced as leaves into and out of.
+    INSPECTED = "INSPECTED"
+    CONCERNS = "CONCERNS"
+    AFFECTS = "AFFECTS"
+    # Catalogue and provenance: never followed by a trace.
+    OF_PART = "OF_PART"
+    COMPONENT_OF = "COMPONENT_OF"
+    RECORDED_BY = "RECORDED_BY"
+
+
+FLOW_EDGES = frozenset(
+    {
+        EdgeType.SUPPLIED,
+        EdgeType.CONSUMED_BY,
+        EdgeType.USED_IN,
+        EdgeType.PRODUCED,
+        EdgeType.INCLUDES,
+        EdgeType.TRANSFORMED_INTO,
+        EdgeType.PACKED_IN,
+        EdgeType.SHIPPED_IN,
+        EdgeType.DELIVERED_TO,
+    }
+)
+EVIDENCE_EDGES = frozenset({EdgeType.INSPECTED, EdgeType.CONCERNS, EdgeType.AFFECTS})
+TRACED_EDGES = FLOW_EDGES | EVIDENCE_EDGES
+
+#: Edges that hold only over an interval (packing → unpacking, equipment use).
+INTERVAL_EDGES = frozenset({EdgeType.PACKED_IN, EdgeType.USED_IN})
+
+#: Parties, locations and catalogue entries: reached, never passed through (unless a start).
+TERMINAL_KINDS = frozenset({NodeKind.SUPPLIER, NodeKind.CONSIGNEE, NodeKind.PART})
+
+#: The ``{kind}:{natural key}`` prefixes of keys that are not GS1/HIBCC/MA identified.
+KEY_PREFIXES: dict[str, NodeKind] = {
+    "supplier": NodeKind.SUPPLIER,
+    "part": NodeKind.PART,
+    "lot": NodeKind.MATERIAL_LOT,
+    "plot": NodeKind.PRODUCT_LOT,
+    "device": NodeKind.DEVICE,
+    "container": NodeKind.CONTAINER,
+    "equipment": NodeKind.EQUIPMENT,
+    "wo": NodeKind.WORK_ORDER,
+    "inspection": NodeKind.INSPECTION,
+    "run": NodeKind.PROCESS_RUN,
+    "shipment": NodeKind.SHIPMENT,
+    "consignee": NodeKind.CONSIGNEE,
+    "complaint": NodeKind.COMPLAINT,
+    "nc": NodeKind.NONCONFORMANCE,
+    "capa": NodeKind.CAPA,
+    "change": NodeKind.CHANGE_RECORD,
+    "event": NodeKind.EVENT,
+    "alert": NodeKind.ALERT,
+    "task": NodeKind.TASK,
+}

@@ -1,0 +1,915 @@
+"""UDI barcodes: whatever a scanner read, parsed into one shape.
+
+:func:`parse_udi` reads what a UDI carrier holds, with or without the symbology
+identifier a scanner may prefix (``]d2``, ``]C1``, ``]Q3``, ``]e0``, ``]E0`` …):
+
+- **GS1** element strings, bracketed ``(01)…(21)…`` or raw with GS (FNC1) separators,
+  GS1 Digital Link URIs on any host, and bare GTINs from EAN/UPC/ITF-14 symbols.
+  AIs are parsed by the maintained ``biip`` library; this module adds what a recall
+  system must not let through: check digits of every GS1 key, real calendar dates
+  (DD 00 is the last day of the month), one value per AI, and key qualifiers in the
+  Digital Link path where the standard puts them.
+- **HIBCC** (ANSI/HIBC 2.6 Supplier Labeling Standard): primary data, secondary data
+  concatenated after ``/`` or on a second line with its link character, every date form,
+  quantities, lots, serials and the mod-43 check character.
+- **MA** (China IDcode): the DI ``MA.156.M0.{registrant}.{product}`` and its ``.L .S .M .D
+  .V .E .C`` production data. MA's check algorithm is not public, so MA check characters
+  are reported as unverified rather than checked.
+
+AHM (China) and ICCBBA ISBT 128 codes are recognised and refused, never misread.
+The result's ``key`` is the canonical key of :mod:`schema.identifiers`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Literal
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from biip import ParseConfig, ParseError
+from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+from biip.gs1_element_strings import GS1ElementString
+from biip.gs1_messages import GS1Message
+from biip.symbology import ISOSymbology
+from pydantic import BaseModel, ConfigDict, Field
+
+from schema.errors import InvalidKeyError, UnsupportedFormatError
+from schema.identifiers import (
+    LOT_AI,
+    SERIAL_AI,
+    gs1_key,
+    hibc_key,
+    ma_key,
+    normalise_gtin,
+    validate_gs1_check_digit,
+)
+
+__all__ = ["UdiParse", "hibc_check_character", "parse_udi", "read_barcode"]
+
+Issuer = Literal["GS1", "HIBCC", "MA"]
+
+AHM_UNSUPPORTED = "AHM codes are not supported yet (the format is not public)"
+ICCBBA_UNSUPPORTED = "ICCBBA ISBT 128 codes are not supported"
+
+
+class UdiParse(BaseModel):
+    """What a UDI barcode says; exactly the JSON of ``tracegraph udi parse --json``.
+
+    ``valid`` is false when the data breaks its standard (syntax, check character, date);
+    ``errors`` then say what is wrong, the other fields hold what could still be read,
+    and ``key`` is None. A valid barcode may still have no key: a HIBCC secondary line
+    or a GS1 barcode with only production data names no thing by itself.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    valid: bool
+    issuer: Issuer | None = None
+    gtin: str | None = None
+    lic: str | None = None
+    product_code: str | None = None
+    di: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+    expiry: str | None = Field(default=None, description="YYYY-MM-DD")
+    manufactured: str | None = Field(default=None, description="YYYY-MM-DD")
+    quantity: int | None = None
+    key: str | None = Field(
+        default=None,
+        description="canonical key: unit key when serial, else lot key, else class key",
+    )
+    errors: list[str] = Field(default_factory=list)
+    elements: dict[str, str] = Field(
+        default_factory=dict,
+        description="raw AI -> value (GS1), or HIBCC/MA field name -> value",
+    )
+
+
+def _invalid(issuer: Issuer | None, *errors: str) -> UdiParse:
+    return UdiParse(valid=False, issuer=issuer, errors=list(errors))
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+# ----------------------------------------------------------------------------- entry
+
+
+def parse_udi(text: str) -> UdiParse:
+    """Parse one scanned or typed UDI barcode; never raises for bad input.
+
+    >>> parse_udi("]d2010950600013435217250100" "10L1\\x1d21S1").key
+    '01/09506000134352/21/S1'
+    >>> parse_udi("+A99912345/$$52001510X3/16D20111212/S77DEFG457").serial
+    '77DEFG45'
+    """
+    try:
+        return read_barcode(text)
+    except UnsupportedFormatError as exc:
+        return _invalid(None, str(exc))
+
+
+def read_barcode(text: str) -> UdiParse:
+    """Like :func:`parse_udi`, but raise :class:`UnsupportedFormatError` for formats
+    that are recognised and cannot be read (AHM, ICCBBA) instead of reporting them."""
+    lines = [line for line in re.split(r"\r\n|\r|\n", text) if line.strip()]
+    if not lines:
+        return _invalid(None, "empty input: no barcode data")
+    if len(lines) == 2 and all(_is_hibc(line.strip()) for line in lines):
+        return _parse_hibc_pair(lines[0].lstrip(), lines[1].lstrip())
+    if len(lines) > 1:
+        return _invalid(
+            None,
+            f"one barcode per input, got {len(lines)} lines (only a HIBCC primary "
+            "and secondary pair may come on two lines)",
+        )
+    return _parse_scan(lines[0].lstrip())
+
+
+# ------------------------------------------------------------------ dispatch by content
+
+#: Symbology identifiers (ISO/IEC 15424) that announce GS1 element strings ...
+_GS1_MESSAGE_SYMBOLOGIES = frozenset({"C1", "e0", "d2", "Q3", "J1"})
+#: ... and those that carry a bare GTIN (EAN-13/UPC, EAN-8, ITF-14).
+_GTIN_SYMBOLOGIES = frozenset({"E0", "E4", "I1"})
+_GS1_SYMBOLOGY_HINT = "]C1, ]e0, ]d2, ]Q3 or ]J1"
+
+_AHM_TAGS = re.compile(r"\((?:DI|BN|SN|MD|BD|ED)\)")
+
+
+def _split_symbology(line: str) -> tuple[str | None, str]:
+    """Split an ISO/IEC 15424 symbology identifier (``]`` + code + modifier) off."""
+    if not line.startswith("]"):
+        return None, line
+    identifier = line[1:3]
+    if len(identifier) < 2:
+        raise InvalidKeyError(f"symbology identifier {line[:3]!r} is incomplete")
+    try:
+        ISOSymbology(identifier[0])
+    except ValueError as exc:
+        raise InvalidKeyError(
+            f"unknown symbology identifier ']{identifier}' (ISO/IEC 15424)"
+        ) from exc
+    return identifier, line[3:]
+
+
+def _is_hibc(data: str) -> bool:
+    return data.startswith(("+", "*+"))
+
+
+def _unsupported_format(data: str) -> str | None:
+    """The refusal for a recognised but unreadable format, else None."""
+    if data[:3].upper() == "AHM" or _AHM_TAGS.match(data):
+        return AHM_UNSUPPORTED
+    if data[:1] in ("=", "&"):
+        return ICCBBA_UNSUPPORTED
+    return None
+
+
+def _parse_scan(line: str) -> UdiParse:
+    try:
+        symbology, data = _split_symbology(line)
+    except InvalidKeyError as exc:
+        return _invalid(None, str(exc))
+    if symbology in _GS1_MESSAGE_SYMBOLOGIES:
+        data = data.strip()
+        if data[:8].lower().startswith(("http://", "https://")):
+            # Digital Link belongs in plain mode (]Q1, ]d1), but some encoders set FNC1.
+            return _parse_digital_link(data)
+        return _parse_element_string(data)
+    if symbology in _GTIN_SYMBOLOGIES:
+        return _parse_bare_gtin(data.strip())
+    return _parse_plain(data, symbology)
+
+
+def _parse_plain(data: str, symbology: str | None) -> UdiParse:
+    """Data whose format only its content tells: no symbology identifier, or a
+    non-GS1 one (``]d1``, ``]Q1``, ``]A0``, ``]C0`` …)."""
+    refusal = _unsupported_format(data.strip())
+    if refusal is not None:
+        raise UnsupportedFormatError(refusal)
+    if _is_hibc(data):
+        return _parse_hibc_line(data)
+    data = data.strip()
+    if data.startswith("MA."):
+        return _parse_ma(data)
+    if data[:8].lower().startswith(("http://", "https://")):
+        return _parse_digital_link(data)
+    if not data:
+        return _invalid(None, "no data after the symbology identifier")
+    if symbology is not None:
+        return _invalid(
+            None,
+            f"symbology identifier ]{symbology} marks data that is not GS1, and it is "
+            "not HIBCC (+…), MA (MA.…) or a GS1 Digital Link URI; GS1 element strings "
+            f"need {_GS1_SYMBOLOGY_HINT}",
+        )
+    if data.startswith("("):
+        return _parse_bracketed(data)
+    if data[0].isdigit():
+        return _parse_raw_gs1(data)
+    return _invalid(
+        None,
+        f"not a recognised UDI: {data[:20]!r} is not a GS1 element string, GS1 Digital "
+        "Link URI, HIBCC (+…) or MA (MA.…) code",
+    )
+
+
+# ------------------------------------------------------------------------------- GS1
+
+# Dates are checked here rather than by biip, so the error can say which AI and why.
+_GS1_CONFIG = ParseConfig(gs1_element_strings_verify_date=False)
+
+#: AIs biip reads as dates: with date checks off, a None date means "not a date".
+_DATE_AIS = frozenset(
+    {"11", "12", "13", "15", "16", "17", "4324", "4325", "4326", "7003", "7006", "7007",
+     "7011", "8008"}  # fmt: skip
+)
+
+#: GS1 keys with a mod-10 check digit, beyond the GTIN/SSCC/GLN biip checks:
+#: AI -> (name, slice of the value that ends in the check digit).
+_CHECKED_KEYS: dict[str, tuple[str, slice]] = {
+    "253": ("GDTI", slice(0, 13)),
+    "255": ("GCN", slice(0, 13)),
+    "402": ("GSIN", slice(0, 17)),
+    "8003": ("GRAI", slice(1, 14)),
+    "8006": ("ITIP", slice(0, 14)),
+    "8017": ("GSRN", slice(0, 18)),
+    "8018": ("GSRN", slice(0, 18)),
+}
+
+#: Digital Link key qualifiers, which the standard puts in the path, never the query.
+_DL_QUALIFIERS: dict[str, frozenset[str]] = {
+    "01": frozenset({"22", "10", "21", "235"}),
+    "8006": frozenset({"22", "10", "21"}),
+    "8010": frozenset({"8011"}),
+    "414": frozenset({"254", "7040"}),
+    "415": frozenset({"8020"}),
+    "417": frozenset({"7040"}),
+    "8004": frozenset({"7040"}),
+    "8017": frozenset({"8019"}),
+    "8018": frozenset({"8019"}),
+}
+
+
+def _non_ascii(data: str, what: str) -> str | None:
+    for position, character in enumerate(data):
+        if not character.isascii():
+            return f"{what} must be ASCII; found {character!r} at position {position}"
+    return None
+
+
+def _checked_number(ai: str, value: str) -> tuple[str, str] | None:
+    """(name, digits ending in a check digit) of a GS1 key element, else None."""
+    if ai in ("01", "02", "03"):
+        return "GTIN", value
+    if ai == "00":
+        return "SSCC", value
+    if ai.startswith("41"):
+        return "GLN", value
+    if ai in _CHECKED_KEYS:
+        name, digits = _CHECKED_KEYS[ai]
+        return name, value[digits]
+    return None
+
+
+def _element_errors(element: GS1ElementString) -> list[str]:
+    """What is wrong with one parsed element string beyond its AI's pattern."""
+    ai, value = element.ai.ai, element.value
+    if (problem := _non_ascii(value, f"AI ({ai}) value")) is not None:
+        return [problem]  # biip's \d accepts other scripts' digits; nothing else applies
+    errors: list[str] = []
+    if (number := _checked_number(ai, value)) is not None:
+        try:
+            validate_gs1_check_digit(number[1], what=number[0])
+        except InvalidKeyError as exc:
+            errors.append(f"AI ({ai}): {exc}")
+    if ai in _DATE_AIS and element.date is None:
+        errors.append(
+            f"AI ({ai}) {element.ai.data_title.lower()} {value!r} is not a valid date "
+            "(YYMMDD; DD 00 means the last day of the month)"
+        )
+    return errors
+
+
+def _quantity(elements: dict[str, str]) -> int | None:
+    # (30) counts items in a variable-quantity trade item, (37) trade items in a pallet.
+    for ai in ("30", "37"):
+        if elements.get(ai):
+            return int(elements[ai])
+    return None
+
+
+def _gs1_result(
+    element_strings: Sequence[GS1ElementString], *, errors: Sequence[str] = ()
+) -> UdiParse:
+    """Validate parsed element strings and describe what they say; ``errors`` are
+    problems the caller found already (e.g. in a Digital Link query)."""
+    errors = list(errors)
+    elements: dict[str, str] = {}
+    dates: dict[str, date | None] = {}
+    for element in element_strings:
+        errors.extend(_element_errors(element))
+        ai = element.ai.ai
+        first = elements.setdefault(ai, element.value)
+        if first != element.value:
+            errors.append(
+                f"AI ({ai}) appears twice with different values: {first!r} and "
+                f"{element.value!r}"
+            )
+        dates.setdefault(ai, element.date)
+    if not elements:
+        errors.append("no GS1 element strings in the data")
+    key = None
+    if not errors:
+        try:
+            key = gs1_key(elements)
+        except (InvalidKeyError, UnsupportedFormatError):
+            key = None  # valid data that names no single thing (see gs1_key)
+    gtin = elements.get("01")
+    return UdiParse(
+        valid=not errors,
+        issuer="GS1",
+        gtin=gtin,
+        di=gtin,
+        lot=elements.get(LOT_AI),
+        serial=elements.get(SERIAL_AI),
+        expiry=_iso(dates.get("17")),
+        manufactured=_iso(dates.get("11")),
+        quantity=_quantity(elements),
+        key=key,
+        errors=errors,
+        elements=elements,
+    )
+
+
+def _parse_element_string(data: str) -> UdiParse:
+    """A raw GS1 element string: AIs and values, variable-length ones ended by GS."""
+    if (problem := _non_ascii(data, "GS1 data")) is not None:
+        return _invalid("GS1", problem)
+    if not data.strip("\x1d"):
+        return _invalid("GS1", "no GS1 element strings in the data")
+    try:
+        message = GS1Message.parse(data, config=_GS1_CONFIG)
+    except ParseError as exc:
+        return _invalid("GS1", f"GS1 element string: {exc}")
+    return _gs1_result(message.element_strings)
+
+
+def _parse_bare_gtin(data: str) -> UdiParse:
+    """A GTIN as an EAN/UPC or ITF-14 symbol carries it: digits only, no AI."""
+    try:
+        gtin = normalise_gtin(data)
+    except InvalidKeyError as exc:
+        return _invalid("GS1", str(exc))
+    return _gs1_result([GS1ElementString.parse(f"01{gtin}", config=_GS1_CONFIG)])
+
+
+def _parse_raw_gs1(data: str) -> UdiParse:
+    """Digits without a symbology identifier: a bare GTIN if it is GTIN-shaped and
+    checks, else an element string."""
+    if data.isascii() and data.isdigit() and len(data) in (8, 12, 13, 14):
+        as_gtin = _parse_bare_gtin(data)
+        if as_gtin.valid:
+            return as_gtin
+        as_message = _parse_element_string(data)
+        return as_message if as_message.valid else as_gtin
+    return _parse_element_string(data)
+
+
+def _hri_pairs(data: str) -> list[tuple[str, str]]:
+    """Split ``(01)…(10)…`` into (AI, value) pairs; ``\\(`` is a literal bracket."""
+    pairs: list[tuple[str, str]] = []
+    position = 0
+    while position < len(data):
+        if data[position] != "(":
+            raise InvalidKeyError(
+                f"bracketed GS1 data must start each AI with '(' (position {position})"
+            )
+        close = data.find(")", position)
+        if close < 0:
+            raise InvalidKeyError(f"AI at position {position} has no closing ')'")
+        ai = data[position + 1 : close]
+        if not (ai.isascii() and ai.isdigit() and 2 <= len(ai) <= 4):
+            raise InvalidKeyError(f"({ai}) is not an AI: AIs are 2 to 4 digits")
+        value, position = _hri_value(data, close + 1)
+        value = value.strip()  # spaces around HRI values are layout, never data
+        if not value:
+            raise InvalidKeyError(f"AI ({ai}) has an empty value")
+        pairs.append((ai, value))
+    return pairs
+
+
+def _hri_value(data: str, start: int) -> tuple[str, int]:
+    """Read an HRI value up to the next unescaped '(' (or the end)."""
+    value: list[str] = []
+    position = start
+    while position < len(data) and data[position] != "(":
+        if data[position] == "\\" and data[position + 1 : position + 2] == "(":
+            position += 1
+        value.append(data[position])
+        position += 1
+    return "".join(value), position
+
+
+def _hri_element(ai: str, value: str) -> GS1ElementString:
+    try:
+        known = GS1ApplicationIdentifier.extract(ai)
+    except ParseError:
+        known = None
+    if known is None or known.ai != ai:
+        raise InvalidKeyError(f"({ai}) is not a GS1 Application Identifier")
+    try:
+        return GS1ElementString.parse(ai + value, config=_GS1_CONFIG)
+    except ParseError as exc:
+        raise InvalidKeyError(
+            f"AI ({ai}) value {value!r} does not match its format {known.format}"
+        ) from exc
+
+
+def _parse_bracketed(data: str) -> UdiParse:
+    """GS1 data as printed under a barcode: ``(01)09506000134352(17)250100(10)L1``."""
+    if (problem := _non_ascii(data, "GS1 data")) is not None:
+        return _invalid("GS1", problem)
+    try:
+        elements = [_hri_element(ai, value) for ai, value in _hri_pairs(data)]
+    except InvalidKeyError as exc:
+        return _invalid("GS1", str(exc))
+    return _gs1_result(elements)
+
+
+def _dl_candidates(uri: str) -> list[str]:
+    """The URI cut after each path segment that could start its GS1 key path.
+
+    The path may begin with any stem (``/some/stem/01/…``), whose segments may look like
+    AIs themselves; the key path is the first cut that parses."""
+    parts = urlsplit(uri)
+    segments = parts.path.split("/")
+    cuts = [
+        index for index, segment in enumerate(segments)
+        if segment.isascii() and segment.isdigit() and 2 <= len(segment) <= 4
+    ]  # fmt: skip
+    return [
+        urlunsplit((parts.scheme, parts.netloc, "/" + "/".join(segments[cut:]), parts.query, ""))
+        for cut in cuts
+    ] or [uri]
+
+
+def _dl_query_errors(uri: str, path_ais: Sequence[str]) -> list[str]:
+    """Query AIs must not repeat, and must not be path AIs or key qualifiers."""
+    qualifiers = _DL_QUALIFIERS.get(path_ais[0], frozenset()) if path_ais else frozenset()
+    errors: list[str] = []
+    seen: set[str] = set()
+    for name, _ in parse_qsl(urlsplit(uri).query, keep_blank_values=True):
+        if not (name.isascii() and name.isdigit()):
+            continue  # non-GS1 query parameters are allowed and ignored
+        if name in seen or name in path_ais:
+            errors.append(f"AI ({name}) appears more than once in the Digital Link URI")
+        elif name in qualifiers:
+            errors.append(
+                f"AI ({name}) qualifies ({path_ais[0]}) and belongs in the URI path, "
+                "not the query"
+            )
+        seen.add(name)
+    return errors
+
+
+def _parse_dl_candidate(uri: str) -> GS1DigitalLinkURI:
+    try:
+        return GS1DigitalLinkURI.parse(uri, config=_GS1_CONFIG)
+    except ValueError as exc:  # urlsplit's complaints (e.g. a bad IPv6 host)
+        raise ParseError(f"not a valid URI: {exc}") from exc
+
+
+def _parse_digital_link(data: str) -> UdiParse:
+    """A GS1 Digital Link URI on any host, with any path stem, query and fragment."""
+    if (problem := _non_ascii(data, "a Digital Link URI")) is not None:
+        return _invalid("GS1", problem)
+    try:
+        parts = urlsplit(data)
+    except ValueError as exc:
+        return _invalid("GS1", f"not a valid URI: {exc}")
+    if not parts.hostname:
+        return _invalid("GS1", f"Digital Link URI {data!r} has no host")
+    first_error: str | None = None
+    for candidate in _dl_candidates(data):
+        try:
+            link = _parse_dl_candidate(candidate)
+        except ParseError as exc:
+            first_error = first_error or str(exc)
+            continue
+        # biip lists the path's element strings first, then the query's.
+        path_count = len(urlsplit(candidate).path.strip("/").split("/")) // 2
+        path_ais = [element.ai.ai for element in link.element_strings[:path_count]]
+        query_errors = _dl_query_errors(candidate, path_ais)
+        return _gs1_result(link.element_strings, errors=query_errors)
+    return _invalid("GS1", f"GS1 Digital Link: {first_error}")
+
+
+# ------------------------------------------------------------------------------ HIBCC
+
+#: Code 39's 43 characters, in the order whose index is their mod-43 value.
+_HIBC_CHARACTERS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-. $/+%"
+_HIBC_PRIMARY = re.compile(r"(?P<lic>[A-Z][A-Z0-9]{3})(?P<product>[A-Z0-9]{1,18})(?P<unit>.)")
+
+#: ``$$`` date flags: flag -> (format, digits). 0 and 1 start an MMYY month instead.
+_HIBC_DATE_FLAGS: dict[str, tuple[str, int]] = {
+    "2": ("MMDDYY", 6),
+    "3": ("YYMMDD", 6),
+    "4": ("YYMMDDHH", 8),
+    "5": ("YYJJJ", 5),
+    "6": ("YYJJJHH", 7),
+}
+#: ``$$`` quantity flags: flag -> digits of quantity (a date flag follows).
+_HIBC_QUANTITY_FLAGS = {"8": 2, "9": 5}
+
+
+def hibc_check_character(data: str) -> str:
+    """The HIBCC mod-43 check (or link) character of ``data``, '+' flag included.
+
+    >>> hibc_check_character("+A99912345/$$52001510X3/16D20111212/S77DEFG45")
+    '7'
+    """
+    total = 0
+    for position, character in enumerate(data):
+        value = _HIBC_CHARACTERS.find(character)
+        if value < 0:
+            raise InvalidKeyError(
+                f"{character!r} at position {position} is not in the HIBCC character set "
+                "(0-9, A-Z, - . space $ / + %)"
+            )
+        total += value
+    return _HIBC_CHARACTERS[total % 43]
+
+
+@dataclass
+class _Hibc:
+    """Fields read from HIBCC data, filled in as the parse goes."""
+
+    lic: str | None = None
+    product_code: str | None = None
+    unit: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+    expiry: date | None = None
+    manufactured: date | None = None
+    quantity: int | None = None
+    check: str | None = None
+    link: str | None = None
+    elements: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def di(self) -> str | None:
+        if self.lic is None or self.product_code is None or self.unit is None:
+            return None
+        return f"{self.lic}{self.product_code}{self.unit}"
+
+    def set_once(self, name: str, value: object, raw: str) -> None:
+        """Set a field that a barcode may state only once (serial twice is an error)."""
+        current = getattr(self, name)
+        if current is not None and current != value:
+            raise InvalidKeyError(f"HIBCC {name} given twice: {current!r} and {value!r}")
+        setattr(self, name, value)
+        self.elements[name] = raw
+
+
+def _date_layout(layout: str) -> re.Pattern[str]:
+    """``"YYMMDD"`` -> a pattern with a named group of digits per unit."""
+    units = re.findall(r"YYYY|YY|MM|DD|JJJ|HH", layout)
+    return re.compile("".join(f"(?P<{unit}>[0-9]{{{len(unit)}}})" for unit in units))
+
+
+_HIBC_DATE_LAYOUTS = {
+    layout: _date_layout(layout)
+    for layout in ("MMYY", "MMDDYY", "YYMMDD", "YYMMDDHH", "YYJJJ", "YYJJJHH", "YYYYMMDD")
+}
+
+
+def _hibc_date(digits: str, layout: str) -> date:
+    """A HIBCC date in one of its layouts; two-digit years are 20YY, MMYY is month end."""
+    match = _HIBC_DATE_LAYOUTS[layout].fullmatch(digits)
+    if match is None:
+        raise InvalidKeyError(f"HIBCC date {digits!r} does not match {layout}")
+    units = {unit: int(value) for unit, value in match.groupdict().items()}
+    year = units["YYYY"] if "YYYY" in units else 2000 + units["YY"]
+    try:
+        if units.get("HH", 0) > 23:
+            raise ValueError("hour out of range")
+        if "JJJ" in units:
+            if not 1 <= units["JJJ"] <= (366 if calendar.isleap(year) else 365):
+                raise ValueError("day of year out of range")
+            return date(year, 1, 1) + timedelta(days=units["JJJ"] - 1)
+        day = units.get("DD") or calendar.monthrange(year, units["MM"])[1]
+        return date(year, units["MM"], day)
+    except (ValueError, calendar.IllegalMonthError) as exc:
+        raise InvalidKeyError(f"HIBCC date {digits} ({layout}) is not a valid date") from exc
+
+
+def _hibc_quantity(rest: str, fields: _Hibc) -> str:
+    """Read a ``$$8``/``$$9`` quantity off ``rest``; return what follows it."""
+    digits = _HIBC_QUANTITY_FLAGS.get(rest[:1])
+    if digits is None:
+        return rest
+    quantity = rest[1 : 1 + digits]
+    if len(quantity) != digits or not quantity.isdigit():
+        raise InvalidKeyError(
+            f"HIBCC quantity flag {rest[0]} must be followed by {digits} digits, "
+            f"got {quantity!r}"
+        )
+    fields.set_once("quantity", int(quantity), quantity)
+    if not rest[1 + digits :]:
+        raise InvalidKeyError("HIBCC quantity must be followed by a date flag (0-7)")
+    return rest[1 + digits :]
+
+
+def _hibc_expiry(rest: str, fields: _Hibc) -> str:
+    """Read a ``$$`` expiry date (flag 0/1 = MMYY, 2-6 = other layouts, 7 = none)."""
+    flag = rest[:1]
+    if flag == "7":
+        return rest[1:]
+    if flag in ("0", "1"):
+        layout, digits = "MMYY", rest[:4]
+        remainder = rest[4:]
+    elif flag in _HIBC_DATE_FLAGS:
+        layout, length = _HIBC_DATE_FLAGS[flag]
+        digits, remainder = rest[1 : 1 + length], rest[1 + length :]
+    else:
+        raise InvalidKeyError(
+            f"HIBCC date flag {flag!r} is not one of 0-1 (MMYY), 2 (MMDDYY), 3 (YYMMDD), "
+            "4 (YYMMDDHH), 5 (YYJJJ), 6 (YYJJJHH) or 7 (no date)"
+        )
+    fields.set_once("expiry", _hibc_date(digits, layout), digits)
+    fields.elements["expiry_format"] = layout
+    return remainder
+
+
+def _hibc_lot_or_serial(value: str, *, serial: bool, fields: _Hibc) -> None:
+    if value:
+        fields.set_once("serial" if serial else "lot", value, value)
+
+
+def _parse_hibc_main(main: str, fields: _Hibc) -> None:
+    """The first secondary field: ``$$[+][8QQ|9QQQQQ]{date}{lot}``, ``$[+]{lot}``, or
+    the older ``{YYJJJ}{lot}``; a ``+`` after the ``$`` marks a serial number."""
+    if main.startswith("$$"):
+        rest = main[2:]
+        serial = rest.startswith("+")
+        rest = _hibc_expiry(_hibc_quantity(rest.removeprefix("+"), fields), fields)
+        _hibc_lot_or_serial(rest, serial=serial, fields=fields)
+    elif main.startswith("$"):
+        serial = main.startswith("$+")
+        _hibc_lot_or_serial(main[2:] if serial else main[1:], serial=serial, fields=fields)
+    elif main[:5].isdigit() and len(main) >= 5:
+        fields.set_once("expiry", _hibc_date(main[:5], "YYJJJ"), main[:5])
+        fields.elements["expiry_format"] = "YYJJJ"
+        _hibc_lot_or_serial(main[5:], serial=False, fields=fields)
+    else:
+        raise InvalidKeyError(
+            f"HIBCC secondary data {main!r} must start with $, $$ or a 5-digit YYJJJ date"
+        )
+
+
+def _parse_hibc_supplement(supplement: str, fields: _Hibc) -> None:
+    """A ``/``-separated supplemental field: S serial, Q quantity, 14D expiry and
+    16D manufacture date (YYYYMMDD)."""
+    if supplement.startswith("16D"):
+        fields.set_once("manufactured", _hibc_date(supplement[3:], "YYYYMMDD"), supplement[3:])
+    elif supplement.startswith("14D"):
+        fields.set_once("expiry", _hibc_date(supplement[3:], "YYYYMMDD"), supplement[3:])
+    elif supplement.startswith("S") and len(supplement) > 1:
+        fields.set_once("serial", supplement[1:], supplement[1:])
+    elif supplement.startswith("Q") and supplement[1:].isdigit():
+        fields.set_once("quantity", int(supplement[1:]), supplement[1:])
+    else:
+        raise InvalidKeyError(
+            f"unknown HIBCC supplemental data field '/{supplement}' "
+            "(expected /S{serial}, /Q{quantity}, /14D{YYYYMMDD} or /16D{YYYYMMDD})"
+        )
+
+
+def _parse_hibc_secondary(secondary: str, fields: _Hibc) -> None:
+    fields.elements["secondary_data"] = secondary
+    # Some labels repeat the '+' flag at the start of concatenated secondary data.
+    main, *supplements = secondary.removeprefix("+").split("/")
+    if not main:
+        raise InvalidKeyError("HIBCC secondary data is empty")
+    _parse_hibc_main(main, fields)
+    for supplement in supplements:
+        _parse_hibc_supplement(supplement, fields)
+
+
+def _parse_hibc_primary(primary: str, fields: _Hibc) -> None:
+    match = _HIBC_PRIMARY.fullmatch(primary)
+    if match is None or not match["unit"].isdigit():
+        raise InvalidKeyError(
+            f"HIBCC primary data {primary!r} must be a LIC (a letter and 3 letters or "
+            "digits), a product code (1-18 letters or digits) and a unit-of-measure digit"
+        )
+    fields.lic, fields.product_code, fields.unit = match["lic"], match["product"], match["unit"]
+    fields.elements.update(lic=fields.lic, product_code=fields.product_code,
+                           unit_of_measure=fields.unit)  # fmt: skip
+
+
+def _read_hibc_line(line: str, fields: _Hibc) -> None:
+    """One HIBCC symbol: primary, primary/secondary, or secondary + link character.
+    A wrong check character is recorded in ``fields.errors``; bad structure raises."""
+    if line.startswith("*") and line.endswith("*") and len(line) > 1:
+        line = line[1:-1]  # Code 39 start/stop characters, as printed in the caption
+    if line.endswith("_"):
+        line = line[:-1] + " "  # a caption shows a space check character as '_'
+    hibc_check_character(line)  # raises on characters outside the HIBCC set
+    if len(line) < 3:
+        raise InvalidKeyError(f"HIBCC data {line!r} is too short")
+    data, check = line[:-1], line[-1]
+    fields.check = check
+    fields.elements["check_character"] = check
+    expected = hibc_check_character(data)
+    if check != expected:
+        fields.errors.append(f"HIBCC check character is {check!r}, expected {expected!r}")
+    content = data[1:]
+    if content[0].isalpha():
+        primary, slash, secondary = content.partition("/")
+        _parse_hibc_primary(primary, fields)
+        if slash:
+            _parse_hibc_secondary(secondary, fields)
+    elif content[0].isdigit() or content[0] == "$":
+        if len(content) < 2:
+            raise InvalidKeyError("HIBCC secondary data has no link character")
+        fields.link = content[-1]
+        fields.elements["link_character"] = fields.link
+        _parse_hibc_secondary(content[:-1], fields)
+    else:
+        raise InvalidKeyError(
+            "HIBCC data after '+' must start with a LIC (a letter) or secondary data "
+            f"(a digit or $), not {content[0]!r}"
+        )
+
+
+def _hibc_result(fields: _Hibc) -> UdiParse:
+    valid = not fields.errors
+    di = fields.di
+    key = None
+    if valid and di is not None:
+        key = hibc_key(di, serial=fields.serial, lot=fields.lot)
+    return UdiParse(
+        valid=valid,
+        issuer="HIBCC",
+        lic=fields.lic,
+        product_code=fields.product_code,
+        di=di,
+        lot=fields.lot,
+        serial=fields.serial,
+        expiry=_iso(fields.expiry),
+        manufactured=_iso(fields.manufactured),
+        quantity=fields.quantity,
+        key=key,
+        errors=fields.errors,
+        elements=fields.elements,
+    )
+
+
+def _parse_hibc_line(line: str) -> UdiParse:
+    fields = _Hibc()
+    try:
+        _read_hibc_line(line, fields)
+    except InvalidKeyError as exc:
+        return _invalid("HIBCC", str(exc))
+    return _hibc_result(fields)
+
+
+def _parse_hibc_pair(first: str, second: str) -> UdiParse:
+    """A primary symbol and its separate secondary symbol, in either order; the
+    secondary's link character must equal the primary's check character."""
+    primary, secondary = _Hibc(), _Hibc()
+    try:
+        _read_hibc_line(first, primary)
+        _read_hibc_line(second, secondary)
+    except InvalidKeyError as exc:
+        return _invalid("HIBCC", str(exc))
+    if primary.di is None:
+        primary, secondary = secondary, primary
+    if primary.di is None or secondary.link is None:
+        return _invalid("HIBCC", "two HIBCC lines must be a primary and a secondary symbol")
+    merged = replace(
+        secondary,
+        lic=primary.lic,
+        product_code=primary.product_code,
+        unit=primary.unit,
+        # Each symbol has its own check character; report both, primary first.
+        elements={
+            **primary.elements,
+            **secondary.elements,
+            "check_character": f"{primary.check}{secondary.check}",
+        },
+        errors=primary.errors + secondary.errors,
+    )
+    if secondary.link != primary.check:
+        merged.errors.append(
+            f"HIBCC link character {secondary.link!r} does not match the primary "
+            f"check character {primary.check!r}"
+        )
+    return _hibc_result(merged)
+
+
+# --------------------------------------------------------------------------------- MA
+
+#: MA production data separators: letter -> element name. V and E are both expiry
+#: dates in the IDcode manual (有效期 "valid until", 失效期 "expires").
+_MA_FIELDS = {
+    "L": "lot",
+    "S": "serial",
+    "M": "manufactured",
+    "D": "sterilisation_lot",
+    "V": "valid_until",
+    "E": "expiry",
+    "C": "check",
+}
+_MA_DATE_FIELDS = frozenset({"M", "V", "E"})
+_MA_UNVERIFIED = "unverified check: MA check characters are not verified (the algorithm is not public)"
+
+_MA_DI_PARTS: tuple[tuple[str, str, str], ...] = (
+    ("country", r"[0-9]{3}", "a 3-digit country code"),
+    ("industry", r"M0", "the industry code M0 (medical devices)"),
+    ("registrant", r"[0-9A-Z]{6}", "a 6-character registrant code"),
+    ("product", r"[0-9][0-9A-Z]{6}[0-9A-Z]",
+     "an 8-character product code: packaging level digit, 6-character item, check"),
+)  # fmt: skip
+
+
+def _ma_date(tag: str, value: str) -> date:
+    layout = {6: "%y%m%d", 8: "%Y%m%d"}.get(len(value))
+    if layout is None or not value.isdigit():
+        raise InvalidKeyError(f"MA date .{tag}{value} must be 6 (YYMMDD) or 8 (YYYYMMDD) digits")
+    try:
+        year = int(value[:-4]) + (2000 if len(value) == 6 else 0)
+        return date(year, int(value[-4:-2]), int(value[-2:]))
+    except ValueError as exc:
+        raise InvalidKeyError(f"MA date .{tag}{value} is not a valid date") from exc
+
+
+def _ma_di(tokens: list[str], elements: dict[str, str]) -> str:
+    """Validate the DI ``MA.{country}.M0.{registrant}.{product}``; return it."""
+    if tokens[0] != "MA" or len(tokens) < 5:
+        raise InvalidKeyError(
+            "an MA code starts MA.{country}.M0.{registrant}.{product}, e.g. "
+            "MA.156.M0.100204.13351764"
+        )
+    for (name, pattern, description), token in zip(_MA_DI_PARTS, tokens[1:5], strict=True):
+        if re.fullmatch(pattern, token) is None:
+            raise InvalidKeyError(f"MA {name} {token!r} must be {description}")
+        elements[name] = token
+    product = elements.pop("product")
+    elements.update(packaging_level=product[0], item=product[1:7], di_check=product[7])
+    return ".".join(tokens[:5])
+
+
+def _ma_production_data(tokens: list[str], elements: dict[str, str]) -> dict[str, str]:
+    """``.L…`` ``.S…`` …: tag letter -> value, each at most once."""
+    values: dict[str, str] = {}
+    for token in tokens:
+        tag, value = token[:1], token[1:]
+        if tag not in _MA_FIELDS:
+            raise InvalidKeyError(
+                f"unknown MA data separator '.{tag}' (expected one of "
+                f"{', '.join('.' + letter for letter in _MA_FIELDS)})"
+            )
+        if not (value.isascii() and value.isalnum()):
+            raise InvalidKeyError(f"MA field .{tag} must be letters and digits, got {value!r}")
+        if tag in values:
+            raise InvalidKeyError(f"MA field .{tag} appears twice")
+        values[tag] = value
+        elements[_MA_FIELDS[tag]] = value
+    return values
+
+
+def _parse_ma(data: str) -> UdiParse:
+    """An MA (IDcode) UDI: ``MA.156.M0.100204.13351764.S….L…``."""
+    elements: dict[str, str] = {}
+    tokens = data.split(".")
+    try:
+        di = _ma_di(tokens, elements)
+        elements["di"] = di
+        values = _ma_production_data(tokens[5:], elements)
+        dates = {tag: _ma_date(tag, values[tag]) for tag in _MA_DATE_FIELDS if tag in values}
+    except InvalidKeyError as exc:
+        return _invalid("MA", str(exc))
+    elements["note"] = _MA_UNVERIFIED
+    serial, lot = values.get("S"), values.get("L")
+    return UdiParse(
+        valid=True,
+        issuer="MA",
+        di=di,
+        lot=lot,
+        serial=serial,
+        expiry=_iso(dates.get("E") or dates.get("V")),
+        manufactured=_iso(dates.get("M")),
+        key=ma_key(di, serial=serial, lot=lot),
+        elements=elements,
+    )

@@ -1,0 +1,103 @@
+"""The composition root's product: one object with every use case, built once per process.
+
+Transports (CLI, REST, GraphQL) call these methods; only services talk to the store.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from graph.factory import open_store
+from graph.port import GraphStore, SearchHit, Step
+from loaders import parse_path
+from loaders.base import ParseResult
+from schema.errors import InvalidInputError, TraceGraphError
+from schema.identifiers import canonical_key
+from schema.kinds import NodeKind
+from schema.model import NodeView, StoreStats, TraceDirection, TraceQuery, TraceResult
+from services import ingest
+from services.settings import Settings
+
+
+@dataclass
+class Services:
+    store: GraphStore
+    settings: Settings
+
+    @classmethod
+    def build(cls, settings: Settings, *, migrate: bool = False) -> Services:
+        store = open_store(settings.store, busy_timeout=settings.busy_timeout)
+        if migrate:
+            store.migrate()
+        return cls(store=store, settings=settings)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- questions -------------------------------------------------------------------
+    def trace(self, query: TraceQuery, *, time_budget: float | None = None) -> TraceResult:
+        """A trace within the server's caps; ``time_budget`` seconds make it partial, not slow."""
+        deadline = None if time_budget is None else time.monotonic() + time_budget
+        return self.store.trace(query, max_states=self.settings.trace_max_states, deadline=deadline)
+
+    def node(self, key: str, *, as_of: datetime | None = None, edge_limit: int = 200) -> NodeView:
+        return self.store.node(canonical_key(key), as_of=as_of, edge_limit=edge_limit)
+
+    def search(self, text: str, *, kinds: Iterable[NodeKind] | None = None, limit: int = 20) -> list[SearchHit]:
+        """Find by partial key, lot, serial or name; a whole identifier in any form finds its node."""
+        hits: list[SearchHit] = []
+        try:
+            key = canonical_key(text)
+        except TraceGraphError:  # not an identifier: plain text search only
+            key = None
+        if key is not None:
+            found = self.store.kinds([key])
+            if key in found and (not kinds or found[key] in set(kinds)):
+                hits.append(SearchHit(key, found[key], key))
+        for hit in self.store.search(text, kinds=kinds, limit=limit):
+            if hit.key not in {h.key for h in hits}:
+                hits.append(hit)
+        return hits[:limit]
+
+    def stats(self) -> StoreStats:
+        return self.store.stats()
+
+    # -- changes ---------------------------------------------------------------------
+    def load_paths(
+        self, paths: Sequence[Path], *, fmt: str = "auto", partial: bool = False, reject_report: Path | None = None
+    ) -> ingest.LoadReport:
+        return ingest.load_paths(self.store, paths, fmt=fmt, partial=partial, reject_report=reject_report)
+
+    def load_parsed(
+        self, parsed: ParseResult, *, source: str, content_hash: str | None, partial: bool = False
+    ) -> ingest.LoadReport:
+        return ingest.load_parsed(self.store, parsed, source=source, content_hash=content_hash, partial=partial)
+
+    # -- for the HTTP API ------------------------------------------------------------
+    def neighbours(
+        self, keys: Sequence[str], direction: TraceDirection, *, as_of: datetime | None = None
+    ) -> Mapping[str, Sequence[Step]]:
+        """One hop from each of ``keys`` (canonical keys), all in one store query: what the
+        API's DataLoaders batch a page of nodes' neighbour lookups into."""
+        return self.store.expand(keys, direction, as_of=as_of)
+
+    def load_document(self, data: bytes, *, name: str, fmt: str = "auto", partial: bool = False) -> ingest.LoadReport:
+        """Load one uploaded document as one batch, strict unless ``partial`` (like ``load``).
+
+        ``name`` is its file name: it picks the format under ``auto``, says which file of the CSV
+        format a CSV is, and becomes the provenance source of every fact read from it.
+        """
+        file_name = Path(name).name
+        if file_name in {"", ".", ".."}:
+            raise InvalidInputError(f"'{name}' is not a file name; name the document (e.g. packing.csv)")
+        with tempfile.TemporaryDirectory(prefix="tracegraph-upload-") as tmp:
+            path = Path(tmp) / file_name
+            path.write_bytes(data)
+            parsed = parse_path(path, fmt=fmt)
+            content_hash = ingest.inputs_hash([path], partial=partial)
+        return self.load_parsed(parsed, source=name, content_hash=content_hash, partial=partial)

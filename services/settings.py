@@ -1,0 +1,24 @@
+"""Settings, from the environment (``TRACEGRAPH_*``) and ``.env``, validated at start-up."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_STORE = "sqlite:///./tracegraph.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRACEGRAPH_", env_file=".env", extra="ignore")
+
+    store: str = Field(DEFAULT_STORE, description="Store URL: sqlite:///file.db or neo4j://user:pass@host:7687")
+    busy_timeout: float = Field(5.0, gt=0, description="Seconds a writer waits for another process's write lock")
+    trace_max_states: int = Field(5_000_000, gt=0, description="Server-side cap on the states one trace may visit")
+    trace_default_limit: int = Field(10_000, gt=0, description="Rows listed by default; totals are always exact")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
