@@ -8,7 +8,6 @@ traceback and the caller sees only "internal error", never a stack trace or a st
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -233,8 +232,6 @@ class GraphQLErrorMapping(MaskErrors):
         )
 
 
-def log_unexpected_graphql_errors(errors: list[GraphQLError], log_error: Callable[[GraphQLError], None]) -> None:
-    """Log only what is unexpected: a NotFound is an answer, not an incident."""
-    for error in errors:
-        if not isinstance(error.original_error, TraceGraphError):
-            log_error(error)
+def is_expected(error: GraphQLError) -> bool:
+    """A client's mistake or a domain answer ("not found"), not a bug worth logging."""
+    return error.original_error is None or isinstance(error.original_error, (TraceGraphError, GraphQLError))

@@ -87,6 +87,17 @@ def step_constraint(
     return True, None
 
 
+def _step_order(step: Step) -> tuple[str, str, float, float]:
+    # Stores return edges in any order; sorting makes paths (one of possibly several
+    # shortest) and therefore whole answers identical across stores.
+    return (
+        step.neighbour,
+        step.type.value,
+        -_INF if step.at is None else step.at,
+        _INF if step.until is None else step.until,
+    )
+
+
 def run_trace(
     store: GraphStore, query: TraceQuery, *, max_states: int | None = None, deadline: float | None = None
 ) -> TraceResult:
@@ -139,7 +150,7 @@ def run_trace(
             key = state_key[s]
             here_kind = kinds[key]
             constraint = state_constraint[s]
-            for step in adjacency.get(key, ()):
+            for step in sorted(adjacency.get(key, ()), key=_step_order):
                 if step.type not in TRACED_EDGES:
                     continue
                 if query.ignore_time:

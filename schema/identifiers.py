@@ -95,12 +95,9 @@ def gs1_check_digit(digits_without_check: str) -> str:
     '2'
     """
     if not _is_ascii_digits(digits_without_check):
-        raise InvalidKeyError(
-            f"cannot compute a GS1 check digit of {digits_without_check!r}: digits 0-9 only"
-        )
+        raise InvalidKeyError(f"cannot compute a GS1 check digit of {digits_without_check!r}: digits 0-9 only")
     weighted = sum(
-        int(digit) * (3 if position % 2 == 0 else 1)
-        for position, digit in enumerate(reversed(digits_without_check))
+        int(digit) * (3 if position % 2 == 0 else 1) for position, digit in enumerate(reversed(digits_without_check))
     )
     return str((10 - weighted % 10) % 10)
 
@@ -121,16 +118,12 @@ def validate_gs1_check_digit(number: str, *, what: str) -> None:
     lengths = _KEY_LENGTHS.get(what)
     if lengths is not None and len(number) not in lengths:
         expected = " or ".join(str(length) for length in lengths)
-        raise InvalidKeyError(
-            f"{what} {number} has {len(number)} digits, expected {expected}"
-        )
+        raise InvalidKeyError(f"{what} {number} has {len(number)} digits, expected {expected}")
     if len(number) < 2:
         raise InvalidKeyError(f"{what} {number} is too short to carry a check digit")
     expected_digit = gs1_check_digit(number[:-1])
     if number[-1] != expected_digit:
-        raise InvalidKeyError(
-            f"{what} {number} has check digit {number[-1]}, expected {expected_digit}"
-        )
+        raise InvalidKeyError(f"{what} {number} has check digit {number[-1]}, expected {expected_digit}")
 
 
 def normalise_gtin(gtin: str) -> str:
@@ -162,9 +155,7 @@ def decode_key_value(segment: str) -> str:
     'A/B+C 1'
     """
     if _MALFORMED_ESCAPE.search(segment):
-        raise InvalidKeyError(
-            f"{segment!r} has a '%' that does not start a %XX escape; write '%' as %25"
-        )
+        raise InvalidKeyError(f"{segment!r} has a '%' that does not start a %XX escape; write '%' as %25")
     try:
         return unquote(segment, errors="strict")
     except UnicodeDecodeError as exc:
@@ -266,12 +257,8 @@ def gs1_key(elements: Mapping[str, str]) -> str:
     if "01" in elements:
         if "235" in elements and SERIAL_AI not in elements:
             # GTIN + TPX identifies one item; a class key would merge distinct items.
-            raise UnsupportedFormatError(
-                "a GTIN with a third-party serial extension (235) has no canonical key"
-            )
-        return gtin_key(
-            elements["01"], serial=elements.get(SERIAL_AI), lot=elements.get(LOT_AI)
-        )
+            raise UnsupportedFormatError("a GTIN with a third-party serial extension (235) has no canonical key")
+        return gtin_key(elements["01"], serial=elements.get(SERIAL_AI), lot=elements.get(LOT_AI))
     if "00" in elements:
         return sscc_key(elements["00"])
     if "414" in elements:
@@ -314,23 +301,16 @@ class _EpcUrn:
 def _split_epc_urn(text: str) -> _EpcUrn:
     parts = text.split(":", 4)
     if len(parts) != 5 or parts[1].lower() != "epc":
-        raise InvalidKeyError(
-            f"{text!r} is not an EPC URN (expected urn:epc:{{id|class|idpat|tag}}:…)"
-        )
+        raise InvalidKeyError(f"{text!r} is not an EPC URN (expected urn:epc:{{id|class|idpat|tag}}:…)")
     return _EpcUrn(text, parts[2].lower(), parts[3].lower(), parts[4].split("."))
 
 
 def _company_number(urn: _EpcUrn, prefix: str, reference: str, *, total: int) -> str:
     """Company prefix + reference, validated; ``total`` is their combined digit count."""
     if not (_is_ascii_digits(prefix) and _is_ascii_digits(reference)):
-        raise InvalidKeyError(
-            f"{urn.text}: company prefix {prefix!r} and reference {reference!r} "
-            "must be digits"
-        )
+        raise InvalidKeyError(f"{urn.text}: company prefix {prefix!r} and reference {reference!r} must be digits")
     if not 6 <= len(prefix) <= 12:
-        raise InvalidKeyError(
-            f"{urn.text}: company prefix {prefix} has {len(prefix)} digits, expected 6 to 12"
-        )
+        raise InvalidKeyError(f"{urn.text}: company prefix {prefix} has {len(prefix)} digits, expected 6 to 12")
     if len(prefix) + len(reference) != total:
         raise InvalidKeyError(
             f"{urn.text}: company prefix and reference have {len(prefix) + len(reference)} "
@@ -366,8 +346,7 @@ def _epc_value(urn: _EpcUrn, escaped: str, ai: str, name: str) -> str:
         GS1ElementString.parse(ai + value)
     except ParseError as exc:
         raise InvalidKeyError(
-            f"{urn.text}: {name} {value!r} is not a valid GS1 ({ai}) value: up to 20 "
-            "characters of GS1's set 82"
+            f"{urn.text}: {name} {value!r} is not a valid GS1 ({ai}) value: up to 20 characters of GS1's set 82"
         ) from exc
     return value
 
@@ -412,9 +391,7 @@ def _epc_id_key(urn: _EpcUrn) -> str:
 
 def _epc_class_key(urn: _EpcUrn) -> str:
     if urn.scheme != "lgtin":
-        raise UnsupportedFormatError(
-            f"{urn.text}: EPC class scheme '{urn.scheme}' is not supported (only lgtin)"
-        )
+        raise UnsupportedFormatError(f"{urn.text}: EPC class scheme '{urn.scheme}' is not supported (only lgtin)")
     urn.expect(3, "company prefix . indicator+item reference . lot")
     prefix, item_reference, lot = urn.fields
     gtin = _epc_gtin(urn, prefix, item_reference)
@@ -447,8 +424,7 @@ def _epc_tag_key(urn: _EpcUrn) -> str:
     scheme = _TAG_SCHEMES.get(urn.scheme)
     if scheme is None:
         raise UnsupportedFormatError(
-            f"{urn.text}: EPC tag scheme '{urn.scheme}' is not supported "
-            f"(supported: {', '.join(_TAG_SCHEMES)})"
+            f"{urn.text}: EPC tag scheme '{urn.scheme}' is not supported (supported: {', '.join(_TAG_SCHEMES)})"
         )
     # A tag URI is the pure identity plus a leading filter value, which names no thing.
     return _epc_id_key(_EpcUrn(urn.text, "id", scheme, urn.fields[1:]))
@@ -465,9 +441,7 @@ def _epc_key(text: str) -> str:
             return _epc_pattern_key(urn)
         case "tag":
             return _epc_tag_key(urn)
-    raise InvalidKeyError(
-        f"{text}: unknown EPC URN family '{urn.family}' (expected id, class, idpat or tag)"
-    )
+    raise InvalidKeyError(f"{text}: unknown EPC URN family '{urn.family}' (expected id, class, idpat or tag)")
 
 
 # ------------------------------------------------------------------- canonical key forms
@@ -476,9 +450,7 @@ def _epc_key(text: str) -> str:
 def _kind_key(kind: str, natural_key: str) -> str:
     prefix = kind.lower()
     if prefix not in KEY_PREFIXES:
-        raise InvalidKeyError(
-            f"unknown key prefix {kind!r} (expected one of {', '.join(KEY_PREFIXES)})"
-        )
+        raise InvalidKeyError(f"unknown key prefix {kind!r} (expected one of {', '.join(KEY_PREFIXES)})")
     natural = natural_key.strip()
     if not natural:
         raise InvalidKeyError(f"key {kind}: has an empty natural key")
@@ -536,8 +508,7 @@ def _barcode_key(text: str) -> str:
     if parsed.issuer == "GS1":
         return gs1_key(parsed.elements)  # raises, saying why there is no key
     raise InvalidKeyError(
-        f"{text!r} identifies no single thing: it carries production data "
-        "(lot, dates) but no device identifier"
+        f"{text!r} identifies no single thing: it carries production data (lot, dates) but no device identifier"
     )
 
 
@@ -602,9 +573,7 @@ def key_kind(key: str) -> NodeKind | None:
         if len(segments) == 2:
             return NodeKind.PART
         if len(segments) == 4:
-            return {SERIAL_AI: NodeKind.DEVICE, LOT_AI: NodeKind.PRODUCT_LOT}.get(
-                segments[2]
-            )
+            return {SERIAL_AI: NodeKind.DEVICE, LOT_AI: NodeKind.PRODUCT_LOT}.get(segments[2])
         return None
     if head == "00" and len(segments) == 2:
         return NodeKind.CONTAINER

@@ -27,8 +27,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Literal
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from biip import ParseConfig, ParseError
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
@@ -136,9 +137,13 @@ def read_barcode(text: str) -> UdiParse:
 
 #: Symbology identifiers (ISO/IEC 15424) that announce GS1 element strings ...
 _GS1_MESSAGE_SYMBOLOGIES = frozenset({"C1", "e0", "d2", "Q3", "J1"})
-#: ... and those that carry a bare GTIN (EAN-13/UPC, EAN-8, ITF-14).
-_GTIN_SYMBOLOGIES = frozenset({"E0", "E4", "I1"})
+#: ... and those that carry a bare GTIN, with its digit count (EAN-13 and UPC-A as 13,
+#: EAN-8, ITF-14).
+_GTIN_SYMBOLOGIES = {"E0": 13, "E4": 8, "I1": 14}
+#: ISO/IEC 15424 code characters; biip's list lacks DotCode's J.
+_SYMBOLOGY_CODES = frozenset(member.value for member in ISOSymbology) | {"J"}
 _GS1_SYMBOLOGY_HINT = "]C1, ]e0, ]d2, ]Q3 or ]J1"
+GS = "\x1d"  # ASCII group separator: how scanners transmit FNC1
 
 _AHM_TAGS = re.compile(r"\((?:DI|BN|SN|MD|BD|ED)\)")
 
@@ -150,12 +155,8 @@ def _split_symbology(line: str) -> tuple[str | None, str]:
     identifier = line[1:3]
     if len(identifier) < 2:
         raise InvalidKeyError(f"symbology identifier {line[:3]!r} is incomplete")
-    try:
-        ISOSymbology(identifier[0])
-    except ValueError as exc:
-        raise InvalidKeyError(
-            f"unknown symbology identifier ']{identifier}' (ISO/IEC 15424)"
-        ) from exc
+    if identifier[0] not in _SYMBOLOGY_CODES:
+        raise InvalidKeyError(f"unknown symbology identifier ']{identifier}' (ISO/IEC 15424)")
     return identifier, line[3:]
 
 
@@ -184,6 +185,9 @@ def _parse_scan(line: str) -> UdiParse:
             return _parse_digital_link(data)
         return _parse_element_string(data)
     if symbology in _GTIN_SYMBOLOGIES:
+        digits = _GTIN_SYMBOLOGIES[symbology]
+        if len(data.strip()) != digits:
+            return _invalid("GS1", f"]{symbology} carries {digits} digits, got {data.strip()!r}")
         return _parse_bare_gtin(data.strip())
     return _parse_plain(data, symbology)
 
@@ -228,8 +232,7 @@ _GS1_CONFIG = ParseConfig(gs1_element_strings_verify_date=False)
 
 #: AIs biip reads as dates: with date checks off, a None date means "not a date".
 _DATE_AIS = frozenset(
-    {"11", "12", "13", "15", "16", "17", "4324", "4325", "4326", "7003", "7006", "7007",
-     "7011", "8008"}  # fmt: skip
+    ("11", "12", "13", "15", "16", "17", "4324", "4325", "4326", "7003", "7006", "7007", "7011", "8008")
 )
 
 #: GS1 keys with a mod-10 check digit, beyond the GTIN/SSCC/GLN biip checks:
@@ -244,18 +247,22 @@ _CHECKED_KEYS: dict[str, tuple[str, slice]] = {
     "8018": ("GSRN", slice(0, 18)),
 }
 
-#: Digital Link key qualifiers, which the standard puts in the path, never the query.
-_DL_QUALIFIERS: dict[str, frozenset[str]] = {
-    "01": frozenset({"22", "10", "21", "235"}),
-    "8006": frozenset({"22", "10", "21"}),
-    "8010": frozenset({"8011"}),
-    "414": frozenset({"254", "7040"}),
-    "415": frozenset({"8020"}),
-    "417": frozenset({"7040"}),
-    "8004": frozenset({"7040"}),
-    "8017": frozenset({"8019"}),
-    "8018": frozenset({"8019"}),
+#: Digital Link key qualifier paths of each primary key (alternatives; each in order).
+#: A qualifier goes in the path, never the query (GS1 Digital Link URI syntax).
+_DL_QUALIFIER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "01": (("22", "10", "21"), ("235",)),
+    "8006": (("22", "10", "21"),),
+    "8010": (("8011",),),
+    "414": (("254",), ("7040",)),
+    "415": (("8020",),),
+    "417": (("7040",),),
+    "8004": (("7040",),),
+    "8017": (("8019",),),
+    "8018": (("8019",),),
 }
+#: Of all key qualifiers only (10) may also be a data attribute (GS1 syntax dictionary).
+_QUALIFIERS_ALSO_ATTRIBUTES = frozenset({"10"})
+_DL_SCHEMES = ("http", "https", "HTTP", "HTTPS")  # no mixed case (GS1 Digital Link)
 
 
 def _non_ascii(data: str, what: str) -> str | None:
@@ -306,9 +313,7 @@ def _quantity(elements: dict[str, str]) -> int | None:
     return None
 
 
-def _gs1_result(
-    element_strings: Sequence[GS1ElementString], *, errors: Sequence[str] = ()
-) -> UdiParse:
+def _gs1_result(element_strings: Sequence[GS1ElementString], *, errors: Sequence[str] = ()) -> UdiParse:
     """Validate parsed element strings and describe what they say; ``errors`` are
     problems the caller found already (e.g. in a Digital Link query)."""
     errors = list(errors)
@@ -319,10 +324,7 @@ def _gs1_result(
         ai = element.ai.ai
         first = elements.setdefault(ai, element.value)
         if first != element.value:
-            errors.append(
-                f"AI ({ai}) appears twice with different values: {first!r} and "
-                f"{element.value!r}"
-            )
+            errors.append(f"AI ({ai}) appears twice with different values: {first!r} and {element.value!r}")
         dates.setdefault(ai, element.date)
     if not elements:
         errors.append("no GS1 element strings in the data")
@@ -349,17 +351,38 @@ def _gs1_result(
     )
 
 
+def _separator_errors(data: str, element_strings: Sequence[GS1ElementString]) -> list[str]:
+    """A variable-length AI's value runs to the next GS or the end of the data (GS1 General
+    Specifications 7.8.6). biip cuts a value at its maximum length instead, so what
+    follows could pass for another AI, e.g. a serial number: refuse that."""
+    position = len(data) - len(data.lstrip(GS))
+    errors: list[str] = []
+    for current, following in pairwise(element_strings):
+        position += len(current.ai.ai) + len(current.value)
+        if data.startswith(GS, position):
+            while data.startswith(GS, position):
+                position += 1
+        elif current.ai.separator_required:
+            errors.append(
+                f"AI ({current.ai.ai}) has a variable length, so GS (FNC1) must end its value "
+                f"{current.value!r} before AI ({following.ai.ai})"
+            )
+    return errors
+
+
 def _parse_element_string(data: str) -> UdiParse:
     """A raw GS1 element string: AIs and values, variable-length ones ended by GS."""
     if (problem := _non_ascii(data, "GS1 data")) is not None:
         return _invalid("GS1", problem)
-    if not data.strip("\x1d"):
+    data = data.strip()  # whitespace, and GS (FNC1) in first or last position
+    if not data:
         return _invalid("GS1", "no GS1 element strings in the data")
     try:
         message = GS1Message.parse(data, config=_GS1_CONFIG)
     except ParseError as exc:
         return _invalid("GS1", f"GS1 element string: {exc}")
-    return _gs1_result(message.element_strings)
+    elements = message.element_strings
+    return _gs1_result(elements, errors=_separator_errors(data, elements))
 
 
 def _parse_bare_gtin(data: str) -> UdiParse:
@@ -389,9 +412,7 @@ def _hri_pairs(data: str) -> list[tuple[str, str]]:
     position = 0
     while position < len(data):
         if data[position] != "(":
-            raise InvalidKeyError(
-                f"bracketed GS1 data must start each AI with '(' (position {position})"
-            )
+            raise InvalidKeyError(f"bracketed GS1 data must start each AI with '(' (position {position})")
         close = data.find(")", position)
         if close < 0:
             raise InvalidKeyError(f"AI at position {position} has no closing ')'")
@@ -428,9 +449,7 @@ def _hri_element(ai: str, value: str) -> GS1ElementString:
     try:
         return GS1ElementString.parse(ai + value, config=_GS1_CONFIG)
     except ParseError as exc:
-        raise InvalidKeyError(
-            f"AI ({ai}) value {value!r} does not match its format {known.format}"
-        ) from exc
+        raise InvalidKeyError(f"AI ({ai}) value {value!r} does not match its format {known.format}") from exc
 
 
 def _parse_bracketed(data: str) -> UdiParse:
@@ -444,6 +463,14 @@ def _parse_bracketed(data: str) -> UdiParse:
     return _gs1_result(elements)
 
 
+def _padded_gtins(query: str) -> str:
+    """Zero-pad GTIN-8/12/13 query values to 14 digits, as biip does in the path."""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(name in ("01", "02") and len(value) in (8, 12, 13) for name, value in pairs):
+        return query
+    return urlencode([(name, value.zfill(14) if name in ("01", "02") else value) for name, value in pairs])
+
+
 def _dl_candidates(uri: str) -> list[str]:
     """The URI cut after each path segment that could start its GS1 key path.
 
@@ -451,31 +478,52 @@ def _dl_candidates(uri: str) -> list[str]:
     AIs themselves; the key path is the first cut that parses."""
     parts = urlsplit(uri)
     segments = parts.path.split("/")
-    cuts = [
-        index for index, segment in enumerate(segments)
-        if segment.isascii() and segment.isdigit() and 2 <= len(segment) <= 4
-    ]  # fmt: skip
-    return [
-        urlunsplit((parts.scheme, parts.netloc, "/" + "/".join(segments[cut:]), parts.query, ""))
-        for cut in cuts
-    ] or [uri]
+    query = _padded_gtins(parts.query)
+    cuts = [index for index, segment in enumerate(segments) if _looks_like_ai(segment)]
+    return [urlunsplit((parts.scheme, parts.netloc, "/" + "/".join(segments[cut:]), query, "")) for cut in cuts] or [
+        uri
+    ]
+
+
+def _looks_like_ai(text: str) -> bool:
+    return text.isascii() and text.isdigit() and 2 <= len(text) <= 4
+
+
+def _is_ai(text: str) -> bool:
+    try:
+        return GS1ApplicationIdentifier.extract(text).ai == text
+    except ParseError:
+        return False
+
+
+def _qualifier_error(name: str, primary: str, path_qualifiers: Sequence[str]) -> str | None:
+    """Why query AI ``name`` may not qualify ``primary`` from the query, if it may not."""
+    paths = _DL_QUALIFIER_PATHS.get(primary, ())
+    if not any(name in path for path in paths):
+        return None
+    still_open = [path for path in paths if set(path_qualifiers) <= set(path)]
+    if any(name in path for path in still_open):
+        return f"AI ({name}) qualifies ({primary}) and belongs in the URI path, not the query"
+    if name not in _QUALIFIERS_ALSO_ATTRIBUTES:
+        return f"AI ({name}) is a key qualifier of ({primary}) and cannot be a query attribute"
+    return None
 
 
 def _dl_query_errors(uri: str, path_ais: Sequence[str]) -> list[str]:
-    """Query AIs must not repeat, and must not be path AIs or key qualifiers."""
-    qualifiers = _DL_QUALIFIERS.get(path_ais[0], frozenset()) if path_ais else frozenset()
+    """Query AIs must be AIs, have values, not repeat, and not be key qualifiers."""
     errors: list[str] = []
     seen: set[str] = set()
-    for name, _ in parse_qsl(urlsplit(uri).query, keep_blank_values=True):
-        if not (name.isascii() and name.isdigit()):
-            continue  # non-GS1 query parameters are allowed and ignored
-        if name in seen or name in path_ais:
+    for name, value in parse_qsl(urlsplit(uri).query, keep_blank_values=True):
+        if not _looks_like_ai(name):
+            continue  # other query parameters are allowed, and ignored
+        if not _is_ai(name):
+            errors.append(f"({name}) in the Digital Link query is not a GS1 Application Identifier")
+        elif not value:
+            errors.append(f"AI ({name}) has an empty value in the Digital Link query")
+        elif name in seen or name in path_ais:
             errors.append(f"AI ({name}) appears more than once in the Digital Link URI")
-        elif name in qualifiers:
-            errors.append(
-                f"AI ({name}) qualifies ({path_ais[0]}) and belongs in the URI path, "
-                "not the query"
-            )
+        elif (problem := _qualifier_error(name, path_ais[0], path_ais[1:])) is not None:
+            errors.append(problem)
         seen.add(name)
     return errors
 
@@ -491,6 +539,9 @@ def _parse_digital_link(data: str) -> UdiParse:
     """A GS1 Digital Link URI on any host, with any path stem, query and fragment."""
     if (problem := _non_ascii(data, "a Digital Link URI")) is not None:
         return _invalid("GS1", problem)
+    scheme = data.split("://", 1)[0]
+    if scheme not in _DL_SCHEMES:
+        return _invalid("GS1", f"Digital Link URI scheme {scheme!r} must be http or https, in one case")
     try:
         parts = urlsplit(data)
     except ValueError as exc:
@@ -541,8 +592,7 @@ def hibc_check_character(data: str) -> str:
         value = _HIBC_CHARACTERS.find(character)
         if value < 0:
             raise InvalidKeyError(
-                f"{character!r} at position {position} is not in the HIBCC character set "
-                "(0-9, A-Z, - . space $ / + %)"
+                f"{character!r} at position {position} is not in the HIBCC character set (0-9, A-Z, - . space $ / + %)"
             )
         total += value
     return _HIBC_CHARACTERS[total % 43]
@@ -587,8 +637,7 @@ def _date_layout(layout: str) -> re.Pattern[str]:
 
 
 _HIBC_DATE_LAYOUTS = {
-    layout: _date_layout(layout)
-    for layout in ("MMYY", "MMDDYY", "YYMMDD", "YYMMDDHH", "YYJJJ", "YYJJJHH", "YYYYMMDD")
+    layout: _date_layout(layout) for layout in ("MMYY", "MMDDYY", "YYMMDD", "YYMMDDHH", "YYJJJ", "YYJJJHH", "YYYYMMDD")
 }
 
 
@@ -608,7 +657,7 @@ def _hibc_date(digits: str, layout: str) -> date:
             return date(year, 1, 1) + timedelta(days=units["JJJ"] - 1)
         day = units.get("DD") or calendar.monthrange(year, units["MM"])[1]
         return date(year, units["MM"], day)
-    except (ValueError, calendar.IllegalMonthError) as exc:
+    except ValueError as exc:  # calendar.IllegalMonthError is one too
         raise InvalidKeyError(f"HIBCC date {digits} ({layout}) is not a valid date") from exc
 
 
@@ -619,10 +668,7 @@ def _hibc_quantity(rest: str, fields: _Hibc) -> str:
         return rest
     quantity = rest[1 : 1 + digits]
     if len(quantity) != digits or not quantity.isdigit():
-        raise InvalidKeyError(
-            f"HIBCC quantity flag {rest[0]} must be followed by {digits} digits, "
-            f"got {quantity!r}"
-        )
+        raise InvalidKeyError(f"HIBCC quantity flag {rest[0]} must be followed by {digits} digits, got {quantity!r}")
     fields.set_once("quantity", int(quantity), quantity)
     if not rest[1 + digits :]:
         raise InvalidKeyError("HIBCC quantity must be followed by a date flag (0-7)")
@@ -671,9 +717,7 @@ def _parse_hibc_main(main: str, fields: _Hibc) -> None:
         fields.elements["expiry_format"] = "YYJJJ"
         _hibc_lot_or_serial(main[5:], serial=False, fields=fields)
     else:
-        raise InvalidKeyError(
-            f"HIBCC secondary data {main!r} must start with $, $$ or a 5-digit YYJJJ date"
-        )
+        raise InvalidKeyError(f"HIBCC secondary data {main!r} must start with $, $$ or a 5-digit YYJJJ date")
 
 
 def _parse_hibc_supplement(supplement: str, fields: _Hibc) -> None:
@@ -713,8 +757,7 @@ def _parse_hibc_primary(primary: str, fields: _Hibc) -> None:
             "digits), a product code (1-18 letters or digits) and a unit-of-measure digit"
         )
     fields.lic, fields.product_code, fields.unit = match["lic"], match["product"], match["unit"]
-    fields.elements.update(lic=fields.lic, product_code=fields.product_code,
-                           unit_of_measure=fields.unit)  # fmt: skip
+    fields.elements.update(lic=fields.lic, product_code=fields.product_code, unit_of_measure=fields.unit)
 
 
 def _read_hibc_line(line: str, fields: _Hibc) -> None:
@@ -812,8 +855,7 @@ def _parse_hibc_pair(first: str, second: str) -> UdiParse:
     )
     if secondary.link != primary.check:
         merged.errors.append(
-            f"HIBCC link character {secondary.link!r} does not match the primary "
-            f"check character {primary.check!r}"
+            f"HIBCC link character {secondary.link!r} does not match the primary check character {primary.check!r}"
         )
     return _hibc_result(merged)
 
@@ -838,9 +880,12 @@ _MA_DI_PARTS: tuple[tuple[str, str, str], ...] = (
     ("country", r"[0-9]{3}", "a 3-digit country code"),
     ("industry", r"M0", "the industry code M0 (medical devices)"),
     ("registrant", r"[0-9A-Z]{6}", "a 6-character registrant code"),
-    ("product", r"[0-9][0-9A-Z]{6}[0-9A-Z]",
-     "an 8-character product code: packaging level digit, 6-character item, check"),
-)  # fmt: skip
+    (
+        "product",
+        r"[0-9][0-9A-Z]{6}[0-9A-Z]",
+        "an 8-character product code: packaging level digit, 6-character item, check",
+    ),
+)
 
 
 def _ma_date(tag: str, value: str) -> date:
@@ -854,20 +899,19 @@ def _ma_date(tag: str, value: str) -> date:
         raise InvalidKeyError(f"MA date .{tag}{value} is not a valid date") from exc
 
 
-def _ma_di(tokens: list[str], elements: dict[str, str]) -> str:
-    """Validate the DI ``MA.{country}.M0.{registrant}.{product}``; return it."""
+def _ma_di(tokens: list[str]) -> dict[str, str]:
+    """Validate the DI ``MA.{country}.M0.{registrant}.{product}``; return it and its parts."""
     if tokens[0] != "MA" or len(tokens) < 5:
         raise InvalidKeyError(
-            "an MA code starts MA.{country}.M0.{registrant}.{product}, e.g. "
-            "MA.156.M0.100204.13351764"
+            "an MA code starts MA.{country}.M0.{registrant}.{product}, e.g. MA.156.M0.100204.13351764"
         )
+    parts = {"di": ".".join(tokens[:5])}
     for (name, pattern, description), token in zip(_MA_DI_PARTS, tokens[1:5], strict=True):
         if re.fullmatch(pattern, token) is None:
             raise InvalidKeyError(f"MA {name} {token!r} must be {description}")
-        elements[name] = token
-    product = elements.pop("product")
-    elements.update(packaging_level=product[0], item=product[1:7], di_check=product[7])
-    return ".".join(tokens[:5])
+        parts[name] = token
+    product = parts.pop("product")
+    return {**parts, "packaging_level": product[0], "item": product[1:7], "di_check": product[7]}
 
 
 def _ma_production_data(tokens: list[str], elements: dict[str, str]) -> dict[str, str]:
@@ -891,17 +935,15 @@ def _ma_production_data(tokens: list[str], elements: dict[str, str]) -> dict[str
 
 def _parse_ma(data: str) -> UdiParse:
     """An MA (IDcode) UDI: ``MA.156.M0.100204.13351764.S….L…``."""
-    elements: dict[str, str] = {}
     tokens = data.split(".")
     try:
-        di = _ma_di(tokens, elements)
-        elements["di"] = di
+        elements = _ma_di(tokens)
         values = _ma_production_data(tokens[5:], elements)
         dates = {tag: _ma_date(tag, values[tag]) for tag in _MA_DATE_FIELDS if tag in values}
     except InvalidKeyError as exc:
         return _invalid("MA", str(exc))
     elements["note"] = _MA_UNVERIFIED
-    serial, lot = values.get("S"), values.get("L")
+    di, serial, lot = elements["di"], values.get("S"), values.get("L")
     return UdiParse(
         valid=True,
         issuer="MA",

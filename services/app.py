@@ -101,3 +101,12 @@ class Services:
             parsed = parse_path(path, fmt=fmt)
             content_hash = ingest.inputs_hash([path], partial=partial)
         return self.load_parsed(parsed, source=name, content_hash=content_hash, partial=partial)
+
+    def events(self, *, limit: int = 10_000) -> list[NodeView]:
+        """Up to ``limit`` Event nodes (EPCIS and other source events) with their properties.
+
+        A stopgap until the port can list the nodes of a kind (``GraphStore.nodes_of_kind``):
+        it finds them through ``search`` and reads them one by one.
+        """
+        hits = self.store.search("event:", kinds=[NodeKind.EVENT], limit=limit)
+        return [self.store.node(hit.key, edge_limit=0) for hit in hits]

@@ -65,25 +65,25 @@ class Connection(Generic[T]):
 
 
 @dataclass(frozen=True)
-class Window:
+class Page:
     """Which rows a request asked for: ``first`` rows after ``after``."""
 
     offset: int
     first: int
 
 
-def window(first: int, after: str | None, *, maximum: int) -> Window:
-    return Window(offset=decode_cursor(after), first=check_limit(first, maximum, name="first"))
+def page(first: int, after: str | None, *, maximum: int) -> Page:
+    return Page(offset=decode_cursor(after), first=check_limit(first, maximum, name="first"))
 
 
-def connection(rows: Sequence[T], page: Window, *, has_next: bool, total: int | None) -> Connection[T]:
-    """``rows`` are the page's rows, the first of them at ``page.offset``."""
-    edges = [Edge(cursor=encode_cursor(page.offset + i), node=row) for i, row in enumerate(rows)]
+def connection(rows: Sequence[T], requested: Page, *, has_next: bool, total: int | None) -> Connection[T]:
+    """``rows`` are the page's rows, the first of them at ``requested.offset``."""
+    edges = [Edge(cursor=encode_cursor(requested.offset + i), node=row) for i, row in enumerate(rows)]
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=has_next,
-            has_previous_page=page.offset > 0,
+            has_previous_page=requested.offset > 0,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),

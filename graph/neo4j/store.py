@@ -91,7 +91,8 @@ class Neo4jStore(GraphStore):
     def __init__(self, uri: str, auth: tuple[str, str] | None, *, database: str | None = None) -> None:
         self.location = uri
         self.database = database
-        self._driver: Driver = GraphDatabase.driver(uri, auth=auth)
+        # Notifications (e.g. "property key does not exist yet" on a new store) are noise here.
+        self._driver: Driver = GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
         self._schema_checked = False
 
     @classmethod

@@ -63,6 +63,8 @@ class RawEvent:
     problems: list[Problem] = field(default_factory=list)
     #: The event's source text, shortened, for rejects.
     record: str | None = None
+    #: CURIE prefixes the event's values may use (JSON-LD: its @context; XML: gs1, cbv).
+    prefixes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from __future__ import annotations
 from lxml import etree
 
 from loaders.epcis.tree import Element, Problem, RawDocument, RawEvent, clark
-from loaders.epcis.vocab import EPCIS_XML_NAMESPACES, EVENT_TYPES
+from loaders.epcis.vocab import EPCIS_XML_NAMESPACES, EVENT_TYPES, XML_VALUE_PREFIXES
 
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _WRAPPERS = frozenset({"extension", "baseExtension"})
@@ -102,7 +102,7 @@ def _raw_event(index: int, node: etree._Element) -> RawEvent:
     problems = []
     if element.name not in EVENT_TYPES:
         problems.append(Problem(None, f"unknown event type <{_local(node)}> (expected one of {', '.join(EVENT_TYPES)})"))
-    return RawEvent(index, element, problems, _record(node))
+    return RawEvent(index, element, problems, _record(node), dict(XML_VALUE_PREFIXES))
 
 
 def _ignore_fields(*holders: etree._Element | None) -> frozenset[str]:
@@ -117,6 +117,25 @@ def _ignore_fields(*holders: etree._Element | None) -> frozenset[str]:
     return frozenset(names)
 
 
+#: Where query results keep their events; documents in the wild omit levels.
+_RESULT_PATHS = (
+    ("EPCISBody", "QueryResults", "resultsBody", "EventList"),
+    ("QueryResults", "resultsBody", "EventList"),
+    ("resultsBody", "EventList"),
+)
+
+
+def _query_results(root: etree._Element) -> tuple[etree._Element | None, frozenset[str], str | None]:
+    for path in _RESULT_PATHS:
+        event_list = _find(root, *path)
+        if event_list is not None:
+            holder = _find(root, *path[:-2]) if len(path) > 2 else root
+            return event_list, _ignore_fields(root, holder), None
+    body = _find(root, "EPCISBody")
+    request = next((_local(c) for c in body if isinstance(c.tag, str)), "nothing") if body is not None else "nothing"
+    return None, frozenset(), f"an EPCIS query document holding {request}, not query results: it carries no events to load"
+
+
 def _events_of(root: etree._Element) -> tuple[etree._Element | None, frozenset[str], str | None]:
     """(event list, ignored fields, problem) of a document root."""
     kind = _local(root)
@@ -126,17 +145,7 @@ def _events_of(root: etree._Element) -> tuple[etree._Element | None, frozenset[s
             return None, frozenset(), "EPCISDocument without EPCISBody/EventList"
         return event_list, _ignore_fields(root), None
     if kind == "EPCISQueryDocument":
-        body = _find(root, "EPCISBody")
-        results = _find(body, "QueryResults")
-        if results is None:
-            request = next((_local(c) for c in body if isinstance(c.tag, str)), "nothing") if body is not None else "nothing"
-            return None, frozenset(), (
-                f"an EPCIS query document holding {request}, not query results: it carries no events to load"
-            )
-        event_list = _find(results, "resultsBody", "EventList")
-        if event_list is None:
-            return None, frozenset(), "EPCIS query results without resultsBody/EventList"
-        return event_list, _ignore_fields(root, results), None
+        return _query_results(root)
     if kind in _QUERY_REQUESTS:
         return None, frozenset(), f"an EPCIS query request ({kind}), not a document with events"
     return None, frozenset(), f"<{kind}> is not an EPCIS document, query document or event"

@@ -52,7 +52,7 @@ class Inspection:
     target: Lot
     at: int
     result: str
-    measurements: dict[str, float]
+    measurements: dict[str, float | int]
     notes: str | None = None
     key: str = ""
 
@@ -212,6 +212,7 @@ class Planner:
             begin = int(first + i * step + rng.uniform(0, 0.5) * step)
             begin -= begin % (15 * MINUTE)
             assembly = int((rng.uniform(*part.hours) + quantity / UNITS_PER_HOUR) * HOUR)
+            assembly -= assembly % (5 * MINUTE)
             finish = begin + assembly + int(STERILISATION_HOURS * HOUR)
             work_order = self._work_order(part, quantity, begin, finish)
             work_order.assembled = begin + assembly
@@ -239,7 +240,7 @@ class Planner:
         for parent, child, per in BOM:
             if parent == part.code:
                 self._seq += 1
-                at = begin + int(rng.uniform(5, 40) * MINUTE)
+                at = begin + rng.randint(5, 40) * MINUTE
                 self.demands[child].append(Demand(at, self._seq, work_order, quantity * per))
         return work_order
 
@@ -307,19 +308,21 @@ class Planner:
         return lot
 
     def _incoming(self, lot: Lot, result: str, notes: str | None = None) -> None:
-        at = lot.received_at + int(self.rng.uniform(2, 8) * HOUR)
+        at = lot.received_at + self.rng.randint(2 * 12, 8 * 12) * 5 * MINUTE
         spread = 4.0 if result == "fail" else 1.0
         inspection = Inspection("incoming", lot, at, result, self._measure(lot.part, spread), notes)
         lot.inspection = inspection
         lot.available_at = at + HOUR  # released for use once inspected
         self.inspections.append(inspection)
 
-    def _measure(self, part: Part, spread: float = 1.0) -> dict[str, float]:
+    def _measure(self, part: Part, spread: float = 1.0) -> dict[str, float | int]:
         rng = self.rng
-        values: dict[str, float] = {}
+        values: dict[str, float | int] = {}
         for name, nominal, sigma in part.measurements:
-            digits = max(2, 3 - int(math.floor(math.log10(sigma))) if sigma > 0 else 2)
-            values[name] = round(rng.gauss(nominal, sigma * spread), digits)
+            # Two significant digits of the spread: as precise as the gauge, no more.
+            digits = max(0, 1 - math.floor(math.log10(sigma)))
+            value = round(rng.gauss(nominal, sigma * spread), digits)
+            values[name] = value if digits else int(value)
         return values
 
     def _make(self, part: Part, quantity: float, needed_at: int) -> Lot:
@@ -327,6 +330,7 @@ class Planner:
         finish = needed_at - int(rng.uniform(4, 30) * HOUR)
         finish -= finish % (5 * MINUTE)
         begin = finish - int(rng.uniform(*part.hours) * HOUR)
+        begin -= begin % (5 * MINUTE)
         work_order = self._work_order(part, quantity, begin, finish)
         if len(part.process) == 1:
             self._book(work_order, part.process[0], begin, finish)
@@ -361,7 +365,7 @@ class Planner:
         for lot in self.product_lots:
             assert lot.work_order is not None
             finished = lot.part.part_type == "finished"
-            at = lot.work_order.finish + int(rng.uniform(0.5, 1.5) * HOUR)
+            at = lot.work_order.finish + rng.randint(6, 18) * 5 * MINUTE
             result = "marginal" if rng.random() < 0.03 else "pass"
             inspection = Inspection(
                 "final" if finished else "in_process",
@@ -378,25 +382,26 @@ class Planner:
         calibrations: list[Calibration] = []
         for machine in self.machines:
             interval = machine.type.calibration_days * DAY
-            at = self.start - int(rng.uniform(0, machine.type.calibration_days) * DAY) + 7 * HOUR
+            at = self.start - rng.randrange(machine.type.calibration_days) * DAY + 7 * HOUR
             while at < self.end:
                 out = rng.random() < OUT_OF_TOLERANCE_RATE
                 calibrations.append(Calibration(machine, at, "out_of_tolerance" if out else "pass", at + interval))
                 if out:  # adjusted and recalibrated the next day
                     at += DAY
                     calibrations.append(Calibration(machine, at, "pass", at + interval))
-                at += interval + int(rng.uniform(-3, 1) * DAY)
-        # The tour needs one drifting machine that was in use: the leak tester calibrated
-        # nearest the middle of the period was found out of tolerance.
+                at += interval + rng.randint(-3, 1) * DAY
+        # The tour needs one drifting machine that was in use: an unscheduled check in the
+        # middle of the period finds the busiest leak tester out of tolerance; it is adjusted
+        # and recalibrated the next day.
         middle = (self.start + self.end) // 2
-        testers = [c for c in calibrations if c.machine.type.type == "leak_tester" and c.machine.uses]
-        chosen = min(testers, key=lambda c: (abs(c.at - middle), c.machine.code))
-        if chosen.result != "out_of_tolerance":
-            chosen.result = "out_of_tolerance"
-            interval = chosen.machine.type.calibration_days * DAY
-            calibrations.append(Calibration(chosen.machine, chosen.at + DAY, "pass", chosen.at + DAY + interval))
+        middle -= middle % DAY - 7 * HOUR
+        testers = [m for m in self.machines if m.type.type == "leak_tester"]
+        tester = max(testers, key=lambda m: (len(m.uses), m.code))
+        interval = tester.type.calibration_days * DAY
+        drift = Calibration(tester, middle, "out_of_tolerance", middle + DAY)
+        calibrations += [drift, Calibration(tester, middle + DAY, "pass", middle + DAY + interval)]
         calibrations.sort(key=lambda c: (c.at, c.machine.code))
-        return calibrations, chosen
+        return calibrations, drift
 
 
 def assign_keys(plan: ProductionPlan, gtins: dict[str, str]) -> None:

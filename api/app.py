@@ -1,0 +1,85 @@
+"""The app factory and composition root: services are built once, in the lifespan, and closed
+on the way out; every request borrows them through ``api.deps``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import APIRouter, FastAPI
+
+from api import epcis
+from api.body_limit import BodySizeLimit
+from api.captures import CaptureRegistry
+from api.errors import install_error_handlers
+from api.graphql.router import graphql_router
+from api.graphql.schema import build_schema
+from api.metrics import Metrics, MetricsMiddleware
+from api.rest import health, ingest, nodes, trace
+from api.runtime import Runtime
+from api.settings import ApiSettings
+from services.app import Services
+from services.settings import Settings
+
+DESCRIPTION = """\
+Traceability and early warning for medical-device manufacturers: trace any unit, lot, case or
+supplier forward (impact) and backward (genealogy), with the evidence behind every edge.
+
+REST lives under `/api/v1`, GraphQL at `/graphql` (GraphiQL in a browser), the GS1 EPCIS 2.0
+REST binding under `/epcis`. Errors are RFC 9457 problem details with a stable `code`.
+"""
+
+OPENAPI_TAGS = [
+    {"name": "trace", "description": "Forward and backward traces, as `tracegraph trace`"},
+    {"name": "nodes", "description": "A node with its facts and provenance, as `tracegraph show`"},
+    {"name": "ingest", "description": "Load files, as `tracegraph load`"},
+    {"name": "epcis", "description": "GS1 EPCIS 2.0 capture and query (REST binding)"},
+    {"name": "operations", "description": "Health, readiness and metrics"},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service. Nothing is opened here: the store opens when the app starts serving."""
+    api_settings = ApiSettings.of(settings)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await anyio.to_thread.run_sync(Services.build, api_settings)
+        migrate = api_settings.migrate_on_start
+        if migrate is None:  # SQLite needs nothing set up; Neo4j migrations run on purpose
+            migrate = services.store.backend == "sqlite"
+        if migrate:
+            await anyio.to_thread.run_sync(services.store.migrate)
+        app.state.runtime = Runtime(
+            services=services,
+            settings=api_settings,
+            metrics=metrics,
+            captures=CaptureRegistry(api_settings.capture_registry_size),
+        )
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(services.close)
+
+    app = FastAPI(
+        title="TraceGraph",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_tags=OPENAPI_TAGS,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    # Outermost last: metrics see every answer, the 413 included.
+    app.add_middleware(BodySizeLimit, max_bytes=api_settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    rest = APIRouter(prefix="/api/v1")
+    for module in (trace, nodes, ingest):
+        rest.include_router(module.router)
+    app.include_router(health.router)
+    app.include_router(rest)
+    app.include_router(epcis.router, prefix="/epcis")
+    app.include_router(graphql_router(build_schema(api_settings)), prefix="/graphql")
+    return app

@@ -1,0 +1,1 @@
+"""GraphQL at ``/graphql``: strawberry types thin over services, batched by DataLoaders."""

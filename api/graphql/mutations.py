@@ -1,0 +1,59 @@
+"""The GraphQL mutation: ``ingest``, strict like ``tracegraph load``."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Annotated
+
+import strawberry
+
+from api.graphql.context import Info
+from api.graphql.types import Batch, IngestFormat, LoadReport, Reject
+from schema.errors import InvalidInputError
+
+
+def document_name(document: str, fmt: IngestFormat, mapping: str | None) -> str:
+    """The file name a document is loaded under: it picks the reader, and for CSV which file of
+    the CSV format the rows are (their mapping onto the model)."""
+    if mapping:
+        name = PurePath(mapping).name
+        return name if PurePath(name).suffix or fmt is not IngestFormat.CSV else f"{name}.csv"
+    if fmt is IngestFormat.CSV:
+        raise InvalidInputError(
+            "a CSV document needs mapping: the file of the CSV format it is, e.g. packing.csv "
+            "(see docs/reference/csv-format.md)"
+        )
+    return "document.xml" if document.lstrip().startswith("<") else "document.jsonld"
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Load one document as one batch. Strict unless partial: any rejected record rejects "
+        "the whole document (error REJECTED_RECORDS, every reject in extensions.rejects)"
+    )
+    async def ingest(
+        self,
+        info: Info,
+        document: str,
+        fmt: Annotated[IngestFormat, strawberry.argument(name="format")] = IngestFormat.AUTO,
+        mapping: Annotated[
+            str | None,
+            strawberry.argument(description="For CSV: which file of the CSV format it is, e.g. packing.csv"),
+        ] = None,
+        partial: bool = False,
+    ) -> LoadReport:
+        rt = info.context.rt
+        name = document_name(document, fmt, mapping)
+        report = await rt.run(
+            rt.services.load_document, document.encode(), name=name, fmt=fmt.value, partial=partial
+        )
+        return LoadReport(
+            sources=report.sources,
+            records=report.records,
+            nodes=report.nodes,
+            edges=report.edges,
+            rejects=[Reject.from_pydantic(r) for r in report.rejects],
+            batch=Batch.from_pydantic(report.result) if report.result else None,
+            applied=report.applied,
+        )

@@ -1,0 +1,18 @@
+"""Mount the schema on FastAPI, with GraphiQL, and a fresh context per request."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.fastapi import GraphQLRouter
+
+from api.deps import RuntimeDep
+from api.graphql.context import Context
+
+
+async def _context(rt: RuntimeDep) -> Context:
+    return Context(rt)
+
+
+def graphql_router(schema: strawberry.Schema) -> GraphQLRouter[Context, None]:
+    # Not in the OpenAPI document: GraphQL describes itself (introspection, schema.graphql).
+    return GraphQLRouter(schema, graphql_ide="graphiql", context_getter=_context, include_in_schema=False)

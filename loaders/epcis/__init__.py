@@ -1,0 +1,103 @@
+"""GS1 EPCIS documents -> facts: EPCIS 2.0 JSON-LD and XML, EPCIS 1.2 XML.
+
+``parse_epcis(data, source=…)`` reads a capture document, a query-results document or a
+bare event, validates every event, computes its CBV 2.0 canonical event ID and maps it
+onto the graph (:mod:`loaders.epcis.mapping`). It never raises on bad input: a document
+that cannot be read is one reject, an event that breaks the standard is one reject per
+problem (its index in the document is the reject's line), and the other events load.
+
+See docs/reference/epcis.md for the mapping and the decisions behind it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from loaders.base import ParseResult, Reject
+from loaders.epcis.event import EpcisEvent, read_event
+from loaders.epcis.hashing import event_id, prehash
+from loaders.epcis.jsonld import read_json
+from loaders.epcis.mapping import map_events
+from loaders.epcis.tree import Problem, RawDocument
+from loaders.epcis.vocab import EVENT_TYPES
+from loaders.epcis.xml import read_xml
+
+__all__ = ["detect_epcis", "event_id", "parse_epcis", "prehash", "read_document", "read_events"]
+
+_SNIFF_BYTES = 65536
+_BOM = b"\xef\xbb\xbf"
+_ROOTS = ("EPCISDocument", "EPCISQueryDocument", *EVENT_TYPES)
+_XML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(" + b"|".join(r.encode() for r in _ROOTS) + rb")[\s/>]")
+_XML_FIRST_ELEMENT = re.compile(rb"<(?![?!])")
+_JSON_TYPE = re.compile(rb'"type"\s*:\s*"(' + b"|".join(r.encode() for r in _ROOTS) + rb')"')
+
+
+def _body(data: bytes) -> bytes:
+    return data.removeprefix(_BOM).lstrip()
+
+
+def detect_epcis(data: bytes) -> bool:
+    """Whether ``data`` looks like an EPCIS document or event (XML or JSON-LD), cheaply."""
+    head = _body(data[:_SNIFF_BYTES])
+    if head.startswith(b"<"):
+        first = _XML_FIRST_ELEMENT.search(head)
+        return first is not None and _XML_ROOT.match(head, first.start()) is not None
+    if head.startswith(b"{"):
+        return _JSON_TYPE.search(head) is not None or b'"epcisBody"' in head
+    return False
+
+
+def read_document(data: bytes) -> RawDocument:
+    """The events of an XML or JSON-LD document, unvalidated."""
+    body = _body(data)
+    if body.startswith(b"<"):
+        return read_xml(data.removeprefix(_BOM))
+    if body.startswith(b"{") or body.startswith(b"["):
+        return read_json(body)
+    return RawDocument(problem="neither XML nor JSON: not an EPCIS document")
+
+
+def read_events(data: bytes) -> tuple[list[EpcisEvent], list[tuple[int | None, Problem]], int]:
+    """(accepted events, problems by event index, events read) of a document."""
+    document = read_document(data)
+    if document.problem is not None:
+        return [], [(None, Problem(None, document.problem))], 0
+    accepted: list[EpcisEvent] = []
+    problems: list[tuple[int | None, Problem]] = []
+    for raw in document.events:
+        read = read_event(raw, document.ignore_fields)
+        if isinstance(read, EpcisEvent):
+            accepted.append(read)
+        else:
+            problems.extend((raw.index, problem) for problem in read)
+    return accepted, problems, len(document.events)
+
+
+def parse_epcis(data: bytes, *, source: str) -> ParseResult:
+    """Facts of every acceptable event of an EPCIS document; a reject for every problem."""
+    document = read_document(data)
+    if document.problem is not None:
+        return ParseResult(rejects=[Reject(source=source, reason=document.problem)])
+    records = {raw.index: raw.record for raw in document.events}
+    accepted: list[EpcisEvent] = []
+    rejects: list[Reject] = []
+    for raw in document.events:
+        read = read_event(raw, document.ignore_fields)
+        if isinstance(read, EpcisEvent):
+            accepted.append(read)
+        else:
+            rejects.extend(_reject(source, raw.index, problem, raw.record) for problem in read)
+    facts, problems = map_events(accepted, source)
+    rejects.extend(_reject(source, index, problem, records.get(index)) for index, problem in problems)
+    rejects.sort(key=lambda r: r.line or 0)
+    return ParseResult(
+        nodes=facts.nodes,
+        edges=facts.edges,
+        retract_records=facts.retract_records,
+        rejects=rejects,
+        records=len(document.events),
+    )
+
+
+def _reject(source: str, index: int, problem: Problem, record: str | None) -> Reject:
+    return Reject(source=source, line=index, field=problem.field, reason=problem.reason, record=record)

@@ -1,0 +1,442 @@
+"""From finished lots to hospitals: devices, packing, shipping, repacking, complaints.
+
+Finished lots are handled one at a time in production order, and every row is written as
+soon as it is known, so memory stays flat however many devices there are:
+
+1. the lot's devices are serialised over its assembly window;
+2. at release they are packed into cases (SSCC) and the cases onto pallets;
+3. pallets ship to distributors (late lots stay on hand at the plant);
+4. a distributor unpacks each pallet; some cases go on whole to a hospital, the others are
+   unpacked into pick stock, and some emptied cases are kept for reuse;
+5. hospital orders are picked from stock and packed into new or *reused* cases.
+
+Step 5 is why containment intervals matter: a reused case carries other devices to other
+hospitals later, so a plain reachability trace from a device that was once inside it
+over-recalls, while the time-respecting trace does not.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from collections import deque
+from dataclasses import dataclass, field
+
+from loaders.synthetic.catalogue import PARTS_BY_CODE, PLANT_GLN, PLANT_PREFIX, PRODUCTS, gln13, sscc18
+from loaders.synthetic.clock import DAY, HOUR, MINUTE, iso_date, iso_time
+from loaders.synthetic.manifest import Defect, ScaleProfile
+from loaders.synthetic.output import PlantWriter
+from loaders.synthetic.production import WorkOrder
+from schema.kinds import EdgeType, NodeKind
+
+PLANT_KEY = f"414/{PLANT_GLN}"
+CARRIERS = ("Alpine Freight", "EuroMed Logistics", "Swift Parcel", "Rhenus Healthcare")
+#: Cases a distributor packs for hospital orders hold at most this many devices.
+ORDER_CASE_CAPACITY = 40
+
+#: Country, distributor, GS1 prefixes (distributor, hospitals), hospital name templates, cities.
+_COUNTRIES: tuple[tuple[str, str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("DE", "MedLog Distribution Süd GmbH", "4012345", "4399901",
+     ("Klinikum {c}", "Universitätsklinikum {c}", "Praxisklinik {c}"),
+     ("München", "Augsburg", "Freiburg", "Stuttgart", "Ulm", "Regensburg", "Würzburg", "Nürnberg", "Passau",
+      "Ingolstadt")),
+    ("CH", "Helvetic Medical Supply AG", "7601234", "7601001",
+     ("Kantonsspital {c}", "Universitätsspital {c}", "Klinik {c}"),
+     ("Zürich", "Bern", "Basel", "Luzern", "St. Gallen", "Aarau", "Winterthur", "Chur", "Lugano", "Sion")),
+    ("FR", "Hospitalia Logistique SAS", "3012345", "3760001",
+     ("Centre Hospitalier de {c}", "CHU de {c}", "Clinique de {c}"),
+     ("Lyon", "Grenoble", "Annecy", "Dijon", "Besançon", "Strasbourg", "Nancy", "Metz", "Reims", "Mulhouse")),
+    ("IT", "Farmaservice Nord S.p.A.", "8012345", "8056001",
+     ("Ospedale di {c}", "Policlinico di {c}", "Casa di Cura {c}"),
+     ("Milano", "Torino", "Bergamo", "Brescia", "Verona", "Padova", "Trento", "Bolzano", "Como", "Novara")),
+    ("GB", "CareChain Medical Ltd", "5012345", "5060001",
+     ("{c} General Hospital", "{c} Royal Infirmary", "{c} Clinic"),
+     ("Leeds", "York", "Sheffield", "Manchester", "Liverpool", "Bristol", "Oxford", "Cambridge", "Norwich", "Exeter")),
+    ("ES", "Iberomed Distribución SL", "8412345", "8437001",
+     ("Hospital Universitario de {c}", "Hospital General de {c}", "Clínica {c}"),
+     ("Madrid", "Zaragoza", "Valencia", "Sevilla", "Bilbao", "Málaga", "Murcia", "Granada", "Oviedo", "Vigo")),
+    ("SE", "Nordic Care Logistics AB", "7312345", "7350001",
+     ("{c} universitetssjukhus", "{c} lasarett", "{c} vårdcentral"),
+     ("Uppsala", "Lund", "Malmö", "Göteborg", "Linköping", "Örebro", "Umeå", "Västerås", "Karlstad", "Gävle")),
+    ("NL", "Benelux Medical Depot BV", "8712345", "8719001",
+     ("Ziekenhuis {c}", "Universitair Medisch Centrum {c}", "Kliniek {c}"),
+     ("Utrecht", "Leiden", "Groningen", "Nijmegen", "Maastricht", "Eindhoven", "Zwolle", "Arnhem", "Breda", "Delft")),
+)
+
+_PART_OF_GTIN = {PARTS_BY_CODE[p.part].gtin: p.part for p in PRODUCTS}
+
+#: Background complaints: failure mode and severity, by product.
+_FAILURE_MODES: dict[str, tuple[tuple[str, str], ...]] = {
+    "FG-IVS": (("occlusion during infusion", "medium"), ("drip chamber cracked", "medium"),
+               ("clamp does not close", "low"), ("packaging seal open", "medium")),
+    "FG-CVC": (("catheter tip fractured", "critical"), ("lumen occluded", "high"), ("packaging seal open", "medium")),
+    "FG-PTX": (("pressure reading drift", "high"), ("cable connector loose", "medium"), ("label unreadable", "low")),
+}
+
+
+@dataclass
+class Consignee:
+    key: str
+    code: str
+    name: str
+    type: str
+    address: str
+    country: str
+    #: Distributors: GS1 prefix of their own cases, and how they handle incoming cases.
+    prefix: str = ""
+    whole_case_share: float = 0.0
+    reuse_share: float = 0.0
+    hospitals: list[Consignee] = field(default_factory=list)
+
+
+@dataclass
+class Case:
+    key: str
+    devices: list[str]
+    packed_at: int
+    unpacked_at: int | None = None
+
+
+@dataclass
+class Distributor:
+    """A distributor's warehouse as the simulation goes: its clock, stock and empty cases."""
+
+    site: Consignee
+    reserve: int
+    clock: int = 0
+    stock: deque[tuple[str, int]] = field(default_factory=deque)  # (device, available from)
+    empty_cases: deque[tuple[str, int]] = field(default_factory=deque)  # (case, emptied at)
+    whole_cases: deque[tuple[Case, int]] = field(default_factory=deque)  # (case, available from)
+    cases_made: int = 0
+    shipments: int = 0
+    repacked_cases: int = 0
+
+
+@dataclass
+class Complaint:
+    device: str
+    received_at: int
+    failure_mode: str
+    severity: str
+    description: str
+    caused_by_defect: bool
+
+
+@dataclass
+class Tour:
+    """Keys the distribution step remembers for the manifest's guided tour."""
+
+    finished_device: str = ""
+    finished_device_hospital: str = ""
+    on_hand_pallet: str = ""
+    #: Cases put aside empty for reuse: case → the devices it held first (first few only).
+    pooled: dict[str, list[str]] = field(default_factory=dict)
+    #: Reuses of those cases: (case, consignee it went to with its new contents).
+    reuses: list[tuple[str, str]] = field(default_factory=list)
+    #: Where watched devices (the first contents of pooled cases) went.
+    watched: dict[str, str] = field(default_factory=dict)
+
+
+class Distribution:
+    """Streams the device-level part of the plant into ``out``; see the module docstring."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        out: PlantWriter,
+        *,
+        start: int,
+        end: int,
+        profile: ScaleProfile,
+        defect: Defect | None = None,
+        affected_lots: frozenset[str] = frozenset(),
+    ) -> None:
+        self.rng = rng
+        self.out = out
+        self.start = start
+        self.end = end
+        self.profile = profile
+        self.defect = defect
+        self.affected_lots = affected_lots
+        self.affected_devices: list[str] = []
+        self.affected_set: set[str] = set()
+        self.complaints: list[Complaint] = []
+        self.tour = Tour()
+        self.serials: dict[str, int] = {}
+        #: Per product: (first serial number, lot key) of every lot, to find a device's lot.
+        self.lot_ranges: dict[str, list[tuple[int, str]]] = {}
+        self.plant_containers = 0
+        self.plant_shipments = 0
+        # About ``profile.complaints`` background complaints over the devices that reach hospitals.
+        self.complaint_rate = profile.complaints / max(1.0, 0.8 * profile.devices)
+        self.distributors = [
+            Distributor(site, reserve=max(10, profile.lot_size // 2)) for site in self._consignees()
+        ]
+        self.weights = [1.0 + 0.5 * (i % 3) for i in range(len(self.distributors))]
+
+    # -- consignees ----------------------------------------------------------------------
+    def _consignees(self) -> list[Consignee]:
+        rng = self.rng
+        distributors: list[Consignee] = []
+        for i in range(self.profile.distributors):
+            country, name, prefix, _hospital_prefix, _templates, cities = _COUNTRIES[i % len(_COUNTRIES)]
+            gln = gln13(prefix, 1 + i // len(_COUNTRIES))
+            distributors.append(
+                Consignee(
+                    key=f"414/{gln}",
+                    code=f"DST{i + 1:02d}",
+                    name=name if i < len(_COUNTRIES) else f"{name} ({cities[1]})",
+                    type="distributor",
+                    address=f"Logistikpark {rng.randint(1, 40)}, {cities[0]}",
+                    country=country,
+                    prefix=prefix,
+                    # The first distributor repacks most; the others vary.
+                    whole_case_share=0.15 if i == 0 else rng.uniform(0.25, 0.6),
+                    reuse_share=0.6 if i == 0 else rng.uniform(0.2, 0.5),
+                )
+            )
+        for j in range(self.profile.hospitals):
+            owner = distributors[j % len(distributors)]
+            n = j // len(distributors)
+            index = [c[0] for c in _COUNTRIES].index(owner.country)
+            _country, _name, _prefix, hospital_prefix, templates, cities = _COUNTRIES[index]
+            template = templates[(n // len(cities)) % len(templates)]
+            city = cities[n % len(cities)]
+            name = template.format(c=city)
+            if n >= len(cities) * len(templates):
+                name += f" {n // (len(cities) * len(templates)) + 1}"
+            hospital = Consignee(
+                key=f"414/{gln13(hospital_prefix, 100 + n)}",
+                code=f"H{j + 1:04d}",
+                name=name,
+                type="clinic" if template == templates[-1] else "hospital",
+                address=f"{rng.choice(('Spitalstrasse', 'Hospital Road', 'Via Ospedale', 'Rue de la Santé'))} "
+                f"{rng.randint(1, 120)}, {city}",
+                country=owner.country,
+            )
+            owner.hospitals.append(hospital)
+        for site in distributors + [h for d in distributors for h in d.hospitals]:
+            self.out.write("consignees.csv", (site.key, site.name, site.type, site.address, site.country))
+            self.out.nodes_added(NodeKind.CONSIGNEE)
+        return distributors
+
+    # -- the stream ----------------------------------------------------------------------
+    def run(self, finished: list[WorkOrder]) -> None:
+        for index, work_order in enumerate(finished):
+            self._lot(work_order, last=index == len(finished) - 1)
+
+    def _lot(self, work_order: WorkOrder, *, last: bool) -> None:
+        rng, out = self.rng, self.out
+        lot = work_order.output
+        assert lot is not None and work_order.part.gtin is not None
+        product = next(p for p in PRODUCTS if p.part == work_order.part.code)
+        gtin = work_order.part.gtin
+        manufactured = iso_date(work_order.start)
+        expiry = iso_date(work_order.start + (work_order.part.shelf_life_days or 0) * DAY)
+        count = int(work_order.quantity)
+
+        # 1. Serialise the devices over the assembly window.
+        first = work_order.start + 30 * MINUTE
+        span = max(count, work_order.assembled - first)
+        step = span // count
+        serial_base = self.serials.get(product.short, 0)
+        self.serials[product.short] = serial_base + count
+        self.lot_ranges.setdefault(product.short, []).append((serial_base + 1, lot.key))
+        devices: list[str] = []
+        rows = []
+        for i in range(count):
+            serial = f"{product.short}{serial_base + i + 1:09d}"
+            produced = first + i * step + rng.randrange(step)
+            devices.append(f"01/{gtin}/21/{serial}")
+            rows.append((gtin, serial, lot.lot_number, work_order.key, iso_time(produced), manufactured, expiry))
+        out.write_many("devices.csv", rows)
+        out.nodes_added(NodeKind.DEVICE, count)
+        out.edges_added(EdgeType.INCLUDES, count)
+        out.edges_added(EdgeType.PRODUCED, count)
+        if lot.key in self.affected_lots:
+            self.affected_devices.extend(devices)
+            self.affected_set.update(devices)
+
+        # 2. Pack at release: devices into cases, cases onto pallets.
+        release = work_order.finish + int(rng.uniform(2, 6) * HOUR)
+        cases = [
+            Case(self._plant_sscc(), devices[i : i + product.case_size], release + (i // product.case_size) * 3 * MINUTE)
+            for i in range(0, count, product.case_size)
+        ]
+        pallets: list[tuple[str, list[Case], int]] = []
+        for i in range(0, len(cases), product.cases_per_pallet):
+            load = cases[i : i + product.cases_per_pallet]
+            pallets.append((self._plant_sscc(), load, load[-1].packed_at + 10 * MINUTE))
+        out.nodes_added(NodeKind.CONTAINER, len(cases) + len(pallets))
+
+        # 3. Ship pallets to distributors, unless the lot is still on hand at the end.
+        pallet_unpacked: dict[str, int] = {}
+        arrivals: list[tuple[Distributor, list[tuple[str, list[Case], int]], int]] = []
+        if last or release > self.end - 5 * DAY:
+            self.tour.on_hand_pallet = pallets[0][0]
+        else:
+            by_distributor: dict[int, list[tuple[str, list[Case], int]]] = {}
+            for pallet in pallets:
+                d = rng.choices(range(len(self.distributors)), self.weights)[0]
+                by_distributor.setdefault(d, []).append(pallet)
+            for d in sorted(by_distributor):
+                distributor = self.distributors[d]
+                shipped = release + int(rng.uniform(1, 4) * DAY)
+                shipped -= shipped % HOUR
+                delivered = shipped + int(rng.uniform(18, 72) * HOUR)
+                self.plant_shipments += 1
+                shipment = f"shipment:SH-{self.plant_shipments:07d}"
+                self._shipment(shipment, PLANT_KEY, distributor.site.key, shipped, delivered)
+                for pallet_key, _load, _packed in by_distributor[d]:
+                    out.write("shipment_contents.csv", (shipment, pallet_key, iso_time(shipped), None))
+                    out.edges_added(EdgeType.SHIPPED_IN)
+                    pallet_unpacked[pallet_key] = delivered + int(rng.uniform(2, 20) * HOUR)
+                arrivals.append((distributor, by_distributor[d], delivered))
+
+        # 4. At the distributor: pallets unpacked; cases forwarded whole or unpacked into stock.
+        for distributor, load_list, _delivered in arrivals:
+            for pallet_key, load, _packed in load_list:
+                unpacked = pallet_unpacked[pallet_key]
+                for case in load:
+                    if rng.random() < distributor.site.whole_case_share:
+                        distributor.whole_cases.append((case, unpacked))
+                        continue
+                    case.unpacked_at = unpacked + int(rng.uniform(0.5, 6) * HOUR)
+                    distributor.stock.extend((device, case.unpacked_at) for device in case.devices)
+                    if rng.random() < distributor.site.reuse_share:
+                        distributor.empty_cases.append((case.key, case.unpacked_at))
+                        if len(self.tour.pooled) < 200:
+                            self.tour.pooled[case.key] = case.devices[:3]
+                            for device in case.devices[:3]:
+                                self.tour.watched[device] = ""
+
+        # Now every interval of this lot's packing is known: write it.
+        for pallet_key, load, pallet_packed in pallets:
+            until = pallet_unpacked.get(pallet_key)
+            pallet_until = None if until is None else iso_time(until)
+            for case in load:
+                packed = iso_time(case.packed_at)
+                unpacked = None if case.unpacked_at is None else iso_time(case.unpacked_at)
+                out.write_many("packing.csv", [(device, case.key, packed, unpacked, "case") for device in case.devices])
+                out.edges_added(EdgeType.PACKED_IN, len(case.devices))
+            out.write_many(
+                "packing.csv",
+                [(case.key, pallet_key, iso_time(pallet_packed), pallet_until, "pallet") for case in load],
+            )
+            out.edges_added(EdgeType.PACKED_IN, len(load))
+
+        # 5. Hospital orders from every distributor that received something.
+        for distributor, _load, _delivered in arrivals:
+            self._fulfil(distributor)
+
+    def lot_of(self, device: str) -> str:
+        """The lot key of one of the generated devices (``01/{GTIN}/21/{short}{number}``)."""
+        serial = device.rsplit("/", 1)[1]
+        short, number = serial[:3], int(serial[3:])
+        ranges = self.lot_ranges[short]
+        return ranges[bisect.bisect_right(ranges, (number, "\uffff")) - 1][1]
+
+    def ensure_a_complaint(self) -> None:
+        """Even an unlucky small plant has one complaint to show."""
+        if not self.complaints and self.tour.finished_device:
+            mode, severity = _FAILURE_MODES[_PART_OF_GTIN[self.tour.finished_device[3:17]]][0]
+            self.complaints.append(
+                Complaint(self.tour.finished_device, self.end, mode, severity, f"Reported by user: {mode}.", False)
+            )
+
+    def _plant_sscc(self) -> str:
+        self.plant_containers += 1
+        return "00/" + sscc18(PLANT_PREFIX, self.plant_containers)
+
+    def _shipment(self, shipment: str, origin: str, consignee: str, shipped: int, delivered: int) -> None:
+        carrier = CARRIERS[self.rng.randrange(len(CARRIERS))]
+        self.out.write(
+            "shipments.csv", (shipment, origin, consignee, iso_time(shipped), iso_time(delivered), carrier)
+        )
+        self.out.nodes_added(NodeKind.SHIPMENT)
+        self.out.edges_added(EdgeType.DELIVERED_TO)
+
+    # -- distributors --------------------------------------------------------------------
+    def _fulfil(self, d: Distributor) -> None:
+        """Ship what the distributor can: whole cases first, then picked orders above its reserve."""
+        rng = self.rng
+        while d.whole_cases:
+            group = [d.whole_cases.popleft() for _ in range(min(len(d.whole_cases), rng.randint(1, 3)))]
+            shipped = max(d.clock, max(available for _case, available in group)) + int(rng.uniform(0.2, 2) * HOUR)
+            if shipped > self.end:
+                d.whole_cases.extendleft(reversed(group))  # stays on hand
+                break
+            d.clock = shipped
+            self._to_hospital(d, [case.key for case, _ in group], [dev for case, _ in group for dev in case.devices],
+                              shipped)
+
+        low, high = max(5, self.profile.lot_size // 10), max(12, self.profile.lot_size // 4)
+        while True:
+            size = rng.randint(low, high)
+            if len(d.stock) < d.reserve + size:
+                break
+            picked = [d.stock.popleft() for _ in range(size)]
+            packed = max(d.clock, max(available for _dev, available in picked)) + int(rng.uniform(0.2, 2) * HOUR)
+            if packed > self.end:
+                d.stock.extendleft(reversed(picked))  # stays on hand
+                break
+            d.clock = packed
+            devices = [device for device, _ in picked]
+            containers = []
+            stamp = iso_time(packed)
+            for i in range(0, len(devices), ORDER_CASE_CAPACITY):
+                content = devices[i : i + ORDER_CASE_CAPACITY]
+                container = self._order_case(d, packed)
+                containers.append(container)
+                self.out.write_many("packing.csv", [(device, container, stamp, None, "case") for device in content])
+                self.out.edges_added(EdgeType.PACKED_IN, len(content))
+            d.repacked_cases += len(containers)
+            hospital = self._to_hospital(d, containers, devices, packed + int(rng.uniform(1, 6) * HOUR))
+            if not self.tour.finished_device:
+                self.tour.finished_device, self.tour.finished_device_hospital = devices[0], hospital
+
+    def _order_case(self, d: Distributor, packed: int) -> str:
+        """An emptied case when one is ready (emptied before now), else a new one of the distributor's."""
+        if d.empty_cases and d.empty_cases[0][1] < packed:
+            return d.empty_cases.popleft()[0]
+        d.cases_made += 1
+        self.out.nodes_added(NodeKind.CONTAINER)
+        return "00/" + sscc18(d.site.prefix, 900_000_000 + d.cases_made)
+
+    def _to_hospital(self, d: Distributor, containers: list[str], devices: list[str], shipped: int) -> str:
+        rng = self.rng
+        hospital = d.site.hospitals[rng.randrange(len(d.site.hospitals))] if d.site.hospitals else d.site
+        delivered = shipped + int(rng.uniform(12, 48) * HOUR)
+        d.shipments += 1
+        shipment = f"shipment:{d.site.code}-{d.shipments:06d}"
+        self._shipment(shipment, d.site.key, hospital.key, shipped, delivered)
+        stamp = iso_time(shipped)
+        self.out.write_many("shipment_contents.csv", [(shipment, c, stamp, None) for c in containers])
+        self.out.edges_added(EdgeType.SHIPPED_IN, len(containers))
+        for container in containers:
+            if container in self.tour.pooled:
+                self.tour.reuses.append((container, hospital.key))
+        watched, affected = self.tour.watched, self.affected_set
+        for device in devices:
+            if device in watched:
+                watched[device] = hospital.key
+            self._maybe_complaint(device, delivered, device in affected)
+        return hospital.key
+
+    def _maybe_complaint(self, device: str, delivered: int, affected: bool) -> None:
+        rng = self.rng
+        if affected and self.defect is not None:
+            if rng.random() >= self.defect.complaint_rate:
+                return
+            mode, severity, caused = self.defect.failure_mode, "high", True
+        else:
+            if rng.random() >= self.complaint_rate:
+                return
+            mode, severity = rng.choice(_FAILURE_MODES[_PART_OF_GTIN[device[3:17]]])
+            caused = False
+        received = delivered + int(rng.uniform(3, 120) * DAY)
+        if received > self.end + 30 * DAY:
+            return
+        description = f"Reported by user: {mode}."
+        self.complaints.append(Complaint(device, received, mode, severity, description, caused))
+

@@ -1,0 +1,46 @@
+"""The same random plants through both stores: every answer identical, paths included."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from graph.factory import open_store
+from graph.neo4j.server import Neo4jServer
+from graph.sqlite.store import SQLiteStore
+from schema.model import TraceDirection, TraceQuery
+from tests.conformance.reference import RefPlant
+from tests.conformance.test_trace_properties import load, plants, things, unique_intervals
+from tests.support.neo4j import clear_database
+
+pytestmark = pytest.mark.neo4j
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plant=plants())
+def test_sqlite_and_neo4j_give_identical_answers(neo4j_server: Neo4jServer, tmp_path: Path, plant: RefPlant) -> None:
+    assume(unique_intervals(plant))
+    clear_database(neo4j_server)
+    neo = open_store(neo4j_server.store_url)
+    lite = SQLiteStore(Path(tempfile.mkdtemp(dir=tmp_path)) / "s.db")
+    try:
+        for store in (neo, lite):
+            store.migrate()
+            load(store, plant)
+        starts = sorted(lite.kinds(things(plant)))
+        for start in starts:
+            for direction in TraceDirection:
+                for ignore_time in (False, True):
+                    query = TraceQuery(starts=(start,), direction=direction, ignore_time=ignore_time)
+                    assert neo.trace(query).to_json() == lite.trace(query).to_json(), (start, direction, ignore_time)
+        together = TraceQuery(starts=tuple(starts), direction=TraceDirection.FORWARD)
+        assert neo.trace(together).to_json() == lite.trace(together).to_json()
+        assert neo.stats().nodes_by_kind == lite.stats().nodes_by_kind
+        assert neo.stats().edges_by_type == lite.stats().edges_by_type
+    finally:
+        neo.close()
+        lite.close()
+
