@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from api import epcis
 from api.body_limit import BodySizeLimit
@@ -75,11 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=api_settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
-    rest = APIRouter(prefix="/api/v1")
-    for module in (trace, nodes, ingest):
-        rest.include_router(module.router)
-    app.include_router(health.router)
-    app.include_router(rest)
-    app.include_router(epcis.router, prefix="/epcis")
-    app.include_router(graphql_router(build_schema(api_settings)), prefix="/graphql")
+    # Routers carry their whole prefix, so a route's template (metrics label) is its full path.
+    for router in (health.router, trace.router, nodes.router, ingest.router, epcis.router):
+        app.include_router(router)
+    app.include_router(graphql_router(build_schema(api_settings)))
     return app

@@ -154,7 +154,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unexpected error serving %s %s", request.method, request.url.path, exc_info=exc)
+    # The server logs the traceback too (Starlette re-raises after answering); say which request.
+    log.error("unexpected error serving %s %s: %r", request.method, request.url.path, exc)
     body = {
         "type": "urn:tracegraph:error:internal_error",
         "title": "internal error",

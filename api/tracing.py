@@ -23,9 +23,7 @@ def parse_kinds(values: Iterable[str] | None) -> frozenset[NodeKind] | None:
         return None
     unknown = [n for n in names if n.lower() not in _KINDS_BY_NAME]
     if unknown:
-        raise InvalidInputError(
-            f"kinds: unknown kind '{unknown[0]}' (one of {', '.join(k.value for k in NodeKind)})"
-        )
+        raise InvalidInputError(f"kinds: unknown kind '{unknown[0]}' (one of {', '.join(k.value for k in NodeKind)})")
     return frozenset(_KINDS_BY_NAME[n.lower()] for n in names)
 
 

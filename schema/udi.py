@@ -27,7 +27,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from itertools import pairwise
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -35,7 +34,6 @@ from biip import ParseConfig, ParseError
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
-from biip.gs1_messages import GS1Message
 from biip.symbology import ISOSymbology
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -298,11 +296,15 @@ def _element_errors(element: GS1ElementString) -> list[str]:
         except InvalidKeyError as exc:
             errors.append(f"AI ({ai}): {exc}")
     if ai in _DATE_AIS and element.date is None:
-        errors.append(
-            f"AI ({ai}) {element.ai.data_title.lower()} {value!r} is not a valid date "
-            "(YYMMDD; DD 00 means the last day of the month)"
-        )
+        errors.append(_date_error(element.ai, value))
     return errors
+
+
+def _date_error(ai: GS1ApplicationIdentifier, value: str) -> str:
+    return (
+        f"AI ({ai.ai}) {ai.data_title.lower()} {value!r} is not a valid date "
+        "(YYMMDD; DD 00 means the last day of the month)"
+    )
 
 
 def _quantity(elements: dict[str, str]) -> int | None:
@@ -351,23 +353,44 @@ def _gs1_result(element_strings: Sequence[GS1ElementString], *, errors: Sequence
     )
 
 
-def _separator_errors(data: str, element_strings: Sequence[GS1ElementString]) -> list[str]:
-    """A variable-length AI's value runs to the next GS or the end of the data (GS1 General
+def _extract_error(rest: str, position: int) -> str:
+    """Say why no element string could be read at ``position`` (``rest`` onwards)."""
+    try:
+        ai = GS1ApplicationIdentifier.extract(rest)
+    except ParseError:
+        return f"no GS1 Application Identifier at position {position}: {rest[:12]!r}"
+    value = rest[len(ai.ai) :].split(GS, 1)[0]
+    if ai.ai in _DATE_AIS:
+        return _date_error(ai, value[:6] if not ai.separator_required else value)
+    return f"AI ({ai.ai}) at position {position}: {value!r} does not match its format {ai.format}"
+
+
+def _read_element_strings(data: str) -> list[GS1ElementString]:
+    """biip's GS1Message.parse, one element string at a time, so an error can say where.
+
+    A variable-length AI's value runs to the next GS or the end of the data (GS1 General
     Specifications 7.8.6). biip cuts a value at its maximum length instead, so what
-    follows could pass for another AI, e.g. a serial number: refuse that."""
-    position = len(data) - len(data.lstrip(GS))
-    errors: list[str] = []
-    for current, following in pairwise(element_strings):
-        position += len(current.ai.ai) + len(current.value)
-        if data.startswith(GS, position):
-            while data.startswith(GS, position):
-                position += 1
-        elif current.ai.separator_required:
-            errors.append(
-                f"AI ({current.ai.ai}) has a variable length, so GS (FNC1) must end its value "
-                f"{current.value!r} before AI ({following.ai.ai})"
+    follows could pass for another AI, e.g. a serial number: that is refused here.
+    """
+    elements: list[GS1ElementString] = []
+    position = 0
+    while position < len(data):
+        rest = data[position:]
+        try:
+            element = GS1ElementString.extract(rest, config=_GS1_CONFIG)
+        except ParseError as exc:
+            raise InvalidKeyError(_extract_error(rest, position)) from exc
+        elements.append(element)
+        position += len(element)
+        if position < len(data) and not data.startswith(GS, position) and element.ai.separator_required:
+            raise InvalidKeyError(
+                f"AI ({element.ai.ai}) value {element.value!r} runs on into {data[position : position + 8]!r} "
+                f"at position {position}: it is longer than {element.ai.format} allows, or the GS (FNC1) "
+                "that must end a variable-length value is missing"
             )
-    return errors
+        while data.startswith(GS, position):
+            position += 1
+    return elements
 
 
 def _parse_element_string(data: str) -> UdiParse:
@@ -378,11 +401,10 @@ def _parse_element_string(data: str) -> UdiParse:
     if not data:
         return _invalid("GS1", "no GS1 element strings in the data")
     try:
-        message = GS1Message.parse(data, config=_GS1_CONFIG)
-    except ParseError as exc:
+        elements = _read_element_strings(data)
+    except InvalidKeyError as exc:
         return _invalid("GS1", f"GS1 element string: {exc}")
-    elements = message.element_strings
-    return _gs1_result(elements, errors=_separator_errors(data, elements))
+    return _gs1_result(elements)
 
 
 def _parse_bare_gtin(data: str) -> UdiParse:
@@ -449,6 +471,8 @@ def _hri_element(ai: str, value: str) -> GS1ElementString:
     try:
         return GS1ElementString.parse(ai + value, config=_GS1_CONFIG)
     except ParseError as exc:
+        if ai in _DATE_AIS:
+            raise InvalidKeyError(_date_error(known, value)) from exc
         raise InvalidKeyError(f"AI ({ai}) value {value!r} does not match its format {known.format}") from exc
 
 

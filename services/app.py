@@ -18,7 +18,7 @@ from loaders import parse_path
 from loaders.base import ParseResult
 from schema.errors import InvalidInputError, TraceGraphError
 from schema.identifiers import canonical_key
-from schema.kinds import NodeKind
+from schema.kinds import EdgeType, NodeKind
 from schema.model import NodeView, StoreStats, TraceDirection, TraceQuery, TraceResult
 from services import ingest
 from services.settings import Settings
@@ -102,11 +102,21 @@ class Services:
             content_hash = ingest.inputs_hash([path], partial=partial)
         return self.load_parsed(parsed, source=name, content_hash=content_hash, partial=partial)
 
-    def events(self, *, limit: int = 10_000) -> list[NodeView]:
-        """Up to ``limit`` Event nodes (EPCIS and other source events) with their properties.
+    def events(
+        self, *, naming: Sequence[str] | None = None, limit: int = 10_000, edge_limit: int = 1_000
+    ) -> list[NodeView]:
+        """Event nodes (EPCIS and other source events), each with the RECORDED_BY relationships
+        that say what it names: the events naming any of ``naming`` (canonical keys), else all.
+        At most ``limit`` are read; more may exist when that many come back.
 
-        A stopgap until the port can list the nodes of a kind (``GraphStore.nodes_of_kind``):
-        it finds them through ``search`` and reads them one by one.
+        Listing all events is a stopgap until the port can list the nodes of a kind
+        (``GraphStore.nodes_of_kind``): it finds them through ``search``.
         """
-        hits = self.store.search("event:", kinds=[NodeKind.EVENT], limit=limit)
-        return [self.store.node(hit.key, edge_limit=0) for hit in hits]
+        if naming is not None:
+            hops = self.store.expand(list(naming), TraceDirection.FORWARD)
+            keys = list(
+                dict.fromkeys(s.neighbour for steps in hops.values() for s in steps if s.type is EdgeType.RECORDED_BY)
+            )
+        else:
+            keys = [hit.key for hit in self.store.search("event:", kinds=[NodeKind.EVENT], limit=limit)]
+        return [self.store.node(key, edge_limit=edge_limit) for key in keys[:limit]]

@@ -1,31 +1,31 @@
 """The EPCIS 2.0 ``SimpleEventQuery`` parameters this server answers, over Event nodes.
 
-The EPCIS loader keeps every event as an Event node whose properties are the event's fields;
-these functions decide whether one event matches a query. Identifiers are compared by their
-canonical keys, so an EPC URN, a Digital Link URI or a canonical key in the query all match the
-same event; CBV values are compared by their bare word, so ``shipping``,
+The EPCIS loader keeps every event as an Event node (its fields as properties: ``event_type``,
+``event_time``, ``biz_step``, ...) and links every thing the event names to it (RECORDED_BY).
+Identifiers are compared by canonical key, so an EPC URN, a Digital Link URI or a key in the
+query all match the same event; CBV values by their bare word, so ``shipping``,
 ``urn:epcglobal:cbv:bizstep:shipping`` and ``https://ref.gs1.org/cbv/BizStep-shipping`` agree.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from schema.errors import InvalidInputError, TraceGraphError
-from schema.identifiers import canonical_key
-from schema.model import utc
-
-#: Where MATCH_epc looks (EPCIS 2.0 §8.2.7.1); MATCH_anyEPC looks at parentID too.
-EPC_FIELDS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
-QUANTITY_FIELDS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+from schema.identifiers import canonical_key, digital_link
+from schema.kinds import EdgeType
+from schema.model import NodeView, utc
 
 _CBV_WEB = re.compile(r"^(?:https://ref\.gs1\.org/cbv/|cbv:)[A-Za-z]+-(?P<word>.+)$")
 _CBV_URN = re.compile(r"^urn:epcglobal:cbv:[a-z]+:(?P<word>.+)$")
+
+#: Where an event type lists the instances it names, when their roles are not recorded.
+_EPC_LIST_OF = {"AggregationEvent": "childEPCs", "AssociationEvent": "childEPCs"}
 
 
 def cbv_word(value: str) -> str:
@@ -44,8 +44,8 @@ def identity(value: str) -> str:
         return value.strip()
 
 
-def _matches_identity(candidate: str, wanted: str) -> bool:
-    # A whole-GTIN pattern (urn:epc:idpat:sgtin:P.I.*) keys to 01/{GTIN}: it matches every
+def _names(candidate: str, wanted: str) -> bool:
+    # A whole-GTIN pattern (urn:epc:idpat:sgtin:P.I.*) keys to 01/{GTIN}: it names every
     # serial and lot of that GTIN.
     return candidate == wanted or candidate.startswith(wanted + "/")
 
@@ -53,6 +53,82 @@ def _matches_identity(candidate: str, wanted: str) -> bool:
 def split_values(values: Iterable[str] | None) -> list[str]:
     """Repeated parameters, each possibly a comma-separated list."""
     return [v.strip() for value in values or () for v in value.split(",") if v.strip()]
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One Event node as queries see it."""
+
+    key: str
+    props: Mapping[str, Any]
+    time: datetime | None
+    parent: str | None  # canonical key of parentID
+    classes: tuple[str, ...]  # canonical keys of the quantity lists' EPC classes
+    instances: tuple[str, ...]  # canonical keys of the other things it names (epcList, childEPCs, ...)
+
+    @classmethod
+    def of(cls, view: NodeView) -> EventRecord:
+        props = view.props
+        parent = identity(props["parent_id"]) if isinstance(props.get("parent_id"), str) else None
+        classes = tuple(
+            identity(q["epc_class"])
+            for q in props.get("quantities") or ()
+            if isinstance(q, Mapping) and isinstance(q.get("epc_class"), str)
+        )
+        named = dict.fromkeys(e.source for e in view.edges_in if e.type is EdgeType.RECORDED_BY)
+        instances = tuple(k for k in named if k != parent and k not in classes)
+        time_text = _text(props.get("event_time"))
+        try:
+            time = utc(datetime.fromisoformat(time_text)) if time_text else None
+        except ValueError:
+            time = None
+        return cls(view.key, props, time, parent, classes, instances)
+
+    @property
+    def type(self) -> str:
+        return _text(self.props.get("event_type"))
+
+    def to_json(self) -> dict[str, Any]:
+        """The event in EPCIS 2.0 JSON-LD terms, from what the graph keeps of it. Identifiers are
+        GS1 Digital Link URIs where they have one (EPCIS 2.0 accepts them), else keys."""
+        p = self.props
+
+        def uri(key: str) -> str:
+            return digital_link(key) or key
+
+        event: dict[str, Any] = {
+            "type": self.type,
+            "eventID": p.get("declared_event_id") or p.get("event_id"),
+            "eventTime": p.get("event_time"),
+            "eventTimeZoneOffset": p.get("event_time_zone_offset"),
+            "recordTime": p.get("record_time"),
+            "action": p.get("action"),
+            "parentID": p.get("parent_id"),
+            _EPC_LIST_OF.get(self.type, "epcList"): [uri(k) for k in self.instances],
+            "bizStep": p.get("biz_step"),
+            "disposition": p.get("disposition"),
+            "readPoint": {"id": uri(p["read_point"])} if p.get("read_point") else None,
+            "bizLocation": {"id": uri(p["biz_location"])} if p.get("biz_location") else None,
+            "quantityList": [
+                {
+                    k: v
+                    for k, v in (
+                        ("epcClass", q.get("epc_class")),
+                        ("quantity", q.get("quantity")),
+                        ("uom", q.get("uom")),
+                    )
+                    if v is not None
+                }
+                for q in p.get("quantities") or ()
+                if isinstance(q, Mapping)
+            ],
+            "errorDeclaration": p.get("error_declaration"),
+        }
+        return {k: v for k, v in event.items() if v not in (None, [], "")}
 
 
 @dataclass(frozen=True)
@@ -67,7 +143,7 @@ class EventQuery:
     epc_classes: tuple[str, ...] = ()
     parent_ids: tuple[str, ...] = ()
     biz_locations: tuple[str, ...] = ()
-    #: A canonical key the event must name somewhere: an EPC, a class, or the parent.
+    #: A canonical key the event must name somewhere: an instance, a class, or the parent.
     involving: str | None = None
 
     @classmethod
@@ -104,70 +180,36 @@ class EventQuery:
             biz_locations=keys(biz_locations),
         )
 
-    def matches(self, event: Mapping[str, Any]) -> bool:
-        if self.event_types and event_type(event) not in self.event_types:
+    def anchors(self) -> tuple[str, ...] | None:
+        """Keys every matching event must name (one of), when the query has such a condition:
+        then the events to look at are the neighbours of these keys, not all events."""
+        if self.involving:
+            return (self.involving,)
+        for keys in (self.epcs, self.any_epcs, self.parent_ids, self.epc_classes):
+            # A pattern (01/{GTIN}) names things without naming a node events are linked to.
+            if keys and all(k.count("/") != 1 or not k.startswith("01/") for k in keys):
+                return keys
+        return None
+
+    def matches(self, event: EventRecord) -> bool:
+        if self.event_types and event.type not in self.event_types:
             return False
-        when = event_time(event)
-        if self.ge_event_time and (when is None or when < self.ge_event_time):
+        if self.ge_event_time and (event.time is None or event.time < self.ge_event_time):
             return False
-        if self.lt_event_time and (when is None or when >= self.lt_event_time):
+        if self.lt_event_time and (event.time is None or event.time >= self.lt_event_time):
             return False
-        if self.biz_steps and cbv_word(_text(event.get("bizStep"))) not in self.biz_steps:
+        if self.biz_steps and cbv_word(_text(event.props.get("biz_step"))) not in self.biz_steps:
             return False
-        if self.dispositions and cbv_word(_text(event.get("disposition"))) not in self.dispositions:
+        if self.dispositions and cbv_word(_text(event.props.get("disposition"))) not in self.dispositions:
             return False
-        parent = [identity(p) for p in _identifiers(event.get("parentID"))]
+        parent = (event.parent,) if event.parent else ()
+        location = _text(event.props.get("biz_location"))
         checks = (
-            (self.epcs, _epcs(event, EPC_FIELDS)),
-            (self.any_epcs, [*_epcs(event, EPC_FIELDS), *parent]),
-            (self.epc_classes, _classes(event)),
+            (self.epcs, event.instances),
+            (self.any_epcs, (*event.instances, *parent)),
+            (self.epc_classes, event.classes),
             (self.parent_ids, parent),
-            (self.biz_locations, [identity(v) for v in _identifiers(event.get("bizLocation"))]),
-            ((self.involving,) if self.involving else (), [*_epcs(event, EPC_FIELDS), *parent, *_classes(event)]),
+            (self.biz_locations, (identity(location),) if location else ()),
+            ((self.involving,) if self.involving else (), (*event.instances, *parent, *event.classes)),
         )
-        return all(
-            not wanted or any(_matches_identity(c, w) for c in candidates for w in wanted)
-            for wanted, candidates in checks
-        )
-
-
-def event_type(event: Mapping[str, Any]) -> str:
-    return _text(event.get("type") or event.get("eventType") or event.get("isA"))
-
-
-def event_time(event: Mapping[str, Any]) -> datetime | None:
-    text = _text(event.get("eventTime"))
-    if not text:
-        return None
-    try:
-        return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
-        return None
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _identifiers(value: Any) -> Iterator[str]:
-    """Identifiers under a field, whether written as a string, a list, or ``{"id": ...}``."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        yield from _identifiers(value.get("id") or value.get("epc"))
-    elif isinstance(value, list):
-        for item in value:
-            yield from _identifiers(item)
-
-
-def _epcs(event: Mapping[str, Any], fields: Iterable[str]) -> list[str]:
-    return [identity(v) for f in fields for v in _identifiers(event.get(f))]
-
-
-def _classes(event: Mapping[str, Any]) -> list[str]:
-    return [
-        identity(item["epcClass"])
-        for f in QUANTITY_FIELDS
-        for item in event.get(f) or ()
-        if isinstance(item, Mapping) and isinstance(item.get("epcClass"), str)
-    ]
+        return all(not wanted or any(_names(c, w) for c in candidates for w in wanted) for wanted, candidates in checks)

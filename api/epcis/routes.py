@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from api.captures import CaptureJob
 from api.deps import RuntimeDep
-from api.epcis.query import EventQuery, event_time
+from api.epcis.query import EventQuery, EventRecord
 from api.errors import UnsupportedMediaTypeError, error_responses
 from api.rest import examples
 from api.rest.trace import TraceOptionsDep
@@ -25,9 +25,9 @@ from api.runtime import Runtime
 from api.tracing import check_limit, run_trace
 from schema.errors import InvalidInputError, RejectedRecordsError, TraceGraphError
 from schema.identifiers import canonical_key
-from schema.model import NodeView, TraceDirection, TraceResult, iso
+from schema.model import TraceDirection, TraceResult, iso
 
-router = APIRouter(tags=["epcis"])
+router = APIRouter(prefix="/epcis", tags=["epcis"])
 
 EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"
@@ -72,7 +72,9 @@ _JOB_EXAMPLE = {
 
 def _json(payload: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        orjson.dumps(payload), status_code=status, media_type="application/json",
+        orjson.dumps(payload),
+        status_code=status,
+        media_type="application/json",
         headers={**EPCIS_HEADERS, **(headers or {})},
     )
 
@@ -185,10 +187,9 @@ async def capture_jobs(rt: RuntimeDep) -> Response:
 
 # -- queries -------------------------------------------------------------------------------
 
+
 def _event_query(
-    event_type: Annotated[
-        list[str] | None, Query(alias="eventType", examples=["ObjectEvent,AggregationEvent"])
-    ] = None,
+    event_type: Annotated[list[str] | None, Query(alias="eventType", examples=["ObjectEvent,AggregationEvent"])] = None,
     ge_event_time: Annotated[datetime | None, Query(alias="GE_eventTime")] = None,
     lt_event_time: Annotated[datetime | None, Query(alias="LT_eventTime")] = None,
     eq_biz_step: Annotated[list[str] | None, Query(alias="EQ_bizStep", examples=["shipping"])] = None,
@@ -200,9 +201,16 @@ def _event_query(
     eq_biz_location: Annotated[list[str] | None, Query(alias="EQ_bizLocation")] = None,
 ) -> EventQuery:
     return EventQuery.of(
-        event_types=event_type, ge_event_time=ge_event_time, lt_event_time=lt_event_time, biz_steps=eq_biz_step,
-        dispositions=eq_disposition, epcs=match_epc, any_epcs=match_any_epc, epc_classes=match_epc_class,
-        parent_ids=match_parent_id, biz_locations=eq_biz_location,
+        event_types=event_type,
+        ge_event_time=ge_event_time,
+        lt_event_time=lt_event_time,
+        biz_steps=eq_biz_step,
+        dispositions=eq_disposition,
+        epcs=match_epc,
+        any_epcs=match_any_epc,
+        epc_classes=match_epc_class,
+        parent_ids=match_parent_id,
+        biz_locations=eq_biz_location,
     )
 
 
@@ -254,7 +262,8 @@ async def events(
 
 
 @router.get(
-    "/epcs/{epc:path}/events", summary="Every event that names an EPC (or its class, or as parent)",
+    "/epcs/{epc:path}/events",
+    summary="Every event that names an EPC (or its class, or as parent)",
     responses={**_QUERY_RESPONSES, **error_responses()},
 )
 async def epc_events(
@@ -293,9 +302,8 @@ async def epc_trace(
 Position = tuple[float, str]
 
 
-def _position(view: NodeView) -> Position:
-    when = event_time(view.props)
-    return (when.timestamp() if when else float("-inf"), view.key)
+def _position(event: EventRecord) -> Position:
+    return (event.time.timestamp() if event.time else float("-inf"), event.key)
 
 
 def _encode_token(position: Position) -> str:
@@ -315,15 +323,17 @@ def _decode_token(token: str | None) -> Position | None:
 async def _page(rt: Runtime, request: Request, query: EventQuery, per_page: int, token: str | None) -> Response:
     check_limit(per_page, rt.settings.page_max, name="perPage")
     after = _decode_token(token)
-    scanned = await rt.run(rt.services.events, limit=SCAN_LIMIT)
-    positioned = sorted(((_position(v), v) for v in scanned if query.matches(v.props)), key=lambda pv: pv[0])
-    matched = [pv for pv in positioned if after is None or pv[0] > after]
+    views = await rt.run(rt.services.events, naming=query.anchors(), limit=SCAN_LIMIT)
+    matched = sorted(
+        (e for e in map(EventRecord.of, views) if query.matches(e) and (after is None or _position(e) > after)),
+        key=_position,
+    )
     listed = matched[:per_page]
     headers: dict[str, str] = {}
     if len(matched) > per_page:
-        link = request.url.include_query_params(nextPageToken=_encode_token(listed[-1][0]))
+        link = request.url.include_query_params(nextPageToken=_encode_token(_position(listed[-1])))
         headers["Link"] = f'<{link}>; rel="next"'
-    if len(scanned) >= SCAN_LIMIT:  # the store may hold more events than one query scans
+    if len(views) >= SCAN_LIMIT:  # the store may hold more candidate events than one query reads
         headers["X-TraceGraph-Partial"] = "true"
     document = {
         "@context": [EPCIS_CONTEXT],
@@ -333,12 +343,8 @@ async def _page(rt: Runtime, request: Request, query: EventQuery, per_page: int,
         "epcisBody": {
             "queryResults": {
                 "queryName": "SimpleEventQuery",
-                "resultsBody": {"eventList": [_event_json(v) for _, v in listed]},
+                "resultsBody": {"eventList": [e.to_json() for e in listed]},
             }
         },
     }
     return _json(document, headers=headers)
-
-
-def _event_json(view: NodeView) -> dict[str, Any]:
-    return dict(view.props)

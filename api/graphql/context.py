@@ -33,11 +33,11 @@ class Loaders:
         self.views: DataLoader[ViewKey, NodeView | None] = DataLoader(self._load_views)
         self.hops: DataLoader[HopKey, Sequence[Step]] = DataLoader(self._load_hops)
 
-    async def _load_views(self, keys: list[ViewKey]) -> list[NodeView | None | BaseException]:
+    async def _load_views(self, keys: list[ViewKey]) -> list[NodeView | BaseException | None]:
         # The port has no batched node read yet: one worker-thread trip for the batch, one
         # store read per key. A missing node is an answer (None), not an error.
-        def read() -> list[NodeView | None | BaseException]:
-            out: list[NodeView | None | BaseException] = []
+        def read() -> list[NodeView | BaseException | None]:
+            out: list[NodeView | BaseException | None] = []
             for key, as_of in keys:
                 try:
                     out.append(self._rt.services.node(key, as_of=as_of))

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from api.graphql import typed
 from api.graphql.context import Info
 from api.graphql.types import Batch, IngestFormat, LoadReport, Reject
 from schema.errors import InvalidInputError
@@ -28,8 +29,8 @@ def document_name(document: str, fmt: IngestFormat, mapping: str | None) -> str:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
-        description="Load one document as one batch. Strict unless partial: any rejected record rejects "
+    @typed.mutation(
+        "Load one document as one batch. Strict unless partial: any rejected record rejects "
         "the whole document (error REJECTED_RECORDS, every reject in extensions.rejects)"
     )
     async def ingest(
@@ -45,9 +46,7 @@ class Mutation:
     ) -> LoadReport:
         rt = info.context.rt
         name = document_name(document, fmt, mapping)
-        report = await rt.run(
-            rt.services.load_document, document.encode(), name=name, fmt=fmt.value, partial=partial
-        )
+        report = await rt.run(rt.services.load_document, document.encode(), name=name, fmt=fmt.value, partial=partial)
         return LoadReport(
             sources=report.sources,
             records=report.records,

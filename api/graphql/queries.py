@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from api.graphql import pagination
+from api.graphql import pagination, typed
 from api.graphql.context import Info
 from api.graphql.types import (
     Genealogy,
@@ -45,15 +45,21 @@ def _trace_query(
     limit: int | None,
 ) -> TraceQuery:
     return trace_query(
-        starts=starts, direction=direction, depth=max_depth, kinds=frozenset(kinds) if kinds else None,
-        start=window.start if window else None, end=window.end if window else None,
-        as_of=as_of, ignore_time=ignore_time, limit=limit,
+        starts=starts,
+        direction=direction,
+        depth=max_depth,
+        kinds=frozenset(kinds) if kinds else None,
+        start=window.start if window else None,
+        end=window.end if window else None,
+        as_of=as_of,
+        ignore_time=ignore_time,
+        limit=limit,
     )
 
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="A node by any accepted key form; null when there is none")
+    @typed.field("A node by any accepted key form; null when there is none")
     async def node(self, info: Info, key: str, as_of: AsOf = None) -> Node | None:
         loaders = info.context.loaders
         view = await loaders.views.load((key, as_of))
@@ -62,13 +68,13 @@ class Query:
         loaders.views.prime((view.key, as_of), view)  # later fields ask by the canonical key
         return Node(key=view.key, known_kind=view.kind, as_of=as_of)
 
-    @strawberry.field(description="Several nodes, in the order asked; null for each that is not there")
+    @typed.field("Several nodes, in the order asked; null for each that is not there")
     async def nodes(self, info: Info, keys: list[str], as_of: AsOf = None) -> list[Node | None]:
         check_limit(len(keys), info.context.rt.settings.page_max, name="keys")
         views = await info.context.loaders.views.load_many([(k, as_of) for k in keys])
         return [None if v is None else Node(key=v.key, known_kind=v.kind, as_of=as_of) for v in views]
 
-    @strawberry.field(description="Find by partial key, lot, serial or name, or by a whole identifier in any form")
+    @typed.field("Find by partial key, lot, serial or name, or by a whole identifier in any form")
     async def search(
         self, info: Info, text: str, kinds: Kinds = None, first: int = 20, after: str | None = None
     ) -> pagination.Connection[SearchHit]:
@@ -79,7 +85,7 @@ class Query:
         rows = [SearchHit(key=h.key, kind=h.kind, label=h.label) for h in hits[page.offset : page.offset + page.first]]
         return pagination.connection(rows, page, has_next=len(hits) > page.offset + page.first, total=None)
 
-    @strawberry.field(description="Trace forward (impact) or backward (genealogy); nodes are paged, totals exact")
+    @typed.field("Trace forward (impact) or backward (genealogy); nodes are paged, totals exact")
     async def trace(
         self,
         info: Info,
@@ -111,7 +117,7 @@ class Query:
             edges=[TraceEdge(source=e.source, target=e.target, type=e.type) for e in result.edges],
         )
 
-    @strawberry.field(description="How many nodes a trace reaches (of the kinds asked for)")
+    @typed.field("How many nodes a trace reaches (of the kinds asked for)")
     async def trace_count(
         self,
         info: Info,
@@ -127,7 +133,7 @@ class Query:
         result = await run_trace(info.context.rt, query)
         return TraceCount(total=result.total, is_partial=result.is_partial)
 
-    @strawberry.field(description="What stands behind a node (or, FORWARD, what it went into), as a tree")
+    @typed.field("What stands behind a node (or, FORWARD, what it went into), as a tree")
     async def genealogy(
         self,
         info: Info,
@@ -157,8 +163,13 @@ def _tree(result: TraceResultModel, root_kind: NodeKind, as_of: datetime | None)
     for n in result.nodes:
         parent = n.path[-2]
         node = GenealogyNode(
-            key=n.key, kind=n.kind, degree=n.degree, parent=parent,
-            via=via.get(frozenset((parent, n.key))), children=[], as_of=as_of,
+            key=n.key,
+            kind=n.kind,
+            degree=n.degree,
+            parent=parent,
+            via=via.get(frozenset((parent, n.key))),
+            children=[],
+            as_of=as_of,
         )
         placed[parent].children.append(node)
         placed[n.key] = node

@@ -15,4 +15,6 @@ async def _context(rt: RuntimeDep) -> Context:
 
 def graphql_router(schema: strawberry.Schema) -> GraphQLRouter[Context, None]:
     # Not in the OpenAPI document: GraphQL describes itself (introspection, schema.graphql).
-    return GraphQLRouter(schema, graphql_ide="graphiql", context_getter=_context, include_in_schema=False)
+    return GraphQLRouter(
+        schema, path="/graphql", graphql_ide="graphiql", context_getter=_context, include_in_schema=False
+    )

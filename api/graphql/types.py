@@ -10,6 +10,7 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
+from api.graphql import typed
 from api.graphql.context import Info
 from api.graphql.pagination import Connection
 from loaders.base import Reject as RejectModel
@@ -61,8 +62,13 @@ class FactVersion:
     @classmethod
     def of(cls, v: FactVersionModel) -> FactVersion:
         return cls(
-            recorded_at=v.recorded_at, batch_id=v.batch_id, provenance=Provenance.from_pydantic(v.provenance),
-            props=v.props, at=v.at, until=v.until, retracted=v.retracted,
+            recorded_at=v.recorded_at,
+            batch_id=v.batch_id,
+            provenance=Provenance.from_pydantic(v.provenance),
+            props=JSON(v.props),
+            at=v.at,
+            until=v.until,
+            retracted=v.retracted,
         )
 
 
@@ -82,11 +88,11 @@ class Node:
     async def kind(self, info: Info) -> NodeKind:
         return self.known_kind if self.known_kind is not None else (await self._view(info)).kind
 
-    @strawberry.field(description="What the sources say about it, latest value of each property")
+    @typed.field("What the sources say about it, latest value of each property")
     async def props(self, info: Info) -> JSON:
-        return (await self._view(info)).props
+        return JSON((await self._view(info)).props)
 
-    @strawberry.field(description="One hop away, batched per request; types filters relationship types")
+    @typed.field("One hop away, batched per request; types filters relationship types")
     async def neighbours(
         self,
         info: Info,
@@ -97,14 +103,18 @@ class Node:
         wanted = set(types) if types else None
         return [
             Neighbour(
-                type=s.type, source=s.source, target=s.target, at=from_epoch(s.at), until=from_epoch(s.until),
+                type=s.type,
+                source=s.source,
+                target=s.target,
+                at=from_epoch(s.at),
+                until=from_epoch(s.until),
                 node=Node(key=s.neighbour, known_kind=s.neighbour_kind, as_of=self.as_of),
             )
             for s in steps
             if wanted is None or s.type in wanted
         ]
 
-    @strawberry.field(description="Inspections, complaints, changes and source events, with provenance")
+    @typed.field("Inspections, complaints, changes and source events, with provenance")
     async def evidence(self, info: Info) -> Evidence:
         return Evidence.of(await self._view(info), as_of=self.as_of)
 
@@ -134,8 +144,14 @@ class EvidenceFact:
     @classmethod
     def of(cls, e: EdgeView, other: str, as_of: datetime | None) -> EvidenceFact:
         return cls(
-            type=e.type, source=e.source, target=e.target, at=e.at, until=e.until, props=e.props,
-            retracted=e.retracted, versions=[FactVersion.of(v) for v in e.versions],
+            type=e.type,
+            source=e.source,
+            target=e.target,
+            at=e.at,
+            until=e.until,
+            props=JSON(e.props),
+            retracted=e.retracted,
+            versions=[FactVersion.of(v) for v in e.versions],
             node=Node(key=other, as_of=as_of),
         )
 
@@ -172,7 +188,7 @@ class TraceNode:
     path: list[str] = strawberry.field(description="From a start to this node")
     as_of: strawberry.Private[datetime | None] = None
 
-    @strawberry.field(description="The node itself, for its properties, neighbours and evidence")
+    @typed.field("The node itself, for its properties, neighbours and evidence")
     def node(self) -> Node:
         return Node(key=self.key, known_kind=self.kind, as_of=self.as_of)
 

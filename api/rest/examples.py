@@ -19,8 +19,12 @@ TRACE_RESULT: dict[str, Any] = {
     "is_partial": False,
     "nodes": [
         {"key": "wo:WO-1", "kind": "WorkOrder", "degree": 1, "path": [RESIN_LOT, "wo:WO-1"]},
-        {"key": "01/09506000130019/10/L1", "kind": "ProductLot", "degree": 2,
-         "path": [RESIN_LOT, "wo:WO-1", "01/09506000130019/10/L1"]},
+        {
+            "key": "01/09506000130019/10/L1",
+            "kind": "ProductLot",
+            "degree": 2,
+            "path": [RESIN_LOT, "wo:WO-1", "01/09506000130019/10/L1"],
+        },
     ],
     "edges": [
         {"source": RESIN_LOT, "target": "wo:WO-1", "type": "CONSUMED_BY"},
@@ -41,12 +45,27 @@ NODE_VIEW: dict[str, Any] = {
     "kind": "MaterialLot",
     "props": {"lot": "RESIN-7"},
     "versions": [
-        {"recorded_at": "2024-01-02T08:00:00Z", "batch_id": "9c1e…", "provenance": PROVENANCE,
-         "props": {"lot": "RESIN-7"}, "at": None, "until": None, "retracted": False}
+        {
+            "recorded_at": "2024-01-02T08:00:00Z",
+            "batch_id": "9c1e…",
+            "provenance": PROVENANCE,
+            "props": {"lot": "RESIN-7"},
+            "at": None,
+            "until": None,
+            "retracted": False,
+        }
     ],
     "edges_in": [
-        {"type": "SUPPLIED", "source": SUPPLIER, "target": RESIN_LOT, "at": "2023-12-31T14:00:00Z",
-         "until": None, "props": {}, "retracted": False, "versions": []}
+        {
+            "type": "SUPPLIED",
+            "source": SUPPLIER,
+            "target": RESIN_LOT,
+            "at": "2023-12-31T14:00:00Z",
+            "until": None,
+            "props": {},
+            "retracted": False,
+            "versions": [],
+        }
     ],
     "edges_out": [],
     "edges_truncated": False,
@@ -58,8 +77,16 @@ LOAD_REPORT: dict[str, Any] = {
     "nodes": 4,
     "edges": 3,
     "rejects": [],
-    "result": {"batch_id": "0b5d…", "already_loaded": False, "nodes_added": 4, "nodes_changed": 0,
-               "edges_added": 3, "edges_changed": 0, "retracted": 0, "recorded_at": "2024-05-01T10:00:00Z"},
+    "result": {
+        "batch_id": "0b5d…",
+        "already_loaded": False,
+        "nodes_added": 4,
+        "nodes_changed": 0,
+        "edges_added": 3,
+        "edges_changed": 0,
+        "retracted": 0,
+        "recorded_at": "2024-05-01T10:00:00Z",
+    },
     "applied": True,
 }
 
@@ -69,8 +96,15 @@ REJECTED: dict[str, Any] = {
     "status": 422,
     "detail": "1 record(s) rejected; nothing was loaded (use --partial to load the rest)",
     "code": "rejected_records",
-    "rejects": [{"source": "packing.csv", "line": 3, "field": "case", "reason": "bad SSCC check digit",
-                 "record": "01/09506000130019/21/S9,00/095060000000000016,2024-01-01T10:00:00Z"}],
+    "rejects": [
+        {
+            "source": "packing.csv",
+            "line": 3,
+            "field": "case",
+            "reason": "bad SSCC check digit",
+            "record": "01/09506000130019/21/S9,00/095060000000000016,2024-01-01T10:00:00Z",
+        }
+    ],
 }
 
 

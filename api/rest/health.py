@@ -7,19 +7,30 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import RuntimeDep
 from api.errors import error_responses
+from api.rest.examples import json_example
 from api.rest.models import Health, Ready
 from schema.errors import MigrationRequiredError, StoreUnavailableError
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="The process is up", response_model=Health)
+@router.get(
+    "/healthz", summary="The process is up", response_model=Health, responses={200: json_example({"status": "ok"})}
+)
 async def healthz() -> Health:
     """Answers without touching the store: for liveness probes."""
     return Health()
 
 
-@router.get("/readyz", summary="The store answers", response_model=Ready, responses=error_responses())
+@router.get(
+    "/readyz",
+    summary="The store answers",
+    response_model=Ready,
+    responses={
+        200: json_example({"status": "ready", "backend": "sqlite", "schema_version": 1, "nodes": 19}),
+        **error_responses(),
+    },
+)
 async def readyz(rt: RuntimeDep) -> Ready:
     """503 when the store does not answer within ``ready_timeout`` seconds (it may be down, or
     busy with long work: either way this instance should not get new traffic now)."""

@@ -8,10 +8,10 @@ from fastapi import APIRouter, File, Form, UploadFile
 
 from api.deps import RuntimeDep
 from api.errors import error_responses
-from api.rest import examples
+from api.rest import API_V1, examples
 from api.rest.models import LoadReportOut
 
-router = APIRouter(tags=["ingest"])
+router = APIRouter(prefix=API_V1, tags=["ingest"])
 
 IngestFormat = Literal["auto", "csv", "epcis"]
 
@@ -38,7 +38,5 @@ async def ingest(
     lists every reject with its line and reason. With ``partial=true`` the rest is loaded and the
     rejects are listed in the report. Loading the same file twice changes nothing the second time."""
     data = await file.read()
-    report = await rt.run(
-        rt.services.load_document, data, name=file.filename or "upload", fmt=fmt, partial=partial
-    )
+    report = await rt.run(rt.services.load_document, data, name=file.filename or "upload", fmt=fmt, partial=partial)
     return LoadReportOut.of(report)

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import RuntimeDep
 from api.errors import error_responses
-from api.rest import examples
+from api.rest import API_V1, examples
 from schema.model import NodeView
 
-router = APIRouter(tags=["nodes"])
+router = APIRouter(prefix=API_V1, tags=["nodes"])
 
 
 @router.get(

@@ -16,12 +16,12 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import RuntimeDep
 from api.errors import error_responses
-from api.rest import examples
+from api.rest import API_V1, examples
 from api.tracing import check_limit, parse_kinds, run_trace, trace_query
 from schema.kinds import NodeKind
 from schema.model import TraceDirection, TraceQuery, TraceResult
 
-router = APIRouter(tags=["trace"])
+router = APIRouter(prefix=API_V1, tags=["trace"])
 
 _ROWS_PER_CHUNK = 2_000
 
@@ -39,8 +39,15 @@ class TraceOptions:
 
     def query(self, starts: list[str], direction: TraceDirection, *, limit: int | None) -> TraceQuery:
         return trace_query(
-            starts=starts, direction=direction, depth=self.depth, kinds=self.kinds, start=self.start,
-            end=self.end, as_of=self.as_of, ignore_time=self.ignore_time, limit=limit,
+            starts=starts,
+            direction=direction,
+            depth=self.depth,
+            kinds=self.kinds,
+            start=self.start,
+            end=self.end,
+            as_of=self.as_of,
+            ignore_time=self.ignore_time,
+            limit=limit,
         )
 
 
@@ -109,7 +116,9 @@ async def trace(
             "description": "One row per node reached; X-TraceGraph-Total and X-TraceGraph-Partial say how many "
             "and whether a server budget cut the trace short",
             "content": {
-                "text/csv": {"example": "degree,kind,key,via,path\n1,WorkOrder,wo:WO-1,lot:RESIN-7,lot:RESIN-7 > wo:WO-1\n"},
+                "text/csv": {
+                    "example": "degree,kind,key,via,path\n1,WorkOrder,wo:WO-1,lot:RESIN-7,lot:RESIN-7 > wo:WO-1\n"
+                },
                 "application/x-ndjson": {
                     "example": '{"key":"wo:WO-1","kind":"WorkOrder","degree":1,"path":["lot:RESIN-7","wo:WO-1"]}\n'
                 },
@@ -143,8 +152,9 @@ def _csv_rows(result: TraceResult) -> Iterator[bytes]:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["degree", "kind", "key", "via", "path"])
     for i, node in enumerate(result.nodes, 1):
-        writer.writerow([node.degree, node.kind.value, node.key, node.path[-2] if len(node.path) > 1 else "",
-                         " > ".join(node.path)])
+        writer.writerow(
+            [node.degree, node.kind.value, node.key, node.path[-2] if len(node.path) > 1 else "", " > ".join(node.path)]
+        )
         if i % _ROWS_PER_CHUNK == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)

@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
-from loaders.csvset.fields import Column, FieldError
+from loaders.csvset.fields import Column, FieldError, plain_gs1_key
 from loaders.csvset.fields import ColumnType as T
 from schema.errors import InvalidKeyError
-from schema.identifiers import gtin_key
+from schema.identifiers import canonical_key, gtin_key
 from schema.kinds import EdgeType, NodeKind
 from schema.model import EdgeFact, NodeFact, Provenance, iso
 
@@ -115,10 +115,19 @@ def _later(v: Values, earlier: str, later: str) -> None:
 
 
 def device_key(gtin: str, column: str, *, serial: str | None = None, lot: str | None = None) -> str:
-    """The canonical key of a unit (``serial``) or lot of ``gtin``; the value is kept exactly and
-    percent-encoded as GS1 Digital Link requires (a serial may contain ``/``)."""
+    """The canonical key of a unit (``serial``) or lot of the validated GTIN-14 ``gtin``.
+
+    The value is kept exactly; the key is checked by ``canonical_key`` (GS1 AI 21 and 10
+    allow at most 20 characters of GS1's set 82), except in its plainest form, which
+    :func:`plain_gs1_key` verifies at a fraction of the cost.
+    """
+    value = serial if serial is not None else lot
+    ai = "21" if serial is not None else "10"
+    plain = plain_gs1_key(f"01/{gtin}/{ai}/{value}")
+    if plain is not None:
+        return plain
     try:
-        return gtin_key(gtin, serial=serial, lot=lot)
+        return canonical_key(gtin_key(gtin, serial=serial, lot=lot))
     except InvalidKeyError as exc:
         raise RowError(column, str(exc)) from None
 
@@ -144,7 +153,7 @@ _EQUIPMENT = (NodeKind.EQUIPMENT,)
 _CONSIGNEE = (NodeKind.CONSIGNEE,)
 
 
-def _part(meaning: str, example: str = "part:CMP-TUB-180") -> Column:
+def _part(meaning: str, example: str = "part:CMP-TUB") -> Column:
     return Column("part", T.KEY, True, meaning, example, kinds=_PART)
 
 
@@ -418,7 +427,7 @@ _FILES: tuple[CsvFile, ...] = (
         "one part number of the item master: raw material, component, subassembly or finished device",
         "a `Part` node",
         (
-            _part("The part", "part:FG-IVS-180"),
+            _part("The part", "part:FG-IVS"),
             Column("name", T.TEXT, True, "Description", "Infusion set, 180 cm, needle-free valve"),
             Column(
                 "part_type",
@@ -429,8 +438,13 @@ _FILES: tuple[CsvFile, ...] = (
                 choices=("raw_material", "purchased_component", "component", "subassembly", "finished"),
             ),
             Column("unit", T.TEXT, False, "Unit quantities of this part are counted in", "ea"),
-            Column("gtin", T.GTIN, False, "GTIN of a finished device (8, 12, 13 or 14 digits; stored as GTIN-14)",
-                   "07612345000107"),
+            Column(
+                "gtin",
+                T.GTIN,
+                False,
+                "GTIN of a finished device (8, 12, 13 or 14 digits; stored as GTIN-14)",
+                "07612345000107",
+            ),
             Column("shelf_life_days", T.INTEGER, False, "Shelf life from manufacture, in days", "1095"),
         ),
         _build_part,
@@ -513,8 +527,9 @@ _FILES: tuple[CsvFile, ...] = (
                 "pass",
                 choices=("pass", "fail", "out_of_tolerance"),
             ),
-            Column("next_due", T.DATE, False, "When the next calibration is due (not before `calibrated_at`)",
-                   "2024-07-30"),
+            Column(
+                "next_due", T.DATE, False, "When the next calibration is due (not before `calibrated_at`)", "2024-07-30"
+            ),
             Column("performed_by", T.TEXT, False, "Technician or calibration lab", "Metrology lab"),
             Column("certificate", T.TEXT, False, "Certificate number", "CERT-24-0042"),
         ),
@@ -531,11 +546,17 @@ _FILES: tuple[CsvFile, ...] = (
             Column("site", T.TEXT, False, "Where it ran", "Plant 1"),
             Column("quantity", T.QUANTITY, False, "Planned quantity", "2000"),
             Column("planned_start", T.TIME, False, "Planned start", "2024-03-04T06:00:00Z"),
-            Column("planned_finish", T.TIME, False, "Planned finish (not before `planned_start`)",
-                   "2024-03-05T14:00:00Z"),
+            Column(
+                "planned_finish", T.TIME, False, "Planned finish (not before `planned_start`)", "2024-03-05T14:00:00Z"
+            ),
             Column("started_at", T.TIME, False, "Actual start", "2024-03-04T06:20:00Z"),
-            Column("finished_at", T.TIME, False, "Actual finish (not before `started_at`); empty while running",
-                   "2024-03-05T15:10:00Z"),
+            Column(
+                "finished_at",
+                T.TIME,
+                False,
+                "Actual finish (not before `started_at`); empty while running",
+                "2024-03-05T15:10:00Z",
+            ),
         ),
         _build_work_order,
     ),
@@ -569,8 +590,7 @@ _FILES: tuple[CsvFile, ...] = (
             Column("equipment", T.KEY, True, "The equipment", "equipment:EXT-01", kinds=_EQUIPMENT),
             _work_order("The work order that ran on it"),
             Column("from", T.TIME, True, "Start of use", "2024-03-04T06:20:00Z"),
-            Column("to", T.TIME, False, "End of use (not before `from`); empty while in use",
-                   "2024-03-04T18:05:00Z"),
+            Column("to", T.TIME, False, "End of use (not before `from`); empty while in use", "2024-03-04T18:05:00Z"),
         ),
         _build_equipment_use,
     ),
@@ -578,8 +598,7 @@ _FILES: tuple[CsvFile, ...] = (
         "product_lots.csv",
         "Product lots",
         "one lot produced by a work order: an internal component or subassembly lot, or a finished GS1 lot",
-        "a `ProductLot` node; `PRODUCED` (work order → lot, at `produced_at`, prop `quantity`); `OF_PART` "
-        "(lot → part)",
+        "a `ProductLot` node; `PRODUCED` (work order → lot, at `produced_at`, prop `quantity`); `OF_PART` (lot → part)",
         (
             Column(
                 "lot",
@@ -589,7 +608,7 @@ _FILES: tuple[CsvFile, ...] = (
                 "01/07612345000107/10/L240305-01",
                 kinds=(NodeKind.PRODUCT_LOT,),
             ),
-            _part("What it is a lot of", "part:FG-IVS-180"),
+            _part("What it is a lot of", "part:FG-IVS"),
             _work_order("The work order that produced it"),
             Column("quantity", T.QUANTITY, False, "Quantity produced", "2000"),
             Column("unit", T.TEXT, False, "Unit of `quantity`", "ea"),
@@ -607,7 +626,7 @@ _FILES: tuple[CsvFile, ...] = (
         "is given; `PRODUCED` (work order → device, at `produced_at`) when `work_order` is given",
         (
             Column("gtin", T.GTIN, True, "GTIN of the device (8, 12, 13 or 14 digits)", "07612345000107"),
-            Column("serial", T.TEXT, True, "Serial number (GS1 AI 21), kept exactly as written", "IVS0000012345"),
+            Column("serial", T.TEXT, True, "Serial number (GS1 AI 21), kept exactly as written", "IVS000012345"),
             Column("lot", T.TEXT, False, "Lot number (GS1 AI 10) the device belongs to", "L240305-01"),
             _work_order("The work order that produced it", required=False),
             Column("produced_at", T.TIME, False, "When it was made", "2024-03-04T11:42:10Z"),
@@ -628,7 +647,7 @@ _FILES: tuple[CsvFile, ...] = (
                 T.KEY,
                 True,
                 "What was packed: a device or a smaller container",
-                "01/07612345000107/21/IVS0000012345",
+                "01/07612345000107/21/IVS000012345",
                 kinds=(NodeKind.DEVICE, NodeKind.CONTAINER),
             ),
             Column(
@@ -636,12 +655,17 @@ _FILES: tuple[CsvFile, ...] = (
                 T.KEY,
                 True,
                 "The container: a case or pallet (`00/{SSCC-18}` or any form of it)",
-                "00/076123450000001236",
+                "00/076123450000001234",
                 kinds=(NodeKind.CONTAINER,),
             ),
             Column("packed_at", T.TIME, True, "When it was packed", "2024-03-06T08:00:00Z"),
-            Column("unpacked_at", T.TIME, False, "When it was taken out (not before `packed_at`); empty while inside",
-                   "2024-03-11T13:20:00Z"),
+            Column(
+                "unpacked_at",
+                T.TIME,
+                False,
+                "When it was taken out (not before `packed_at`); empty while inside",
+                "2024-03-11T13:20:00Z",
+            ),
             Column("container_type", T.TEXT, False, "Kind of container", "case"),
         ),
         _build_packing,
@@ -653,12 +677,23 @@ _FILES: tuple[CsvFile, ...] = (
         "a `Shipment` node; `DELIVERED_TO` (shipment → consignee, at `delivered_at`)",
         (
             Column("shipment", T.KEY, True, "The shipment", "shipment:SH-0000042", kinds=(NodeKind.SHIPMENT,)),
-            Column("from_site", T.KEY, True, "The shipping site: the plant's or a distributor's location",
-                   "414/7612345000018", kinds=_CONSIGNEE),
-            Column("consignee", T.KEY, True, "Where it goes", "414/4012345000009", kinds=_CONSIGNEE),
+            Column(
+                "from_site",
+                T.KEY,
+                True,
+                "The shipping site: the plant's or a distributor's location",
+                "414/7612345000015",
+                kinds=_CONSIGNEE,
+            ),
+            Column("consignee", T.KEY, True, "Where it goes", "414/4012345000016", kinds=_CONSIGNEE),
             Column("shipped_at", T.TIME, True, "When it left", "2024-03-08T16:00:00Z"),
-            Column("delivered_at", T.TIME, False, "When it arrived (not before `shipped_at`); empty in transit",
-                   "2024-03-10T09:30:00Z"),
+            Column(
+                "delivered_at",
+                T.TIME,
+                False,
+                "When it arrived (not before `shipped_at`); empty in transit",
+                "2024-03-10T09:30:00Z",
+            ),
             Column("carrier", T.TEXT, False, "Carrier", "Alpine Freight"),
         ),
         _build_shipment,
@@ -675,7 +710,7 @@ _FILES: tuple[CsvFile, ...] = (
                 T.KEY,
                 True,
                 "What was loaded: a container (pallet, case), a device, or a lot",
-                "00/076123450000009874",
+                "00/076123450000009872",
                 kinds=(NodeKind.CONTAINER, NodeKind.DEVICE, NodeKind.PRODUCT_LOT),
             ),
             Column("shipped_at", T.TIME, True, "When it was loaded and shipped", "2024-03-08T16:00:00Z"),
@@ -689,8 +724,14 @@ _FILES: tuple[CsvFile, ...] = (
         "one customer location: a distributor's warehouse or a hospital",
         "a `Consignee` node",
         (
-            Column("consignee", T.KEY, True, "The location: `414/{GLN}` (or any form of it) or `consignee:{code}`",
-                   "414/4012345000009", kinds=_CONSIGNEE),
+            Column(
+                "consignee",
+                T.KEY,
+                True,
+                "The location: `414/{GLN}` (or any form of it) or `consignee:{code}`",
+                "414/4012345000016",
+                kinds=_CONSIGNEE,
+            ),
             Column("name", T.TEXT, True, "Name", "MedLog Distribution Süd"),
             Column(
                 "consignee_type",
@@ -711,8 +752,14 @@ _FILES: tuple[CsvFile, ...] = (
         "one quality inspection of a lot, work order, device or other target",
         "an `Inspection` node; `INSPECTED` (inspection → target, at `inspected_at`)",
         (
-            Column("inspection", T.KEY, True, "The inspection record", "inspection:INC-000017",
-                   kinds=(NodeKind.INSPECTION,)),
+            Column(
+                "inspection",
+                T.KEY,
+                True,
+                "The inspection record",
+                "inspection:INC-000017",
+                kinds=(NodeKind.INSPECTION,),
+            ),
             Column("target", T.KEY, True, "What was inspected (any key)", "lot:R-000123"),
             Column(
                 "inspection_type",
@@ -743,8 +790,14 @@ _FILES: tuple[CsvFile, ...] = (
         "a `Complaint` node; `CONCERNS` (complaint → device, at `received_at`)",
         (
             Column("complaint", T.KEY, True, "The complaint", "complaint:CMP-000007", kinds=(NodeKind.COMPLAINT,)),
-            Column("device", T.KEY, True, "The device complained about", "01/07612345000107/21/IVS0000012345",
-                   kinds=(NodeKind.DEVICE,)),
+            Column(
+                "device",
+                T.KEY,
+                True,
+                "The device complained about",
+                "01/07612345000107/21/IVS000012345",
+                kinds=(NodeKind.DEVICE,),
+            ),
             Column("received_at", T.TIME, True, "When the complaint was received", "2024-05-02T10:00:00Z"),
             Column("failure_mode", T.TEXT, True, "Reported failure mode", "leak at luer connector"),
             Column(

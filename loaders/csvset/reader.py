@@ -9,8 +9,11 @@ file can be fixed in one pass.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
+import io
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,11 @@ def parse_csv_path(path: Path) -> ParseResult:
     any other entry is a reject, except ``manifest.json`` and ``README*``, so a misnamed
     file (``device.csv``) is never silently left out of a load.
     """
+    with _collector_paused():
+        return _parse_path(path)
+
+
+def _parse_path(path: Path) -> ParseResult:
     result = ParseResult()
     keys = KeyNormaliser()
     if path.is_dir():
@@ -68,11 +76,30 @@ def parse_csv_text(file_name: str, text: str) -> ParseResult:
     spec = CSV_FILES.get(Path(file_name).name)
     if spec is None:
         return ParseResult(rejects=[Reject(source=file_name, reason=_unrecognised(file_name))])
-    return parse_lines(spec, Path(file_name).name, text.splitlines(keepends=True), KeyNormaliser())
+    with _collector_paused():
+        # newline="": split at \n, \r and \r\n only, as csv does (not at \u2028 and the like).
+        return parse_lines(spec, Path(file_name).name, io.StringIO(text, newline=""), KeyNormaliser())
 
 
 def _unrecognised(name: str) -> str:
     return "not a recognised file of the CSV format; expected one of " + ", ".join(CSV_FILES)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a file is read.
+
+    A load builds hundreds of thousands of small acyclic objects, and the collections they
+    trigger rescan the growing heap again and again: pausing more than halved the parse
+    time of the medium plant. Nothing read here forms cycles, so nothing is lost by waiting.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _parse_file(path: Path, keys: KeyNormaliser) -> ParseResult:
@@ -116,7 +143,8 @@ def parse_lines(spec: CsvFile, source: str, lines: Iterable[str], keys: KeyNorma
     result = ParseResult()
     rejects = result.rejects
     tap = _Tap(lines)
-    reader = csv.reader(tap)
+    # strict: a stray or unterminated quote is an error to report, not data to guess at.
+    reader = csv.reader(tap, strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -139,11 +167,11 @@ def parse_lines(spec: CsvFile, source: str, lines: Iterable[str], keys: KeyNorma
         except StopIteration:
             break
         except csv.Error as exc:
-            # Only an unterminated quote gets here; the rest of the file is part of that field.
+            # A stray quote (strict mode): this record is lost, reading goes on after it.
             line, raw = tap.record()
             result.records += 1
             rejects.append(Reject(source=source, line=line, reason=f"malformed CSV: {exc}", record=raw[:_RECORD_QUOTE]))
-            break
+            continue
         line, raw = tap.record()
         if not any(row):
             continue  # blank lines (and spreadsheets' trailing ",,,,") are not records
@@ -167,8 +195,13 @@ def parse_lines(spec: CsvFile, source: str, lines: Iterable[str], keys: KeyNorma
             if not text:
                 if column.required:
                     rejects.append(
-                        Reject(source=source, line=line, field=column.name, reason="missing value",
-                               record=raw[:_RECORD_QUOTE])
+                        Reject(
+                            source=source,
+                            line=line,
+                            field=column.name,
+                            reason="missing value",
+                            record=raw[:_RECORD_QUOTE],
+                        )
                     )
                     bad = True
                 continue
@@ -211,7 +244,8 @@ def _read_header(
     Unknown columns are rejected (a misspelt ``unpacked_at`` would otherwise silently drop
     every unpacking and widen recalls); ``x_…`` columns are the exporter's own and skipped.
     """
-    names = [h.strip().lower() for h in header]
+    # A byte order mark survives when text was decoded without utf-8-sig (an upload).
+    names = [h.strip().lstrip("\ufeff").strip().lower() for h in header]
     by_name = {c.name: c for c in spec.columns}
     plan: _Plan = []
     seen: set[str] = set()
@@ -229,7 +263,8 @@ def _read_header(
                     source=source,
                     line=1,
                     field=name or f"#{index + 1}",
-                    reason="unknown column; expected " + ", ".join(spec.column_names)
+                    reason="unknown column; expected "
+                    + ", ".join(spec.column_names)
                     + f" (columns starting with {EXTENSION_PREFIX} are ignored)",
                 )
             )

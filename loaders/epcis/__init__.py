@@ -15,20 +15,19 @@ import re
 
 from loaders.base import ParseResult, Reject
 from loaders.epcis.event import EpcisEvent, read_event
-from loaders.epcis.hashing import event_id, prehash
 from loaders.epcis.jsonld import read_json
 from loaders.epcis.mapping import map_events
 from loaders.epcis.tree import Problem, RawDocument
 from loaders.epcis.vocab import EVENT_TYPES
 from loaders.epcis.xml import read_xml
 
-__all__ = ["detect_epcis", "event_id", "parse_epcis", "prehash", "read_document", "read_events"]
+__all__ = ["EpcisEvent", "detect_epcis", "parse_epcis", "read_document", "read_events"]
 
 _SNIFF_BYTES = 65536
 _BOM = b"\xef\xbb\xbf"
 _ROOTS = ("EPCISDocument", "EPCISQueryDocument", *EVENT_TYPES)
 _XML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(" + b"|".join(r.encode() for r in _ROOTS) + rb")[\s/>]")
-_XML_FIRST_ELEMENT = re.compile(rb"<(?![?!])")
+_XML_PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>|\s+", re.DOTALL)
 _JSON_TYPE = re.compile(rb'"type"\s*:\s*"(' + b"|".join(r.encode() for r in _ROOTS) + rb')"')
 
 
@@ -40,8 +39,10 @@ def detect_epcis(data: bytes) -> bool:
     """Whether ``data`` looks like an EPCIS document or event (XML or JSON-LD), cheaply."""
     head = _body(data[:_SNIFF_BYTES])
     if head.startswith(b"<"):
-        first = _XML_FIRST_ELEMENT.search(head)
-        return first is not None and _XML_ROOT.match(head, first.start()) is not None
+        position = 0
+        while (prolog := _XML_PROLOG.match(head, position)) is not None and prolog.end() > position:
+            position = prolog.end()  # skip the declaration, comments and blanks before the root
+        return _XML_ROOT.match(head, position) is not None
     if head.startswith(b"{"):
         return _JSON_TYPE.search(head) is not None or b'"epcisBody"' in head
     return False
@@ -57,20 +58,26 @@ def read_document(data: bytes) -> RawDocument:
     return RawDocument(problem="neither XML nor JSON: not an EPCIS document")
 
 
-def read_events(data: bytes) -> tuple[list[EpcisEvent], list[tuple[int | None, Problem]], int]:
-    """(accepted events, problems by event index, events read) of a document."""
-    document = read_document(data)
-    if document.problem is not None:
-        return [], [(None, Problem(None, document.problem))], 0
+def _validated(document: RawDocument) -> tuple[list[EpcisEvent], list[tuple[int, Problem]]]:
     accepted: list[EpcisEvent] = []
-    problems: list[tuple[int | None, Problem]] = []
+    problems: list[tuple[int, Problem]] = []
     for raw in document.events:
         read = read_event(raw, document.ignore_fields)
         if isinstance(read, EpcisEvent):
             accepted.append(read)
         else:
             problems.extend((raw.index, problem) for problem in read)
-    return accepted, problems, len(document.events)
+    return accepted, problems
+
+
+def read_events(data: bytes) -> tuple[list[EpcisEvent], list[tuple[int | None, Problem]]]:
+    """The acceptable events of a document (each with its canonical ``event_id``), and every
+    problem with the index of its event (None: the document as a whole)."""
+    document = read_document(data)
+    if document.problem is not None:
+        return [], [(None, Problem(None, document.problem))]
+    accepted, problems = _validated(document)
+    return accepted, list(problems)
 
 
 def parse_epcis(data: bytes, *, source: str) -> ParseResult:
@@ -78,18 +85,13 @@ def parse_epcis(data: bytes, *, source: str) -> ParseResult:
     document = read_document(data)
     if document.problem is not None:
         return ParseResult(rejects=[Reject(source=source, reason=document.problem)])
+    accepted, problems = _validated(document)
+    facts, mapping_problems = map_events(accepted, source)
     records = {raw.index: raw.record for raw in document.events}
-    accepted: list[EpcisEvent] = []
-    rejects: list[Reject] = []
-    for raw in document.events:
-        read = read_event(raw, document.ignore_fields)
-        if isinstance(read, EpcisEvent):
-            accepted.append(read)
-        else:
-            rejects.extend(_reject(source, raw.index, problem, raw.record) for problem in read)
-    facts, problems = map_events(accepted, source)
-    rejects.extend(_reject(source, index, problem, records.get(index)) for index, problem in problems)
-    rejects.sort(key=lambda r: r.line or 0)
+    rejects = [
+        Reject(source=source, line=index, field=problem.field, reason=problem.reason, record=records.get(index))
+        for index, problem in sorted(problems + mapping_problems, key=lambda p: p[0])
+    ]
     return ParseResult(
         nodes=facts.nodes,
         edges=facts.edges,
@@ -97,7 +99,3 @@ def parse_epcis(data: bytes, *, source: str) -> ParseResult:
         rejects=rejects,
         records=len(document.events),
     )
-
-
-def _reject(source: str, index: int, problem: Problem, record: str | None) -> Reject:
-    return Reject(source=source, line=index, field=problem.field, reason=problem.reason, record=record)

@@ -36,7 +36,15 @@ def check_digit(digits: str) -> str:
 
 def _encode(value: str) -> str:
     # The reference encodes only these; EPC URNs already escape the rest.
-    for char, escape in (("!", "%21"), ("(", "%28"), (")", "%29"), ("*", "%2A"), ("+", "%2B"), (",", "%2C"), (":", "%3A")):
+    for char, escape in (
+        ("!", "%21"),
+        ("(", "%28"),
+        (")", "%29"),
+        ("*", "%2A"),
+        ("+", "%2B"),
+        (",", "%2C"),
+        (":", "%3A"),
+    ):
         value = value.replace(char, escape)
     return value
 
@@ -106,31 +114,49 @@ _TWELVE_PAT = rf"(?:{_split_prefix(12)}|\d{{12}}\.\.)"
 
 #: (pattern, converter) for each EPC URN form; the converter gets the part after the scheme.
 _EPC_FORMS: list[tuple[re.Pattern[str], Callable[[str], str]]] = [
-    (_id_with_prefix("id:sgtin", rf"{_split_prefix(13)}\.{_C}{{1,20}}"), lambda b: f"01/{_gtin(b)}/21/{_encode(b[15:])}"),
+    (
+        _id_with_prefix("id:sgtin", rf"{_split_prefix(13)}\.{_C}{{1,20}}"),
+        lambda b: f"01/{_gtin(b)}/21/{_encode(b[15:])}",
+    ),
     (_id_with_prefix("id:sscc", _split_prefix(17)), lambda b: f"00/{_sscc(b)}"),
     (_id_with_prefix("id:sgln", rf"{_TWELVE}\.{_C}{{1,20}}"), _sgln),
     (
         _id_with_prefix("id:grai", rf"{_TWELVE_PAT}\.{_C}{{1,16}}"),
         lambda b: f"8003/{_company_number(b, 12, lead='0')}{_encode(b[14:])}",
     ),
-    (_id_with_prefix("id:giai", _short_prefixed(30, _C)), lambda b: f"8004/{b[: b.index('.')]}{_encode(_after_first_dot(b))}"),
+    (
+        _id_with_prefix("id:giai", _short_prefixed(30, _C)),
+        lambda b: f"8004/{b[: b.index('.')]}{_encode(_after_first_dot(b))}",
+    ),
     (_id_with_prefix("id:gsrn", _split_prefix(17)), lambda b: f"8018/{_company_number(b, 17)}"),
     (_id_with_prefix("id:gsrnp", _split_prefix(17)), lambda b: f"8017/{_company_number(b, 17)}"),
-    (_id_with_prefix("id:gdti", rf"{_TWELVE_PAT}{_C}{{1,20}}"), lambda b: f"253/{_company_number(b, 12)}{_encode(b[14:])}"),
+    (
+        _id_with_prefix("id:gdti", rf"{_TWELVE_PAT}{_C}{{1,20}}"),
+        lambda b: f"253/{_company_number(b, 12)}{_encode(b[14:])}",
+    ),
     (
         _id_with_prefix("id:cpi", _short_prefixed(30, _CPI_C) + r"\.\d{1,12}"),
         lambda b: f"8010/{_encode(_cpi(b))}/8011/{b[b.rindex('.') + 1 :]}",
     ),
     (_id_with_prefix("id:sgcn", rf"{_TWELVE}\.\d{{1,12}}"), lambda b: f"255/{_company_number(b, 12)}{b[14:]}"),
-    (_id_with_prefix("id:ginc", _short_prefixed(30, _C)), lambda b: f"401/{b[: b.index('.')]}{_encode(_after_first_dot(b))}"),
+    (
+        _id_with_prefix("id:ginc", _short_prefixed(30, _C)),
+        lambda b: f"401/{b[: b.index('.')]}{_encode(_after_first_dot(b))}",
+    ),
     (_id_with_prefix("id:gsin", _split_prefix(16)), lambda b: f"402/{_company_number(b, 16)}"),
     (
         _id_with_prefix("id:itip", rf"{_split_prefix(13)}\.\d{{2}}\.\d{{2}}\.{_C}{{1,20}}"),
         lambda b: f"8006/{_gtin(b)}{b[15:17]}{b[18:20]}/21/{_encode(b[21:])}",
     ),
-    (_id_with_prefix("id:upui", rf"{_split_prefix(13)}\.{_C}{{1,28}}"), lambda b: f"01/{_gtin(b)}/235/{_encode(b[15:])}"),
+    (
+        _id_with_prefix("id:upui", rf"{_split_prefix(13)}\.{_C}{{1,28}}"),
+        lambda b: f"01/{_gtin(b)}/235/{_encode(b[15:])}",
+    ),
     (_id_with_prefix("id:pgln", _TWELVE), lambda b: f"417/{_company_number(b, 12)}"),
-    (_id_with_prefix("class:lgtin", rf"{_split_prefix(13)}\.{_C}{{1,20}}"), lambda b: f"01/{_gtin(b)}/10/{_encode(b[15:])}"),
+    (
+        _id_with_prefix("class:lgtin", rf"{_split_prefix(13)}\.{_C}{{1,20}}"),
+        lambda b: f"01/{_gtin(b)}/10/{_encode(b[15:])}",
+    ),
     (_id_with_prefix("idpat:sgtin", rf"{_split_prefix(13)}\.\*"), lambda b: f"01/{_gtin(b)}"),
     (_id_with_prefix("idpat:grai", rf"{_TWELVE_PAT}\.\*"), lambda b: f"8003/{_company_number(b, 12, lead='0')}"),
     (_id_with_prefix("idpat:gdti", rf"{_TWELVE_PAT}\.\*"), lambda b: f"253/{_company_number(b, 12)}"),
@@ -146,21 +172,42 @@ _EPC_FORMS: list[tuple[re.Pattern[str], Callable[[str], str]]] = [
 _KEY_AIS = "01|8006|8010|414|417|8017|8018|255|00|253|401|402|8003|8004"
 _SHORT_NAMES = "gtin|itip|cpid|gln|party|gsrnp|gsrn|gcn|sscc|gdti|ginc|gsin|grai|giai"
 _ANY_DL = re.compile(
-    r"https?:(//((([^/?#]*)@)?([^/?#:]*)(:([^/?#]*))?))?((([^?#]*)(/(" + _KEY_AIS + "|" + _SHORT_NAMES
+    r"https?:(//((([^/?#]*)@)?([^/?#:]*)(:([^/?#]*))?))?((([^?#]*)(/("
+    + _KEY_AIS
+    + "|"
+    + _SHORT_NAMES
     + r")/)(\d{4}[^/]+)(/[^/]+/[^/]+)?[/]?(\?([^?\n]*))?(#([^\n]*))?)|(/[A-Za-z_-]{10}$))"
 )
 _CANONICAL_DL = re.compile(
-    r"https://id.gs1.org/(" + _KEY_AIS + r")/(\d{4}[^/]+)(/[^/]+/[^/]+)?[/]?(\?([^?\n]*))?(#([^\n]*))?|(/[A-Za-z_-]{10}$)"
+    r"https://id.gs1.org/("
+    + _KEY_AIS
+    + r")/(\d{4}[^/]+)(/[^/]+/[^/]+)?[/]?(\?([^?\n]*))?(#([^\n]*))?|(/[A-Za-z_-]{10}$)"
 )
 _SHORT_TO_AI = (
-    ("/gtin/", "/01/"), ("/itip/", "/8006/"), ("/cpid/", "/8010/"), ("/gln/", "/414/"), ("/party/", "/417/"),
-    ("/gsrnp/", "/8017/"), ("/gsrn/", "/8018/"), ("/gcn/", "/255/"), ("/sscc/", "/00/"), ("/gdti/", "/253/"),
-    ("/ginc/", "/401/"), ("/gsin/", "/402/"), ("/grai/", "/8003/"), ("/giai/", "/8004/"), ("/cpv/", "/22/"),
-    ("/lot/", "/10/"), ("/ser/", "/21/"),
+    ("/gtin/", "/01/"),
+    ("/itip/", "/8006/"),
+    ("/cpid/", "/8010/"),
+    ("/gln/", "/414/"),
+    ("/party/", "/417/"),
+    ("/gsrnp/", "/8017/"),
+    ("/gsrn/", "/8018/"),
+    ("/gcn/", "/255/"),
+    ("/sscc/", "/00/"),
+    ("/gdti/", "/253/"),
+    ("/ginc/", "/401/"),
+    ("/gsin/", "/402/"),
+    ("/grai/", "/8003/"),
+    ("/giai/", "/8004/"),
+    ("/cpv/", "/22/"),
+    ("/lot/", "/10/"),
+    ("/ser/", "/21/"),
 )
 #: The order in which the reference looks for the primary key when re-hosting a URI.
 _REHOST_ORDER = ("00", "01", "253", "255", "401", "402", "414", "417", "8003", "8004", "8006", "8010", "8017", "8018")
-_CPV_LAST = (rf"https://id.gs1.org/8006/\d{{18}}/22/({_V}{{0,20}})$", rf"https://id.gs1.org/01/\d{{14}}/22/({_V}{{0,20}})$")
+_CPV_LAST = (
+    rf"https://id.gs1.org/8006/\d{{18}}/22/({_V}{{0,20}})$",
+    rf"https://id.gs1.org/01/\d{{14}}/22/({_V}{{0,20}})$",
+)
 _CPV_INNER = (
     rf"https://id.gs1.org/8006/\d{{18}}/22/([\x2F]|{_V}){{0,20}}$",
     rf"https://id.gs1.org/01/\d{{14}}/22/([\x2F]|{_V}){{0,20}}$",

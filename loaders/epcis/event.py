@@ -105,7 +105,9 @@ def _quantities(event: Element, name: str) -> tuple[Quantity, ...]:
 
 
 def _typed(event: Element, list_name: str, item: str) -> tuple[Typed, ...]:
-    return tuple(Typed(entry.value("type"), entry.text) for listed in event.all(list_name) for entry in listed.all(item))
+    return tuple(
+        Typed(entry.value("type"), entry.text) for listed in event.all(list_name) for entry in listed.all(item)
+    )
 
 
 def _place(event: Element, name: str) -> str | None:

@@ -40,7 +40,16 @@ _EPCS: Order = (("epc", None),)
 _QUANTITIES: Order = (("quantityElement", (("epcClass", None), ("quantity", None), ("uom", None))),)
 _SENSOR_METADATA: Order = tuple(
     (name, None)
-    for name in ("time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules")
+    for name in (
+        "time",
+        "startTime",
+        "endTime",
+        "deviceID",
+        "deviceMetadata",
+        "rawData",
+        "dataProcessingMethod",
+        "bizRules",
+    )
 )
 _SENSOR_REPORT: Order = tuple(
     (name, None)
@@ -73,7 +82,10 @@ PROP_ORDER: Order = (
     ("persistentDisposition", (("set", None), ("unset", None))),
     ("readPoint", (("id", None),)),
     ("bizLocation", (("id", None),)),
-    ("sensorElementList", (("sensorElement", (("sensorMetadata", _SENSOR_METADATA), ("sensorReport", _SENSOR_REPORT))),)),
+    (
+        "sensorElementList",
+        (("sensorElement", (("sensorMetadata", _SENSOR_METADATA), ("sensorReport", _SENSOR_REPORT))),),
+    ),
 )
 
 #: Never hashed: they identify or annotate the record, not the event.

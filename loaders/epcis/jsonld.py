@@ -20,7 +20,17 @@ from loaders.epcis.tree import Element, Problem, RawDocument, RawEvent, clark
 from loaders.epcis.vocab import EVENT_TYPES, STANDARD_PREFIXES
 
 _STRING_FIELDS = frozenset(
-    {"eventTime", "recordTime", "eventTimeZoneOffset", "eventID", "action", "bizStep", "disposition", "parentID", "transformationID"}
+    {
+        "eventTime",
+        "recordTime",
+        "eventTimeZoneOffset",
+        "eventID",
+        "action",
+        "bizStep",
+        "disposition",
+        "parentID",
+        "transformationID",
+    }
 )
 _ID_LISTS = frozenset({"epcList", "childEPCs", "inputEPCList", "outputEPCList"})
 _QUANTITY_LISTS = frozenset({"quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList"})
@@ -183,7 +193,9 @@ def _raw_event(index: int, obj: Any, prefixes: dict[str, str]) -> RawEvent:
     reader = _Reader(context_prefixes(obj.get("@context"), prefixes))
     element = reader.event(obj)
     if element.name not in EVENT_TYPES:
-        reader.problems.insert(0, Problem("type", f"unknown event type {obj.get('type')!r} (expected one of {', '.join(EVENT_TYPES)})"))
+        reader.problems.insert(
+            0, Problem("type", f"unknown event type {obj.get('type')!r} (expected one of {', '.join(EVENT_TYPES)})")
+        )
     return RawEvent(index, element, reader.problems, _record(obj), reader.prefixes)
 
 
@@ -200,7 +212,9 @@ def _ignore_fields(holders: list[Any], prefixes: dict[str, str]) -> frozenset[st
 
 
 def _is_query(top: dict[str, Any]) -> bool:
-    return any(k in ("queryName", "eventType", "subscriptionID") or k.startswith(_QUERY_PARAMETER_PREFIXES) for k in top)
+    return any(
+        k in ("queryName", "eventType", "subscriptionID") or k.startswith(_QUERY_PARAMETER_PREFIXES) for k in top
+    )
 
 
 def _event_list(top: dict[str, Any]) -> tuple[Any, list[Any], str | None]:

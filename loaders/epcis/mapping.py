@@ -31,8 +31,15 @@ from typing import Any
 from loaders.epcis.digital_link import canonical_dl
 from loaders.epcis.event import EpcisEvent, Quantity, Typed
 from loaders.epcis.tree import Problem
-from loaders.epcis.vocab import BIZ_STEP, BIZ_TRANSACTION_TYPE, DISPOSITION, ERROR_REASON, SOURCE_DESTINATION_TYPE, short
-from schema.errors import InvalidKeyError, UnsupportedFormatError
+from loaders.epcis.vocab import (
+    BIZ_STEP,
+    BIZ_TRANSACTION_TYPE,
+    DISPOSITION,
+    ERROR_REASON,
+    SOURCE_DESTINATION_TYPE,
+    short,
+)
+from schema.errors import InvalidInputError, InvalidKeyError, UnsupportedFormatError
 from schema.identifiers import canonical_key, decode_key_value, gtin_key, key_kind
 from schema.kinds import EdgeType, NodeKind
 from schema.model import ANY_SOURCE, EdgeFact, EdgeOp, NodeFact, Provenance, iso
@@ -88,15 +95,29 @@ class Identities:
 
     def _resolve(self, uri: str) -> tuple[str, NodeKind] | None:
         try:
-            key = canonical_key(uri)
+            key: str | None = canonical_key(uri)
         except UnsupportedFormatError:
             return self._asset(uri)
         except InvalidKeyError as exc:
-            if uri.lower().startswith("urn:epc:"):
-                raise IdentifierProblem(f"{uri}: {exc}") from exc
-            return None  # another URI scheme: an identifier, but of nothing we key
+            key = self._via_digital_link(uri)
+            if key is None and uri.lower().startswith(("urn:epc:id:", "urn:epc:class:")):
+                raise IdentifierProblem(str(exc)) from exc
+        if key is None:
+            return None  # a pattern, or another URI scheme: nothing we key
         kind = key_kind(key)
         return (key, kind) if kind is not None else None
+
+    @staticmethod
+    def _via_digital_link(uri: str) -> str | None:
+        """A second reading through the hash's Digital Link form, for EPC layouts the key
+        parser does not take (a 12-digit company prefix leaves an SGLN/PGLN reference empty)."""
+        link = canonical_dl(uri)
+        if link is None or link == uri:
+            return None
+        try:
+            return canonical_key(link)
+        except (InvalidKeyError, UnsupportedFormatError):
+            return None
 
     @staticmethod
     def _asset(uri: str) -> tuple[str, NodeKind] | None:
@@ -151,6 +172,7 @@ class Facts:
 
 
 def event_key(event: EpcisEvent) -> str:
+    # Already canonical: an ni URI has neither spaces nor control characters.
     return f"event:{event.event_id}"
 
 
@@ -181,7 +203,9 @@ class _EventMapper:
         self.facts.nodes.append(NodeFact(key=key, kind=kind, props=props, provenance=self.provenance))
 
     def edge(self, type_: EdgeType, source: str, target: str, **kwargs: Any) -> None:
-        self.facts.edges.append(EdgeFact(type=type_, source=source, target=target, provenance=self.provenance, **kwargs))
+        self.facts.edges.append(
+            EdgeFact(type=type_, source=source, target=target, provenance=self.provenance, **kwargs)
+        )
 
     def things(self, uris: Iterable[str]) -> list[Thing]:
         found: list[Thing] = []
@@ -248,14 +272,17 @@ class _EventMapper:
         described = _ilmd_props(event.ilmd)
         created_keys = {thing.key for uri in created if (thing := self.ids.thing(uri)) is not None}
         lot = event.ilmd.get("lotNumber")
+        lots: dict[str, list[str]] = {}  # lot key -> its new units
         for index, thing in enumerate(involved):
             if thing.key not in created_keys:
                 continue
             involved[index] = Thing(thing.key, thing.kind, thing.props | described)
             if isinstance(lot, str) and lot and "serial" in thing.props:
-                lot_key = gtin_key(thing.props["gtin"], lot=lot)
-                self.node(lot_key, NodeKind.PRODUCT_LOT, {"gtin": thing.props["gtin"], "lot": lot} | described)
-                self.edge(EdgeType.INCLUDES, lot_key, thing.key, at=self.at)
+                lots.setdefault(gtin_key(thing.props["gtin"], lot=lot), []).append(thing.key)
+        for lot_key, units in lots.items():
+            self.node(lot_key, NodeKind.PRODUCT_LOT, key_props(lot_key) | described)
+            for unit in dict.fromkeys(units):
+                self.edge(EdgeType.INCLUDES, lot_key, unit, at=self.at)
 
     def aggregation(self) -> None:
         event = self.event
@@ -277,7 +304,9 @@ class _EventMapper:
         outputs = self.things(event.outputs) + [thing for thing, _ in self.classes(event.output_quantities)]
         for source, quantity in inputs:
             for target in outputs:
-                self.edge(EdgeType.TRANSFORMED_INTO, source.key, target.key, at=self.at, props=_quantity_props(quantity))
+                self.edge(
+                    EdgeType.TRANSFORMED_INTO, source.key, target.key, at=self.at, props=_quantity_props(quantity)
+                )
 
     # -- shipments ---------------------------------------------------------------------
     def is_despatch_or_receipt(self) -> bool:
@@ -325,9 +354,7 @@ class _EventMapper:
 
     # -- the Event node ------------------------------------------------------------------
     def transactions_props(self) -> list[dict[str, str | None]]:
-        return [
-            {"type": short(t.type, BIZ_TRANSACTION_TYPE), "id": t.value} for t in self.event.biz_transactions
-        ]
+        return [{"type": short(t.type, BIZ_TRANSACTION_TYPE), "id": t.value} for t in self.event.biz_transactions]
 
     def parties(self, entries: Sequence[Typed]) -> list[dict[str, str | None]]:
         return [{"type": short(e.type, SOURCE_DESTINATION_TYPE), "id": self.ids.place(e.value)} for e in entries]
@@ -416,21 +443,54 @@ def _error_props(event: EpcisEvent) -> dict[str, Any] | None:
     }
 
 
+def _identifiers(event: EpcisEvent) -> Iterable[tuple[str, str]]:
+    """(field, identifier) of everything the event names."""
+    yield from (("parentID", uri) for uri in [event.parent] if uri)
+    for field_name, uris in (
+        ("epcList", event.epcs),
+        ("childEPCs", event.children),
+        ("inputEPCList", event.inputs),
+        ("outputEPCList", event.outputs),
+    ):
+        yield from ((field_name, uri) for uri in uris)
+    for field_name, quantities in (
+        ("quantityList", event.quantities),
+        ("childQuantityList", event.child_quantities),
+        ("inputQuantityList", event.input_quantities),
+        ("outputQuantityList", event.output_quantities),
+    ):
+        yield from ((f"{field_name}.epcClass", q.epc_class) for q in quantities)
+
+
+def identifier_problems(event: EpcisEvent, identities: Identities) -> list[Problem]:
+    """Malformed EPCs: an event naming one is rejected rather than half-mapped."""
+    problems = []
+    for field_name, uri in _identifiers(event):
+        try:
+            identities.resolve(uri)
+        except IdentifierProblem as exc:
+            problems.append(Problem(field_name, str(exc)))
+    return problems
+
+
 def map_events(events: Sequence[EpcisEvent], source: str) -> tuple[Facts, list[tuple[int, Problem]]]:
     """The facts of ``events`` (in document order) and the events rejected while mapping."""
     identities = Identities()
-    for event in events:
-        if event.type == "AggregationEvent" and event.parent and event.error is None:
-            try:
-                identities.containers.add(identities.parent(event.parent).key)
-            except (IdentifierProblem, InvalidKeyError):
-                pass  # reported when the event itself is mapped
-    facts = Facts()
     problems: list[tuple[int, Problem]] = []
+    mappable: list[EpcisEvent] = []
     for event in events:
+        found = identifier_problems(event, identities)
+        if found:
+            problems.extend((event.index, problem) for problem in found)
+            continue
+        mappable.append(event)
+        if event.type == "AggregationEvent" and event.parent and event.error is None:
+            identities.containers.add(identities.parent(event.parent).key)
+    facts = Facts()
+    for event in mappable:
         try:
             mapped = _EventMapper(event, source, identities).map()
-        except (IdentifierProblem, InvalidKeyError) as exc:
+        except InvalidInputError as exc:  # a lot or transaction ID no key can hold
             problems.append((event.index, Problem(None, str(exc))))
             continue
         facts.nodes.extend(mapped.nodes)

@@ -10,7 +10,6 @@ named ``{namespace}localName`` (Clark notation).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -36,11 +35,6 @@ class Element:
         """Text of the first child called ``name``; None when absent or empty."""
         child = self.first(name)
         return child.text if child is not None and child.text else None
-
-    def walk(self) -> Iterator[Element]:
-        yield self
-        for child in self.children:
-            yield from child.walk()
 
     def copy(self) -> Element:
         return Element(self.name, self.text, [c.copy() for c in self.children])

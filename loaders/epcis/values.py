@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 _DATETIME = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})(?:\.(?P<frac>\d+))?"
+    r"(?P<date>\d{4}-\d{2}-\d{2})[Tt](?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:\.(?P<frac>\d+))?)?"
     r"(?P<tz>[Zz]|[+-]\d{2}:?\d{2})?"
 )
 _OFFSET = re.compile(r"[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)")
@@ -27,7 +27,7 @@ def parse_datetime(text: str) -> tuple[datetime, Decimal] | None:
     if match is None:
         return None
     try:
-        whole = datetime.fromisoformat(f"{match['date']}T{match['h']}:{match['m']}:{match['s']}")
+        whole = datetime.fromisoformat(f"{match['date']}T{match['h']}:{match['m']}:{match['s'] or '00'}")
     except ValueError:
         return None
     tz = match["tz"]

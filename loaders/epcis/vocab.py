@@ -51,6 +51,10 @@ EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransactionEvent", "Transform
 ACTIONS = frozenset({"ADD", "OBSERVE", "DELETE"})
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """One CBV vocabulary: its web-URI prefix, its 1.x URN prefix and its values."""
@@ -70,6 +74,7 @@ class Vocabulary:
 
     def problem(self, value: str) -> str | None:
         """Why ``value`` is not acceptable here, or None. Custom URIs are acceptable."""
+        value = self.expand(value)
         if value.startswith(self.web_prefix):
             word = value[len(self.web_prefix) :]
             if word not in self.values:
@@ -84,33 +89,36 @@ BIZ_STEP = Vocabulary(
     "business step",
     CBV + "BizStep-",
     "urn:epcglobal:cbv:bizstep:",
-    frozenset(
-        """accepting arriving assembling collecting commissioning consigning creating_class_instance
+    _words(
+        """
+        accepting arriving assembling collecting commissioning consigning creating_class_instance
         cycle_counting decommissioning departing destroying disassembling dispensing encoding
         entering_exiting holding inspecting installing killing loading other packing picking
         receiving removing repackaging repairing replacing reserving retail_selling sampling
         sensor_reporting shipping staging_outbound stock_taking stocking storing transporting
-        unloading unpacking void_shipping""".split()
+        unloading unpacking void_shipping
+        """
     ),
 )
 DISPOSITION = Vocabulary(
     "disposition",
     CBV + "Disp-",
     "urn:epcglobal:cbv:disp:",
-    frozenset(
-        """active available completeness_inferred completeness_verified conformant container_closed
+    _words(
+        """
+        active available completeness_inferred completeness_verified conformant container_closed
         container_open damaged destroyed dispensed disposed encoded expired in_progress in_transit
         inactive mismatch_class mismatch_instance mismatch_quantity needs_replacement
         no_pedigree_match non_conformant non_sellable_other partially_dispensed recalled reserved
-        retail_sold returned sellable_accessible sellable_not_accessible stolen unavailable
-        unknown""".split()
+        retail_sold returned sellable_accessible sellable_not_accessible stolen unavailable unknown
+        """
     ),
 )
 BIZ_TRANSACTION_TYPE = Vocabulary(
     "business transaction type",
     CBV + "BTT-",
     "urn:epcglobal:cbv:btt:",
-    frozenset("bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt".split()),
+    _words("bol cert desadv inv pedigree po poc prodorder recadv rma testprd testres upevt"),
 )
 SOURCE_DESTINATION_TYPE = Vocabulary(
     "source/destination type",
@@ -125,8 +133,9 @@ MEASUREMENT_TYPE = Vocabulary(
     "measurement type",
     GS1_VOC,
     GS1_VOC,  # no URN form
-    frozenset(
-        """AbsoluteHumidity AbsorbedDose AbsorbedDoseRate Acceleration Radioactivity Altitude
+    _words(
+        """
+        AbsoluteHumidity AbsorbedDose AbsorbedDoseRate Acceleration Radioactivity Altitude
         AmountOfSubstance AmountOfSubstancePerUnitVolume Angle AngularAcceleration AngularMomentum
         AngularVelocity Area Capacitance Conductance Conductivity Count Density Dimensionless
         DoseEquivalent DoseEquivalentRate DynamicViscosity ElectricCharge ElectricCurrent
@@ -137,19 +146,20 @@ MEASUREMENT_TYPE = Vocabulary(
         MolarMass MolarVolume Power Pressure RadiantFlux RadiantIntensity RelativeHumidity
         Resistance Resistivity SolidAngle SpecificVolume Speed SurfaceDensity SurfaceTension
         Temperature Time Torque Voltage Volume VolumeFlowRate VolumeFraction VolumetricFlux
-        Wavenumber""".split()
+        Wavenumber
+        """
     ),
 )
-SENSOR_EXCEPTION = Vocabulary(
-    "sensor exception", GS1_VOC, GS1_VOC, frozenset({"ALARM_CONDITION", "ERROR_CONDITION"})
-)
+SENSOR_EXCEPTION = Vocabulary("sensor exception", GS1_VOC, GS1_VOC, frozenset({"ALARM_CONDITION", "ERROR_CONDITION"}))
 SENSOR_COMPONENT = Vocabulary(
     "sensor component",
     CBV + "Comp-",
     CBV + "Comp-",
-    frozenset(
-        """x y z axial_distance azimuth height spherical_radius polar_angle elevation_angle easting
-        northing latitude longitude altitude""".split()
+    _words(
+        """
+        x y z axial_distance azimuth height spherical_radius polar_angle elevation_angle easting
+        northing latitude longitude altitude
+        """
     ),
 )
 

@@ -18,7 +18,17 @@ from loaders.epcis.vocab import EPCIS_XML_NAMESPACES, EVENT_TYPES, XML_VALUE_PRE
 
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _WRAPPERS = frozenset({"extension", "baseExtension"})
-_QUERY_REQUESTS = frozenset({"Poll", "Subscribe", "Unsubscribe", "GetQueryNames", "GetSubscriptionIDs", "GetStandardVersion", "GetVendorVersion"})
+_QUERY_REQUESTS = frozenset(
+    {
+        "Poll",
+        "Subscribe",
+        "Unsubscribe",
+        "GetQueryNames",
+        "GetSubscriptionIDs",
+        "GetStandardVersion",
+        "GetVendorVersion",
+    }
+)
 _RECORD_CHARS = 2000
 _DOCUMENT_ATTRIBUTES = frozenset({"schemaVersion", "creationDate"})
 
@@ -63,7 +73,9 @@ def _children(node: etree._Element) -> list[Element]:
 
 
 def to_element(node: etree._Element) -> Element:
-    attributes = [Element(name, value.strip()) for raw, value in node.attrib.items() if (name := _attribute_name(str(raw)))]
+    attributes = [
+        Element(name, str(value).strip()) for raw, value in node.attrib.items() if (name := _attribute_name(str(raw)))
+    ]
     return Element(_name(node), (node.text or "").strip(), attributes + _children(node))
 
 
@@ -101,7 +113,9 @@ def _raw_event(index: int, node: etree._Element) -> RawEvent:
     element = to_element(node)
     problems = []
     if element.name not in EVENT_TYPES:
-        problems.append(Problem(None, f"unknown event type <{_local(node)}> (expected one of {', '.join(EVENT_TYPES)})"))
+        problems.append(
+            Problem(None, f"unknown event type <{_local(node)}> (expected one of {', '.join(EVENT_TYPES)})")
+        )
     return RawEvent(index, element, problems, _record(node), dict(XML_VALUE_PREFIXES))
 
 
@@ -133,7 +147,11 @@ def _query_results(root: etree._Element) -> tuple[etree._Element | None, frozens
             return event_list, _ignore_fields(root, holder), None
     body = _find(root, "EPCISBody")
     request = next((_local(c) for c in body if isinstance(c.tag, str)), "nothing") if body is not None else "nothing"
-    return None, frozenset(), f"an EPCIS query document holding {request}, not query results: it carries no events to load"
+    return (
+        None,
+        frozenset(),
+        f"an EPCIS query document holding {request}, not query results: it carries no events to load",
+    )
 
 
 def _events_of(root: etree._Element) -> tuple[etree._Element | None, frozenset[str], str | None]:
@@ -157,7 +175,7 @@ def read_xml(data: bytes) -> RawDocument:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
         return RawDocument(problem=f"not well-formed XML: {exc.msg}")
-    if root.getroottree().docinfo.doctype:
+    if root.getroottree().docinfo.internalDTD is not None:  # any DOCTYPE, internal or external
         return RawDocument(problem="XML with a DOCTYPE declaration is refused: EPCIS documents never need one")
     if _name(root) in EVENT_TYPES:
         bare = _raw_event(1, root)

@@ -36,39 +36,104 @@ ORDER_CASE_CAPACITY = 40
 
 #: Country, distributor, GS1 prefixes (distributor, hospitals), hospital name templates, cities.
 _COUNTRIES: tuple[tuple[str, str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("DE", "MedLog Distribution Süd GmbH", "4012345", "4399901",
-     ("Klinikum {c}", "Universitätsklinikum {c}", "Praxisklinik {c}"),
-     ("München", "Augsburg", "Freiburg", "Stuttgart", "Ulm", "Regensburg", "Würzburg", "Nürnberg", "Passau",
-      "Ingolstadt")),
-    ("CH", "Helvetic Medical Supply AG", "7601234", "7601001",
-     ("Kantonsspital {c}", "Universitätsspital {c}", "Klinik {c}"),
-     ("Zürich", "Bern", "Basel", "Luzern", "St. Gallen", "Aarau", "Winterthur", "Chur", "Lugano", "Sion")),
-    ("FR", "Hospitalia Logistique SAS", "3012345", "3760001",
-     ("Centre Hospitalier de {c}", "CHU de {c}", "Clinique de {c}"),
-     ("Lyon", "Grenoble", "Annecy", "Dijon", "Besançon", "Strasbourg", "Nancy", "Metz", "Reims", "Mulhouse")),
-    ("IT", "Farmaservice Nord S.p.A.", "8012345", "8056001",
-     ("Ospedale di {c}", "Policlinico di {c}", "Casa di Cura {c}"),
-     ("Milano", "Torino", "Bergamo", "Brescia", "Verona", "Padova", "Trento", "Bolzano", "Como", "Novara")),
-    ("GB", "CareChain Medical Ltd", "5012345", "5060001",
-     ("{c} General Hospital", "{c} Royal Infirmary", "{c} Clinic"),
-     ("Leeds", "York", "Sheffield", "Manchester", "Liverpool", "Bristol", "Oxford", "Cambridge", "Norwich", "Exeter")),
-    ("ES", "Iberomed Distribución SL", "8412345", "8437001",
-     ("Hospital Universitario de {c}", "Hospital General de {c}", "Clínica {c}"),
-     ("Madrid", "Zaragoza", "Valencia", "Sevilla", "Bilbao", "Málaga", "Murcia", "Granada", "Oviedo", "Vigo")),
-    ("SE", "Nordic Care Logistics AB", "7312345", "7350001",
-     ("{c} universitetssjukhus", "{c} lasarett", "{c} vårdcentral"),
-     ("Uppsala", "Lund", "Malmö", "Göteborg", "Linköping", "Örebro", "Umeå", "Västerås", "Karlstad", "Gävle")),
-    ("NL", "Benelux Medical Depot BV", "8712345", "8719001",
-     ("Ziekenhuis {c}", "Universitair Medisch Centrum {c}", "Kliniek {c}"),
-     ("Utrecht", "Leiden", "Groningen", "Nijmegen", "Maastricht", "Eindhoven", "Zwolle", "Arnhem", "Breda", "Delft")),
+    (
+        "DE",
+        "MedLog Distribution Süd GmbH",
+        "4012345",
+        "4399901",
+        ("Klinikum {c}", "Universitätsklinikum {c}", "Praxisklinik {c}"),
+        (
+            "München",
+            "Augsburg",
+            "Freiburg",
+            "Stuttgart",
+            "Ulm",
+            "Regensburg",
+            "Würzburg",
+            "Nürnberg",
+            "Passau",
+            "Ingolstadt",
+        ),
+    ),
+    (
+        "CH",
+        "Helvetic Medical Supply AG",
+        "7601234",
+        "7601001",
+        ("Kantonsspital {c}", "Universitätsspital {c}", "Klinik {c}"),
+        ("Zürich", "Bern", "Basel", "Luzern", "St. Gallen", "Aarau", "Winterthur", "Chur", "Lugano", "Sion"),
+    ),
+    (
+        "FR",
+        "Hospitalia Logistique SAS",
+        "3012345",
+        "3760001",
+        ("Centre Hospitalier de {c}", "CHU de {c}", "Clinique de {c}"),
+        ("Lyon", "Grenoble", "Annecy", "Dijon", "Besançon", "Strasbourg", "Nancy", "Metz", "Reims", "Mulhouse"),
+    ),
+    (
+        "IT",
+        "Farmaservice Nord S.p.A.",
+        "8012345",
+        "8056001",
+        ("Ospedale di {c}", "Policlinico di {c}", "Casa di Cura {c}"),
+        ("Milano", "Torino", "Bergamo", "Brescia", "Verona", "Padova", "Trento", "Bolzano", "Como", "Novara"),
+    ),
+    (
+        "GB",
+        "CareChain Medical Ltd",
+        "5012345",
+        "5060001",
+        ("{c} General Hospital", "{c} Royal Infirmary", "{c} Clinic"),
+        (
+            "Leeds",
+            "York",
+            "Sheffield",
+            "Manchester",
+            "Liverpool",
+            "Bristol",
+            "Oxford",
+            "Cambridge",
+            "Norwich",
+            "Exeter",
+        ),
+    ),
+    (
+        "ES",
+        "Iberomed Distribución SL",
+        "8412345",
+        "8437001",
+        ("Hospital Universitario de {c}", "Hospital General de {c}", "Clínica {c}"),
+        ("Madrid", "Zaragoza", "Valencia", "Sevilla", "Bilbao", "Málaga", "Murcia", "Granada", "Oviedo", "Vigo"),
+    ),
+    (
+        "SE",
+        "Nordic Care Logistics AB",
+        "7312345",
+        "7350001",
+        ("{c} universitetssjukhus", "{c} lasarett", "{c} vårdcentral"),
+        ("Uppsala", "Lund", "Malmö", "Göteborg", "Linköping", "Örebro", "Umeå", "Västerås", "Karlstad", "Gävle"),
+    ),
+    (
+        "NL",
+        "Benelux Medical Depot BV",
+        "8712345",
+        "8719001",
+        ("Ziekenhuis {c}", "Universitair Medisch Centrum {c}", "Kliniek {c}"),
+        ("Utrecht", "Leiden", "Groningen", "Nijmegen", "Maastricht", "Eindhoven", "Zwolle", "Arnhem", "Breda", "Delft"),
+    ),
 )
 
 _PART_OF_GTIN = {PARTS_BY_CODE[p.part].gtin: p.part for p in PRODUCTS}
 
 #: Background complaints: failure mode and severity, by product.
 _FAILURE_MODES: dict[str, tuple[tuple[str, str], ...]] = {
-    "FG-IVS": (("occlusion during infusion", "medium"), ("drip chamber cracked", "medium"),
-               ("clamp does not close", "low"), ("packaging seal open", "medium")),
+    "FG-IVS": (
+        ("occlusion during infusion", "medium"),
+        ("drip chamber cracked", "medium"),
+        ("clamp does not close", "low"),
+        ("packaging seal open", "medium"),
+    ),
     "FG-CVC": (("catheter tip fractured", "critical"), ("lumen occluded", "high"), ("packaging seal open", "medium")),
     "FG-PTX": (("pressure reading drift", "high"), ("cable connector loose", "medium"), ("label unreadable", "low")),
 }
@@ -147,6 +212,7 @@ class Distribution:
         *,
         start: int,
         end: int,
+        shipping_cutoff: int,
         profile: ScaleProfile,
         defect: Defect | None = None,
         affected_lots: frozenset[str] = frozenset(),
@@ -155,6 +221,7 @@ class Distribution:
         self.out = out
         self.start = start
         self.end = end
+        self.shipping_cutoff = shipping_cutoff
         self.profile = profile
         self.defect = defect
         self.affected_lots = affected_lots
@@ -169,9 +236,7 @@ class Distribution:
         self.plant_shipments = 0
         # About ``profile.complaints`` background complaints over the devices that reach hospitals.
         self.complaint_rate = profile.complaints / max(1.0, 0.8 * profile.devices)
-        self.distributors = [
-            Distributor(site, reserve=max(10, profile.lot_size // 2)) for site in self._consignees()
-        ]
+        self.distributors = [Distributor(site, reserve=max(10, profile.lot_size // 2)) for site in self._consignees()]
         self.weights = [1.0 + 0.5 * (i % 3) for i in range(len(self.distributors))]
 
     # -- consignees ----------------------------------------------------------------------
@@ -260,7 +325,9 @@ class Distribution:
         # 2. Pack at release: devices into cases, cases onto pallets.
         release = work_order.finish + int(rng.uniform(2, 6) * HOUR)
         cases = [
-            Case(self._plant_sscc(), devices[i : i + product.case_size], release + (i // product.case_size) * 3 * MINUTE)
+            Case(
+                self._plant_sscc(), devices[i : i + product.case_size], release + (i // product.case_size) * 3 * MINUTE
+            )
             for i in range(0, count, product.case_size)
         ]
         pallets: list[tuple[str, list[Case], int]] = []
@@ -272,7 +339,7 @@ class Distribution:
         # 3. Ship pallets to distributors, unless the lot is still on hand at the end.
         pallet_unpacked: dict[str, int] = {}
         arrivals: list[tuple[Distributor, list[tuple[str, list[Case], int]], int]] = []
-        if last or release > self.end - 5 * DAY:
+        if last or work_order.finish >= self.shipping_cutoff:
             self.tour.on_hand_pallet = pallets[0][0]
         else:
             by_distributor: dict[int, list[tuple[str, list[Case], int]]] = {}
@@ -316,8 +383,8 @@ class Distribution:
             pallet_until = None if until is None else iso_time(until)
             for case in load:
                 packed = iso_time(case.packed_at)
-                unpacked = None if case.unpacked_at is None else iso_time(case.unpacked_at)
-                out.write_many("packing.csv", [(device, case.key, packed, unpacked, "case") for device in case.devices])
+                emptied = None if case.unpacked_at is None else iso_time(case.unpacked_at)
+                out.write_many("packing.csv", [(device, case.key, packed, emptied, "case") for device in case.devices])
                 out.edges_added(EdgeType.PACKED_IN, len(case.devices))
             out.write_many(
                 "packing.csv",
@@ -326,7 +393,7 @@ class Distribution:
             out.edges_added(EdgeType.PACKED_IN, len(load))
 
         # 5. Hospital orders from every distributor that received something.
-        for distributor, _load, _delivered in arrivals:
+        for distributor, _pallets, _delivered in arrivals:
             self._fulfil(distributor)
 
     def lot_of(self, device: str) -> str:
@@ -350,9 +417,7 @@ class Distribution:
 
     def _shipment(self, shipment: str, origin: str, consignee: str, shipped: int, delivered: int) -> None:
         carrier = CARRIERS[self.rng.randrange(len(CARRIERS))]
-        self.out.write(
-            "shipments.csv", (shipment, origin, consignee, iso_time(shipped), iso_time(delivered), carrier)
-        )
+        self.out.write("shipments.csv", (shipment, origin, consignee, iso_time(shipped), iso_time(delivered), carrier))
         self.out.nodes_added(NodeKind.SHIPMENT)
         self.out.edges_added(EdgeType.DELIVERED_TO)
 
@@ -367,8 +432,9 @@ class Distribution:
                 d.whole_cases.extendleft(reversed(group))  # stays on hand
                 break
             d.clock = shipped
-            self._to_hospital(d, [case.key for case, _ in group], [dev for case, _ in group for dev in case.devices],
-                              shipped)
+            self._to_hospital(
+                d, [case.key for case, _ in group], [dev for case, _ in group for dev in case.devices], shipped
+            )
 
         low, high = max(5, self.profile.lot_size // 10), max(12, self.profile.lot_size // 4)
         while True:
@@ -439,4 +505,3 @@ class Distribution:
             return
         description = f"Reported by user: {mode}."
         self.complaints.append(Complaint(device, received, mode, severity, description, caused))
-

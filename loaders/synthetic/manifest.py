@@ -69,7 +69,9 @@ class DefectTruth(_Model):
 class NotableKeys(_Model):
     """Keys for a guided tour of the plant."""
 
-    failed_incoming_lot: str = Field(description="Supplier lot that failed incoming inspection yet went into production")
+    failed_incoming_lot: str = Field(
+        description="Supplier lot that failed incoming inspection yet went into production"
+    )
     failed_incoming_inspection: str
     failed_incoming_supplier: str
     finished_lot: str

@@ -55,7 +55,7 @@ class PlantWriter:
         self._writers[name].writerow(row)
         self.rows[name] += 1
 
-    def write_many(self, name: str, rows: list[Sequence[object]]) -> None:
+    def write_many(self, name: str, rows: Sequence[Sequence[object]]) -> None:
         self._writers[name].writerows(rows)
         self.rows[name] += len(rows)
 

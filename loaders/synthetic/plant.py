@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import orjson
@@ -14,7 +14,7 @@ from loaders.synthetic.clock import DAY, EPOCH, iso_date, iso_time
 from loaders.synthetic.distribution import Complaint, Distribution
 from loaders.synthetic.manifest import SCALES, Defect, DefectTruth, NotableKeys, PlantManifest
 from loaders.synthetic.output import PlantWriter
-from loaders.synthetic.production import Lot, Planner, ProductionPlan, WorkOrder, assign_keys, product_gtins
+from loaders.synthetic.production import Planner, ProductionPlan, assign_keys, genealogy, product_gtins
 from schema.errors import InvalidInputError
 from schema.kinds import EdgeType, NodeKind
 from schema.model import from_epoch
@@ -56,6 +56,7 @@ def generate_plant(
             out,
             start=start,
             end=end,
+            shipping_cutoff=plan.shipping_cutoff,
             profile=profile,
             defect=defect,
             affected_lots=frozenset(truth.finished_lots) if truth else frozenset(),
@@ -187,17 +188,25 @@ def _write_production(out: PlantWriter, plan: ProductionPlan) -> None:
     out.nodes_added(NodeKind.WORK_ORDER, len(plan.work_orders))
 
     for lot in sorted(plan.product_lots, key=lambda lot: lot.key):
-        wo = lot.work_order
-        assert wo is not None
+        maker = lot.work_order
+        assert maker is not None
         if lot.part.part_type == "finished":
-            manufactured = iso_date(wo.start)
-            expiry = iso_date(wo.start + (lot.part.shelf_life_days or 0) * DAY)
+            manufactured = iso_date(maker.start)
+            expiry = iso_date(maker.start + (lot.part.shelf_life_days or 0) * DAY)
         else:
-            manufactured, expiry = iso_date(wo.finish), None
+            manufactured, expiry = iso_date(maker.finish), None
         out.write(
             "product_lots.csv",
-            (lot.key, lot.part.key, wo.key, _quantity(lot.quantity), lot.part.unit, iso_time(wo.finish),
-             manufactured, expiry),
+            (
+                lot.key,
+                lot.part.key,
+                maker.key,
+                _quantity(lot.quantity),
+                lot.part.unit,
+                iso_time(maker.finish),
+                manufactured,
+                expiry,
+            ),
         )
     out.nodes_added(NodeKind.PRODUCT_LOT, len(plan.product_lots))
     out.edges_added(EdgeType.PRODUCED, len(plan.product_lots))
@@ -233,24 +242,12 @@ def _inject(plan: ProductionPlan, defect: Defect, start: int, end: int) -> Defec
     candidates = [
         lot
         for lot in plan.receipts
-        if lot.part.code == code and lot.consumed_by and not lot.quarantined and lot is not plan.escaped_lot
+        if lot.part.code == code and lot is not plan.escaped_lot and plan.feeds_shipped_goods(lot)
     ]
     if not candidates:
         raise InvalidInputError(f"no used lot of {defect.part} to make bad: it must be a bought part of the BOM")
     bad = min(candidates, key=lambda lot: (abs(lot.received_at - target), lot.key))
-
-    work_orders: dict[str, WorkOrder] = {}
-    lots: dict[str, Lot] = {}
-    frontier = [bad]
-    while frontier:
-        lot = frontier.pop()
-        for wo in lot.consumed_by:
-            if wo.key in work_orders:
-                continue
-            work_orders[wo.key] = wo
-            if wo.output is not None and wo.output.key not in lots:
-                lots[wo.output.key] = wo.output
-                frontier.append(wo.output)
+    work_orders, lots = genealogy(bad)
     # A subtle signal for risk scoring: lots made straight from the bad lot inspect marginal.
     for wo in bad.consumed_by:
         if wo.output is not None and wo.output.inspection is not None:
@@ -261,9 +258,9 @@ def _inject(plan: ProductionPlan, defect: Defect, start: int, end: int) -> Defec
         lot=bad.key,
         part=bad.part.key,
         supplier=f"supplier:{bad.supplier}",
-        work_orders=sorted(work_orders),
-        lots=sorted(lots),
-        finished_lots=sorted(k for k, lot in lots.items() if lot.part.part_type == "finished"),
+        work_orders=sorted(wo.key for wo in work_orders),
+        lots=sorted(lot.key for lot in lots),
+        finished_lots=sorted(lot.key for lot in lots if lot.part.part_type == "finished"),
         devices=[],
         device_count=0,
         complaints=[],
@@ -282,8 +279,14 @@ def _write_complaints(out: PlantWriter, distribution: Distribution) -> list[tupl
         key = f"complaint:CMP-{n:06d}"
         out.write(
             "complaints.csv",
-            (key, complaint.device, iso_time(complaint.received_at), complaint.failure_mode, complaint.severity,
-             complaint.description),
+            (
+                key,
+                complaint.device,
+                iso_time(complaint.received_at),
+                complaint.failure_mode,
+                complaint.severity,
+                complaint.description,
+            ),
         )
         numbered.append((key, complaint))
     out.nodes_added(NodeKind.COMPLAINT, len(numbered))
@@ -291,16 +294,12 @@ def _write_complaints(out: PlantWriter, distribution: Distribution) -> list[tupl
     return numbered
 
 
-def _notable(
-    plan: ProductionPlan, distribution: Distribution, complaints: list[tuple[str, Complaint]]
-) -> NotableKeys:
+def _notable(plan: ProductionPlan, distribution: Distribution, complaints: list[tuple[str, Complaint]]) -> NotableKeys:
     tour = distribution.tour
     case, earlier, later = _reused_case(distribution)
     repacking = max(distribution.distributors, key=lambda d: d.repacked_cases)
     drift = plan.out_of_tolerance
-    previous = max(
-        (c for c in plan.calibrations if c.machine is drift.machine and c.at < drift.at), key=lambda c: c.at
-    )
+    previous = max((c for c in plan.calibrations if c.machine is drift.machine and c.at < drift.at), key=lambda c: c.at)
     escaped = plan.escaped_lot
     assert escaped.inspection is not None and escaped.supplier is not None
     return NotableKeys(

@@ -44,6 +44,8 @@ OUT_OF_TOLERANCE_RATE = 0.04
 #: Finished goods are assembled at this many units per hour on top of the set-up time.
 UNITS_PER_HOUR = 150.0
 STERILISATION_HOURS = 16.0
+#: Finished lots made in the last days of the period are still at the plant when it ends.
+SHIPPING_CUTOFF_DAYS = 8
 
 
 @dataclass
@@ -128,6 +130,18 @@ class ProductionPlan:
     inspections: list[Inspection]
     escaped_lot: Lot
     out_of_tolerance: Calibration
+    #: Finished lots made after this are still at the plant when the period ends.
+    shipping_cutoff: int
+
+    def feeds_shipped_goods(self, lot: Lot) -> bool:
+        """Whether some finished lot made from ``lot`` leaves the plant (so a trace reaches customers)."""
+        return any(
+            made.part.part_type == "finished"
+            and made.work_order is not None
+            and made.work_order.finish < self.shipping_cutoff
+            and made.work_order is not self.finished[-1]
+            for made in genealogy(lot)[1]
+        )
 
 
 def _nice(quantity: float, part: Part) -> float:
@@ -180,21 +194,24 @@ class Planner:
         levels = low_level_codes()
         for code in sorted((c for c in levels if levels[c] > 0), key=lambda c: (levels[c], c)):
             self._supply(PARTS_BY_CODE[code])
-        escaped = self._escape_a_failed_lot()
         calibrations, out_of_tolerance = self._calibrations()
         self._in_process_and_final_inspections()
         finished = sorted((w for w in self.work_orders if w.part.part_type == "finished"), key=lambda w: w.start)
-        return ProductionPlan(
+        plan = ProductionPlan(
             receipts=sorted(self.receipts, key=lambda lot: (lot.received_at, lot.part.code)),
             work_orders=sorted(self.work_orders, key=lambda w: (w.start, w.part.code)),
             product_lots=self.product_lots,
             finished=finished,
             machines=self.machines,
             calibrations=calibrations,
-            inspections=sorted(self.inspections, key=lambda i: (i.at, i.kind)),
-            escaped_lot=escaped,
+            inspections=[],
+            escaped_lot=self.receipts[0],
             out_of_tolerance=out_of_tolerance,
+            shipping_cutoff=self.end - SHIPPING_CUTOFF_DAYS * DAY,
         )
+        plan.escaped_lot = self._escape_a_failed_lot(plan)
+        plan.inspections = sorted(self.inspections, key=lambda i: (i.at, i.kind))
+        return plan
 
     def _plan_finished(self) -> None:
         rng = self.rng
@@ -349,10 +366,13 @@ class Planner:
         return lot
 
     # -- quality -------------------------------------------------------------------------
-    def _escape_a_failed_lot(self) -> Lot:
-        """Make one used lot one whose incoming inspection failed: a quality escape for the tour."""
+    def _escape_a_failed_lot(self, plan: ProductionPlan) -> Lot:
+        """Make one used lot one whose incoming inspection failed: a quality escape for the tour.
+
+        It is a needle-free valve lot near the middle of the period whose devices reach customers.
+        """
         middle = (self.start + self.end) // 2
-        used = [lot for lot in self.receipts if lot.consumed_by and lot.part.code == "PC-NFV"]
+        used = [lot for lot in self.receipts if lot.part.code == "PC-NFV" and plan.feeds_shipped_goods(lot)]
         lot = min(used, key=lambda lot: (abs(lot.received_at - middle), lot.received_at))
         assert lot.inspection is not None
         lot.inspection.result = "fail"
@@ -390,18 +410,41 @@ class Planner:
                     at += DAY
                     calibrations.append(Calibration(machine, at, "pass", at + interval))
                 at += interval + rng.randint(-3, 1) * DAY
-        # The tour needs one drifting machine that was in use: an unscheduled check in the
-        # middle of the period finds the busiest leak tester out of tolerance; it is adjusted
-        # and recalibrated the next day.
+        # The tour needs one drifting machine: an unscheduled check finds the busiest leak
+        # tester out of tolerance (it is adjusted and recalibrated the next day). The check
+        # follows a use near the middle of the period that began after the calibration before,
+        # so the drift window [previous calibration, check] holds work orders to look at.
         middle = (self.start + self.end) // 2
-        middle -= middle % DAY - 7 * HOUR
         testers = [m for m in self.machines if m.type.type == "leak_tester"]
         tester = max(testers, key=lambda m: (len(m.uses), m.code))
         interval = tester.type.calibration_days * DAY
-        drift = Calibration(tester, middle, "out_of_tolerance", middle + DAY)
-        calibrations += [drift, Calibration(tester, middle + DAY, "pass", middle + DAY + interval)]
+        for begin, end in sorted(tester.uses, key=lambda use: (abs(use[0] - middle), use[0])):
+            check = end - end % DAY + DAY + 7 * HOUR  # the next morning
+            previous = max(c.at for c in calibrations if c.machine is tester and c.at < check)
+            if previous < begin:
+                break
+        drift = Calibration(tester, check, "out_of_tolerance", check + DAY)
+        calibrations += [drift, Calibration(tester, check + DAY, "pass", check + DAY + interval)]
         calibrations.sort(key=lambda c: (c.at, c.machine.code))
         return calibrations, drift
+
+
+def genealogy(lot: Lot) -> tuple[list[WorkOrder], list[Lot]]:
+    """The work orders and product lots made from ``lot``, directly or further down."""
+    work_orders: list[WorkOrder] = []
+    lots: list[Lot] = []
+    seen: set[int] = set()
+    frontier = [lot]
+    while frontier:
+        for work_order in frontier.pop().consumed_by:
+            if id(work_order) in seen:
+                continue
+            seen.add(id(work_order))
+            work_orders.append(work_order)
+            if work_order.output is not None:
+                lots.append(work_order.output)
+                frontier.append(work_order.output)
+    return work_orders, lots
 
 
 def assign_keys(plan: ProductionPlan, gtins: dict[str, str]) -> None:

@@ -3,18 +3,19 @@
 The vectors (see ``shared/data/SOURCES.md``) come from three projects that test their
 own APIs, so each vector is translated into a question about ours (``parse_udi``,
 ``canonical_key``, ``digital_link``, ``gs1_check_digit``) and the answer compared with
-what the vector expects. Three outcomes besides agreement, all listed below with why:
+what the vector expects. Besides agreement there are two outcomes, both explained here:
 
 - **not comparable**: the vector exercises an API TraceGraph does not have (rendering
-  GTIN-13, retail price codes, a parser setting) - grouped by rule in ``*_verdict``;
-- **out of scope**: comparable in form, but its expectation rests on a rule outside UDI
-  parsing (GS1 AI association rules, plain non-GS1 data) - ``OUT_OF_SCOPE``, excluded
-  from the agreement ratio;
-- **deliberate**: in scope, and we read it differently on purpose - ``DELIBERATE``,
-  counted as disagreement.
+  GTIN-13, retail price codes, biip's objects, a parser setting); the ``*_verdict``
+  functions raise :class:`NotComparable` saying which;
+- **known exception**: a disagreement listed in ``KNOWN_EXCEPTIONS`` by line, with why:
+  either *out of scope* (the expectation rests on a rule outside UDI parsing, such as
+  GS1 AI association rules or plain non-GS1 data) or *we differ* (we read the data
+  differently on purpose, e.g. by the HIBCC standard).
 
-Agreement over the rest must be at least 99% per file; a disagreement that is not listed,
-or a listed one that now agrees, fails the test so the lists stay true.
+Agreement over the remaining vectors must be at least 99% per file. A disagreement that
+is not listed, or a listed one that now agrees, fails the test, so the list stays true.
+The shared data lives beside the checkout; set TRACEGRAPH_SHARED_DATA to point elsewhere.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ BIIP_NOT_COMPARABLE = {
 
 def _biip_module(row: Row) -> str:
     """The biip test module a vector comes from, e.g. ``gs1_messages``."""
-    path = row["source"].split(":")[1]  # owner/repo@commit:tests/…/test_x.py:line
+    path: str = row["source"].split(":")[1]  # owner/repo@commit:tests/…/test_x.py:line
     return path.removeprefix("tests/").removesuffix(".py").replace("test_", "")
 
 
@@ -439,11 +440,9 @@ def _brixion_fields(parsed: UdiParse, row: Row) -> dict[str, object]:
     if secondary is not None and "link_character" in elements:
         # bardecoder keeps the link and check characters in a lone secondary symbol.
         secondary += elements["link_character"] + elements["check_character"]
-    if row["symbology_family"] == "GS1":
-        gtin = parsed.gtin or ""
-        product_code = elements.get("240") or gtin.lstrip("0")[:-1]  # bardecoder's notion
-    else:
-        product_code = parsed.product_code
+    product_code = parsed.product_code
+    if row["symbology_family"] == "GS1":  # bardecoder's notion: AI (240), or GTIN less zeros and check
+        product_code = elements.get("240") or (parsed.gtin or "").lstrip("0")[:-1]
     return {
         "lic": parsed.lic,
         "product_code": product_code,
@@ -459,7 +458,7 @@ def _brixion_fields(parsed: UdiParse, row: Row) -> dict[str, object]:
 
 
 def brixion_verdict(row: Row) -> Verdict:
-    text = row.get("input_gs_normalised", row["input"])
+    text: str = row["input_gs_normalised"] if "input_gs_normalised" in row else row["input"]
     ours = _brixion_fields(parse_udi(text), row)
     # bardecoder writes a missing date as ""; we write None.
     expected = {name: row["expected"][name] if row["expected"][name] != "" else None for name in row["asserted_fields"]}
