@@ -47,18 +47,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await anyio.to_thread.run_sync(Services.build, api_settings)
-        migrate = api_settings.migrate_on_start
-        if migrate is None:  # SQLite needs nothing set up; Neo4j migrations run on purpose
-            migrate = services.store.backend == "sqlite"
-        if migrate:
-            await anyio.to_thread.run_sync(services.store.migrate)
-        app.state.runtime = Runtime(
-            services=services,
-            settings=api_settings,
-            metrics=metrics,
-            captures=CaptureRegistry(api_settings.capture_registry_size),
-        )
         try:
+            migrate = api_settings.migrate_on_start
+            if migrate is None:  # SQLite needs nothing set up; Neo4j migrations run on purpose
+                migrate = services.store.backend == "sqlite"
+            if migrate:
+                await anyio.to_thread.run_sync(services.store.migrate)
+            app.state.runtime = Runtime(
+                services=services,
+                settings=api_settings,
+                metrics=metrics,
+                captures=CaptureRegistry(api_settings.capture_registry_size),
+            )
             yield
         finally:
             await anyio.to_thread.run_sync(services.close)

@@ -22,10 +22,9 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = error_response(BodyTooLargeError(self.max_bytes), epcis=scope["path"].startswith("/epcis/"))
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await too_large(scope, receive, send)
+            await self._refuse(scope, receive, send)
             return
 
         received = 0
@@ -47,7 +46,7 @@ class BodySizeLimit:
             if exceeded:
                 if message["type"] == "http.response.start" and not started:
                     started = True
-                    await too_large(scope, receive, send)
+                    await self._refuse(scope, receive, send)
                 return  # the app's own answer to the cut body is dropped
             started = started or message["type"] == "http.response.start"
             await send(message)
@@ -56,7 +55,11 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, guarded_send)
         except BodyTooLargeError:
             if not started:
-                await too_large(scope, receive, send)
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        epcis = scope["path"].startswith("/epcis/")
+        await error_response(BodyTooLargeError(self.max_bytes), epcis=epcis)(scope, receive, send)
 
 
 def _content_length(scope: Scope) -> int | None:

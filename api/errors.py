@@ -96,18 +96,19 @@ def _rejects(error: RejectedRecordsError) -> list[dict[str, Any]]:
     return [r.model_dump() if isinstance(r, BaseModel) else {"source": "", "reason": str(r)} for r in error.rejects]
 
 
-def problem(error: TraceGraphError, *, epcis: bool = False) -> dict[str, Any]:
-    status = http_status(error)
-    type_ = f"urn:tracegraph:error:{error.code}"
-    if epcis:
-        type_ = next((t for cls, t in _EPCIS_TYPES if isinstance(error, cls)), type_)
-    body: dict[str, Any] = {
-        "type": type_,
-        "title": error.code.replace("_", " "),
+def _body(code: str, status: int, detail: str, type_: str | None = None) -> dict[str, Any]:
+    return {
+        "type": type_ or f"urn:tracegraph:error:{code}",
+        "title": code.replace("_", " "),
         "status": status,
-        "detail": str(error),
-        "code": error.code,
+        "detail": detail,
+        "code": code,
     }
+
+
+def problem(error: TraceGraphError, *, epcis: bool = False) -> dict[str, Any]:
+    type_ = next((t for cls, t in _EPCIS_TYPES if isinstance(error, cls)), None) if epcis else None
+    body = _body(error.code, http_status(error), str(error), type_)
     if isinstance(error, RejectedRecordsError):
         body["rejects"] = _rejects(error)
     return body
@@ -142,27 +143,15 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    body = {
-        "type": f"urn:tracegraph:error:{code}",
-        "title": code.replace("_", " "),
-        "status": exc.status_code,
-        "detail": str(exc.detail),
-        "code": code,
-    }
+    code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    body = _body(code, exc.status_code, str(exc.detail))
     return JSONResponse(body, status_code=exc.status_code, headers=exc.headers, media_type=PROBLEM_JSON)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     # The server logs the traceback too (Starlette re-raises after answering); say which request.
     log.error("unexpected error serving %s %s: %r", request.method, request.url.path, exc)
-    body = {
-        "type": "urn:tracegraph:error:internal_error",
-        "title": "internal error",
-        "status": 500,
-        "detail": "internal error; it has been logged",
-        "code": "internal_error",
-    }
+    body = _body("internal_error", 500, "internal error; it has been logged")
     return JSONResponse(body, status_code=500, media_type=PROBLEM_JSON)
 
 
@@ -174,6 +163,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 _DESCRIBED = {
+    400: "The body cannot be parsed as the media type it declares",
     404: "No such node or record",
     413: "The request body is over the configured limit",
     415: "The body's media type is not one this operation reads",

@@ -13,8 +13,6 @@ import orjson
 import typer
 from rich.console import Console
 
-from graph.factory import open_store
-from graph.port import GraphStore
 from schema.errors import (
     InvalidInputError,
     NotFoundError,
@@ -23,6 +21,8 @@ from schema.errors import (
     TraceGraphError,
 )
 from schema.model import utc
+from services.app import Services
+from services.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -79,17 +79,15 @@ def domain_errors() -> Iterator[None]:
 
 
 @contextmanager
-def store_for(ctx: typer.Context, *, migrate: bool = False) -> Iterator[GraphStore]:
-    """Open the chosen store for one command and close it afterwards."""
+def services_for(ctx: typer.Context, *, migrate: bool = False) -> Iterator[Services]:
+    """The composition root of one command: services on the chosen store, closed afterwards."""
     st = state(ctx)
     with domain_errors():
-        store = open_store(st.store_url, busy_timeout=st.busy_timeout)
+        services = Services.build(Settings(store=st.store_url, busy_timeout=st.busy_timeout), migrate=migrate)
         try:
-            if migrate:
-                store.migrate()
-            yield store
+            yield services
         finally:
-            store.close()
+            services.close()
 
 
 def print_json(payload: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.commands import copy, demo, load, migrate, neo4j, show, stats, trace
+from cli.commands import copy, demo, load, migrate, neo4j, serve, show, stats, trace
 from cli.context import State
 from services.settings import DEFAULT_STORE
 
@@ -33,7 +33,7 @@ def root(
     ctx.obj = State(store_url=store, busy_timeout=busy_timeout)
 
 
-for module in (demo, load, trace, show, stats, migrate, copy):
+for module in (demo, load, trace, show, stats, migrate, copy, serve):
     module.register(app)
 app.add_typer(neo4j.app, name="neo4j")
 

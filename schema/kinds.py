@@ -92,3 +92,27 @@ KEY_PREFIXES: dict[str, NodeKind] = {
     "alert": NodeKind.ALERT,
     "task": NodeKind.TASK,
 }
+
+
+#: A thing first known as one kind may turn out to be another without contradiction: a
+#: serialised trade item (a Device by its key) that other records show holding items is a
+#: Container. Any other disagreement about a key's kind is a conflict.
+_RECONCILED: dict[frozenset[NodeKind], NodeKind] = {
+    frozenset({NodeKind.DEVICE, NodeKind.CONTAINER}): NodeKind.CONTAINER,
+}
+
+
+def reconcile_kinds(known: NodeKind, stated: NodeKind) -> NodeKind | None:
+    """The kind a node has when the store knows ``known`` and a record says ``stated``;
+    None when they contradict each other.
+
+    >>> reconcile_kinds(NodeKind.DEVICE, NodeKind.CONTAINER)
+    <NodeKind.CONTAINER: 'Container'>
+    >>> reconcile_kinds(NodeKind.CONTAINER, NodeKind.DEVICE)
+    <NodeKind.CONTAINER: 'Container'>
+    >>> reconcile_kinds(NodeKind.MATERIAL_LOT, NodeKind.PRODUCT_LOT) is None
+    True
+    """
+    if known is stated:
+        return known
+    return _RECONCILED.get(frozenset({known, stated}))

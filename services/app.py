@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +39,10 @@ class Services:
     def close(self) -> None:
         self.store.close()
 
+    def migrate(self) -> int:
+        """Create or upgrade the store's schema; idempotent."""
+        return self.store.migrate()
+
     # -- questions -------------------------------------------------------------------
     def trace(self, query: TraceQuery, *, time_budget: float | None = None) -> TraceResult:
         """A trace within the server's caps; ``time_budget`` seconds make it partial, not slow."""
@@ -69,9 +73,17 @@ class Services:
 
     # -- changes ---------------------------------------------------------------------
     def load_paths(
-        self, paths: Sequence[Path], *, fmt: str = "auto", partial: bool = False, reject_report: Path | None = None
+        self,
+        paths: Sequence[Path],
+        *,
+        fmt: str = "auto",
+        partial: bool = False,
+        reject_report: Path | None = None,
+        on_phase: Callable[[str], None] | None = None,
     ) -> ingest.LoadReport:
-        return ingest.load_paths(self.store, paths, fmt=fmt, partial=partial, reject_report=reject_report)
+        return ingest.load_paths(
+            self.store, paths, fmt=fmt, partial=partial, reject_report=reject_report, on_phase=on_phase
+        )
 
     def load_parsed(
         self, parsed: ParseResult, *, source: str, content_hash: str | None, partial: bool = False

@@ -264,7 +264,7 @@ async def events(
 @router.get(
     "/epcs/{epc:path}/events",
     summary="Every event that names an EPC (or its class, or as parent)",
-    responses={**_QUERY_RESPONSES, **error_responses()},
+    responses={**_QUERY_RESPONSES, **error_responses(404)},
 )
 async def epc_events(
     rt: RuntimeDep,

@@ -22,7 +22,7 @@ IngestFormat = Literal["auto", "csv", "epcis"]
     response_model=LoadReportOut,
     responses={
         200: examples.json_example(examples.LOAD_REPORT, "Loaded (or already loaded: a repeat is a no-op)"),
-        **error_responses(413, examples={422: examples.REJECTED}),
+        **error_responses(400, 413, examples={422: examples.REJECTED}),
     },
 )
 async def ingest(

@@ -24,7 +24,9 @@ def copy(
         source = open_store(source_url)
         target = open_store(target_url)
         try:
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console) as bar:
+            with Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console
+            ) as bar:
                 task = bar.add_task("copying batches", total=None)
                 facts = 0
 

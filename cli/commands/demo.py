@@ -2,13 +2,133 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+from rich.panel import Panel
+
+from cli.context import console, domain_errors, err_console, fail, services_for
+from loaders.synthetic import SCALES, NotableKeys, generate_plant
+from schema.kinds import EdgeType, NodeKind
+from schema.model import TimeWindow, TraceDirection, TraceQuery, iso
+from services.app import Services
 
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-def demo(ctx: typer.Context) -> None:
-    """Generate a synthetic plant, load it and print a guided tour."""
-    raise NotImplementedError
+def demo(
+    ctx: typer.Context,
+    scale: str = typer.Option("small", "--scale", help="small (~1k devices), medium (~100k) or large (~1M)"),
+    seed: int = typer.Option(0, "--seed", help="The same seed gives the same plant"),
+    data_dir: Path = typer.Option(Path("demo-data"), "--data-dir", help="Where the generated CSV set is written"),
+) -> None:
+    """Generate a synthetic device plant, load it, and print a guided tour."""
+    if scale not in SCALES:
+        fail(f"--scale must be one of {', '.join(SCALES)}, not '{scale}'")
+    target = data_dir / f"{scale}-{seed}"
+    with domain_errors():
+        err_console.print(f"generating a {scale} plant (seed {seed}) into {target}/ …")
+        manifest = generate_plant(target, scale=scale, seed=seed)
+    with services_for(ctx, migrate=True) as services, domain_errors():
+        err_console.print(f"loading it into {services.store.location} …")
+        report = services.load_paths([target])
+        assert report.result is not None
+        loaded = "already loaded" if report.result.already_loaded else f"loaded {report.records} records"
+        stats = services.stats()
+        console.print(
+            Panel.fit(
+                f"{loaded}: the store now holds {stats.nodes} nodes and {stats.edges} edges "
+                f"({stats.nodes_by_kind.get('Device', 0)} devices)",
+                title="TraceGraph demo",
+            )
+        )
+        tour(services, manifest.notable)
+
+
+def _names(services: Services, keys: list[str]) -> str:
+    shown = []
+    for key in keys[:4]:
+        name = services.node(key, edge_limit=0).props.get("name")
+        shown.append(f"{name} ({key})" if name else key)
+    return ", ".join(shown) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
+
+
+def _step(n: int, title: str, command: str) -> None:
+    console.print(f"\n[bold]{n}. {title}[/]")
+    console.print(f"   [dim]$ tracegraph {command}[/]")
+
+
+def tour(services: Services, n: NotableKeys) -> None:
+    """Five questions a recall manager, an engineer and an auditor ask first."""
+    lot = n.failed_incoming_lot
+    _step(1, "A supplier lot failed incoming inspection: what did it reach?", f"trace forward {lot}")
+    impact = services.trace(TraceQuery(starts=(lot,)))
+    counts = impact.counts_by_kind()
+    consignees = [x.key for x in impact.nodes if x.kind is NodeKind.CONSIGNEE]
+    console.print(
+        f"   {counts.get('WorkOrder', 0)} work orders, {counts.get('ProductLot', 0)} lots, "
+        f"{counts.get('Device', 0)} devices, {counts.get('Shipment', 0)} shipments, "
+        f"{len(consignees)} consignees: {_names(services, consignees)}"
+    )
+
+    device = n.finished_device
+    _step(
+        2,
+        "A device in a hospital: where does it come from?",
+        f"trace backward {device} --kinds Supplier,MaterialLot,Equipment,Inspection",
+    )
+    genealogy = services.trace(TraceQuery(starts=(device,), direction=TraceDirection.BACKWARD))
+    g = genealogy.counts_by_kind()
+    console.print(
+        f"   {g.get('Supplier', 0)} suppliers, {g.get('MaterialLot', 0)} material lots, {g.get('WorkOrder', 0)} work "
+        f"orders, {g.get('Equipment', 0)} machines, {g.get('Inspection', 0)} inspections stand behind it"
+    )
+
+    earlier = n.reused_case_earlier_device
+    case = n.reused_case
+    _step(
+        3,
+        f"Time matters: case {case} was emptied at a distributor and reused",
+        f"trace forward {earlier} --kinds Consignee",
+    )
+    timed = {x.key for x in services.trace(TraceQuery(starts=(earlier,), kinds=frozenset({NodeKind.CONSIGNEE}))).nodes}
+    plain = {
+        x.key
+        for x in services.trace(
+            TraceQuery(starts=(earlier,), kinds=frozenset({NodeKind.CONSIGNEE}), ignore_time=True)
+        ).nodes
+    }
+    console.print(
+        f"   respecting packing and unpacking times: {len(timed)} consignee(s): {_names(services, sorted(timed))}"
+    )
+    console.print(
+        f"   with --ignore-time: {len(plain)}; the extra {len(plain - timed)} "
+        f"({_names(services, sorted(plain - timed))}) only received the case after this device had left it"
+    )
+
+    equipment = n.equipment
+    bad = services.node(n.out_of_tolerance_calibration)
+    good = services.node(n.previous_calibration)
+    start = next((e.at for e in good.edges_out if e.type is EdgeType.INSPECTED), None)
+    end = next((e.at for e in bad.edges_out if e.type is EdgeType.INSPECTED), None)
+    _step(
+        4,
+        f"{equipment} was found out of tolerance: what was made since its last good calibration?",
+        f"trace forward {equipment} --from {iso(start)} --to {iso(end)} --kinds Device",
+    )
+    exposed = services.trace(
+        TraceQuery(starts=(equipment,), window=TimeWindow(start=start, end=end), kinds=frozenset({NodeKind.DEVICE}))
+    )
+    everything = services.trace(TraceQuery(starts=(equipment,), kinds=frozenset({NodeKind.DEVICE})))
+    console.print(f"   {exposed.total} devices in the exposure window (of {everything.total} it ever tested)")
+
+    inspection = n.failed_incoming_inspection
+    _step(5, "Every fact cites its source record", f"show {inspection}")
+    view = services.node(inspection)
+    source = view.versions[0].provenance if view.versions else None
+    if source is not None:
+        console.print(f"   {inspection}: {view.props.get('result', '')}; from {source.source}, line {source.line}")
+
+    console.print("\nNext: `tracegraph --help`, docs/guides/, or `tracegraph show KEY` on any key above.")

@@ -7,9 +7,8 @@ from pathlib import Path
 import typer
 from rich.status import Status
 
-from cli.context import EXIT_REJECTED, console, domain_errors, err_console, fail, store_for
+from cli.context import EXIT_REJECTED, console, domain_errors, err_console, fail, services_for
 from loaders import FORMATS
-from services.ingest import load_paths
 
 
 def register(app: typer.Typer) -> None:
@@ -26,9 +25,12 @@ def load(
     """Load files as one batch. Strict: any bad record rejects the whole batch, nothing written."""
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'")
-    with store_for(ctx, migrate=True) as store, domain_errors(), Status("reading…", console=err_console) as status:
-        report = load_paths(
-            store,
+    with (
+        services_for(ctx, migrate=True) as services,
+        domain_errors(),
+        Status("reading…", console=err_console) as status,
+    ):
+        report = services.load_paths(
             paths,
             fmt=fmt,
             partial=partial,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.context import console, store_for
+from cli.context import console, services_for
 
 
 def register(app: typer.Typer) -> None:
@@ -13,6 +13,6 @@ def register(app: typer.Typer) -> None:
 
 def migrate(ctx: typer.Context) -> None:
     """Create or upgrade the store's schema, constraints and indexes."""
-    with store_for(ctx) as store:
-        version = store.migrate()
-        console.print(f"{store.backend} store at {store.location} is at schema version {version}")
+    with services_for(ctx) as services:
+        version = services.migrate()
+        console.print(f"{services.store.backend} store at {services.store.location} is at schema version {version}")

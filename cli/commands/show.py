@@ -7,8 +7,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from cli.context import console, domain_errors, parse_time, print_json, store_for
-from schema.identifiers import canonical_key
+from cli.context import console, domain_errors, parse_time, print_json, services_for
 from schema.model import EdgeView, FactVersion, NodeView, iso
 
 
@@ -60,8 +59,8 @@ def show(
 ) -> None:
     """Show a node: its properties, relationships, and where every fact came from."""
     when = parse_time(as_of, "--as-of")
-    with store_for(ctx) as store, domain_errors():
-        view = store.node(canonical_key(key), as_of=when)
+    with services_for(ctx) as services, domain_errors():
+        view = services.node(key, as_of=when)
     if as_json:
         print_json(node_json(view))
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from cli.context import console, print_json, store_for
+from cli.context import console, print_json, services_for
 from schema.model import iso
 
 
@@ -15,8 +15,8 @@ def register(app: typer.Typer) -> None:
 
 def stats(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print one JSON object")) -> None:
     """Counts of nodes by kind and edges by type, and load history."""
-    with store_for(ctx) as store:
-        s = store.stats()
+    with services_for(ctx) as services:
+        s = services.stats()
     if as_json:
         print_json(
             {

@@ -7,10 +7,9 @@ from enum import StrEnum
 import typer
 from rich.table import Table
 
-from cli.context import console, domain_errors, fail, parse_time, print_json, store_for
+from cli.context import console, domain_errors, fail, parse_time, print_json, services_for
 from schema.kinds import NodeKind
 from schema.model import TimeWindow, TraceDirection, TraceQuery
-from services.settings import get_settings
 
 
 class Direction(StrEnum):
@@ -65,8 +64,8 @@ def trace(
             ignore_time=ignore_time,
             limit=limit,
         )
-    with store_for(ctx) as store, domain_errors():
-        result = store.trace(query, max_states=get_settings().trace_max_states)
+    with services_for(ctx) as services, domain_errors():
+        result = services.trace(query)
     if as_json:
         print_json(result.to_json())
         return

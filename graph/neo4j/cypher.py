@@ -21,6 +21,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX batch_hash IF NOT EXISTS FOR (b:Batch) ON (b.content_hash)",
         "CREATE INDEX node_kind IF NOT EXISTS FOR (n:Node) ON (n.kind)",
         "CREATE CONSTRAINT schema_meta IF NOT EXISTS FOR (m:TraceGraphSchema) REQUIRE m.id IS UNIQUE",
+        "CREATE CONSTRAINT withdrawn_record IF NOT EXISTS FOR (w:WithdrawnRecord) REQUIRE w.id IS UNIQUE",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -58,7 +59,16 @@ def match_edges(etype: EdgeType) -> str:
     return f"""
     UNWIND $rows AS row
     MATCH (:Node {{key: row.src}})-[r:{etype.value} {{at_key: row.at_key}}]->(:Node {{key: row.dst}})
-    RETURN row.seq AS seq, elementId(r) AS id, r.until AS until, r.props AS props, r.retracted AS retracted
+    RETURN row.seq AS seq, elementId(r) AS id, r.until AS until, r.props AS props, r.retracted AS retracted,
+           r.record_ids AS record_ids
+    """
+
+
+def reconcile_kind(old: NodeKind, new: NodeKind) -> str:
+    return f"""
+    MATCH (n:Node {{key: $key}})
+    SET n.kind = $kind, n.props = $props, n.label = $label
+    REMOVE n:{old.value} SET n:{new.value}
     """
 
 
@@ -102,9 +112,22 @@ def open_intervals(etype: EdgeType, *, any_source: bool) -> str:
 
 # Retractions are rare; a relationship scan keeps the model simple (see docs/operator.md).
 EDGES_OF_RECORDS = """
-    MATCH ()-[r]->() WHERE NOT r.retracted AND any(x IN r.record_ids WHERE x IN $ids)
-    RETURN elementId(r) AS id, r.until AS until, r.props AS props
+    MATCH ()-[r]->() WHERE any(x IN r.record_ids WHERE x IN $ids)
+    RETURN elementId(r) AS id, r.until AS until, r.props AS props, r.retracted AS retracted, r.v_json AS versions
 """
+WITHDRAW_RECORDS = """
+    UNWIND $ids AS id MERGE (w:WithdrawnRecord {id: id}) ON CREATE SET w.batch = $batch, w.recorded_at = $now
+"""
+WITHDRAWN_AMONG = "UNWIND $ids AS id MATCH (w:WithdrawnRecord {id: id}) RETURN w.id AS id"
+EXPORT_WITHDRAWN = "MATCH (w:WithdrawnRecord {batch: $batch}) RETURN w.id AS id ORDER BY id"
+
+
+def edge_by_identity(etype: EdgeType) -> str:
+    return f"""
+    MATCH (:Node {{key: $src}})-[r:{etype.value} {{at_key: $at_key}}]->(:Node {{key: $dst}})
+    RETURN elementId(r) AS id, r.until AS until, r.props AS props
+    """
+
 
 _NEIGHBOUR = (
     "RETURN type(r) AS type, s.key AS src, d.key AS dst, r.at AS at, {until} AS until, "

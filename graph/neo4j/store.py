@@ -21,6 +21,7 @@ import orjson
 from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
 from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
 
+from graph.history import EXPORT_OPS, Version, VersionOp, replay
 from graph.neo4j import cypher
 from graph.port import GraphStore, SearchHit, Step
 from graph.sqlite.store import label_of
@@ -33,7 +34,7 @@ from schema.errors import (
     StoreUnavailableError,
 )
 from schema.identifiers import key_kind
-from schema.kinds import EdgeType, NodeKind
+from schema.kinds import EdgeType, NodeKind, reconcile_kinds
 from schema.model import (
     ANY_SOURCE,
     BatchResult,
@@ -83,6 +84,73 @@ def _fact_version(raw: str) -> FactVersion:
 def _where(fact: NodeFact | EdgeFact) -> str:
     p = fact.provenance
     return p.source + (f":{p.line}" if p.line else "")
+
+
+def _edge_row(
+    fact: EdgeFact,
+    at_key: float,
+    until: float | None,
+    props: str,
+    retracted: bool,
+    op: str,
+    asserted_until: float | None,
+    batch_id: str,
+    now: float,
+) -> dict[str, Any]:
+    """Parameters for ``merge_edges``: the edge's identity, its new state and its new version."""
+    return {
+        "src": fact.source,
+        "dst": fact.target,
+        "at_key": at_key,
+        "at": to_epoch(fact.at),
+        "until": until,
+        "until_v": cypher.OPEN if until is None else until,
+        "props": props,
+        "retracted": retracted,
+        "record_id": fact.provenance.record_id,
+        "version": _version_json(
+            now,
+            batch_id,
+            orjson.loads(props),
+            fact.provenance,
+            until=until,
+            retracted=retracted,
+            op=op,
+            asserted_until=asserted_until,
+        ),
+    }
+
+
+def _update_row(
+    edge_id: str,
+    until: float | None,
+    props: str,
+    retracted: bool,
+    op: str,
+    asserted_until: float | None,
+    prov: Provenance,
+    batch_id: str,
+    now: float,
+) -> dict[str, Any]:
+    """Parameters for ``UPDATE_EDGES``: an existing edge's new state and its new version."""
+    return {
+        "id": edge_id,
+        "until": until,
+        "until_v": cypher.OPEN if until is None else until,
+        "props": props,
+        "retracted": retracted,
+        "record_id": prov.record_id,
+        "version": _version_json(
+            now,
+            batch_id,
+            orjson.loads(props),
+            prov,
+            until=until,
+            retracted=retracted,
+            op=op,
+            asserted_until=asserted_until,
+        ),
+    }
 
 
 class Neo4jStore(GraphStore):
@@ -232,26 +300,32 @@ class Neo4jStore(GraphStore):
     ) -> tuple[int, int]:
         added = changed = 0
         rows: dict[NodeKind, list[dict[str, Any]]] = defaultdict(list)
+        relabel: dict[str, tuple[NodeKind, NodeKind]] = {}
         for fact in facts:
             current = state.get(fact.key)
             if current is None:
-                merged = dict(fact.props)
+                kind, merged = fact.kind, dict(fact.props)
                 added += 1
             else:
-                kind, props = current
-                if kind != fact.kind.value:
+                known, props = current
+                reconciled = reconcile_kinds(NodeKind(known), fact.kind)
+                if reconciled is None:
                     raise ConflictError(
-                        f"{_where(fact)}: {fact.key} is a {kind} in the store, this record says {fact.kind.value}"
+                        f"{_where(fact)}: {fact.key} is a {known} in the store, this record says {fact.kind.value}"
                     )
                 merged = {**props, **fact.props}
-                if merged == props:
+                if merged == props and reconciled.value == known:
                     continue  # the same fact again is one fact
+                if reconciled.value != known:
+                    first = relabel.get(fact.key, (NodeKind(known), reconciled))[0]
+                    relabel[fact.key] = (first, reconciled)
+                kind = reconciled
                 changed += 1
-            state[fact.key] = (fact.kind.value, merged)
-            rows[fact.kind].append(
+            state[fact.key] = (kind.value, merged)
+            rows[kind].append(
                 {
                     "key": fact.key,
-                    "kind": fact.kind.value,
+                    "kind": kind.value,
                     "props": _dumps(merged),
                     "label": label_of(fact.key, merged),
                     "version": _version_json(now, batch_id, fact.props, fact.provenance),
@@ -260,6 +334,16 @@ class Neo4jStore(GraphStore):
         for kind, kind_rows in rows.items():
             for chunk in _chunks(kind_rows):
                 tx.run(cypher.merge_nodes(kind), rows=list(chunk), now=now)
+        # A node created in this batch under one kind and refined later keeps one label.
+        for key, (old, new) in relabel.items():
+            props = state[key][1]
+            tx.run(
+                cypher.reconcile_kind(old, new),
+                key=key,
+                kind=new.value,
+                props=_dumps(props),
+                label=label_of(key, props),
+            )
         return added, changed
 
     def _ensure_endpoints(
@@ -290,31 +374,41 @@ class Neo4jStore(GraphStore):
     ) -> tuple[int, int]:
         asserts = [e for e in edges if e.op is not EdgeOp.CLOSE]
         idents = [(e.type, e.source, e.target, to_epoch(e.at) if e.at else cypher.NO_TIME) for e in asserts]
-        state: dict[tuple[Any, ...], tuple[str | None, float | None, str, bool]] = {}
+        state: dict[tuple[Any, ...], tuple[float | None, str, bool]] = {}
+        supporters: dict[tuple[Any, ...], set[str]] = defaultdict(set)
         by_type: dict[EdgeType, list[dict[str, Any]]] = defaultdict(list)
         for seq, (etype, src, dst, at_key) in enumerate(idents):
             by_type[etype].append({"seq": seq, "src": src, "dst": dst, "at_key": at_key})
         for etype, rows in by_type.items():
             for chunk in _chunks(rows):
                 for r in tx.run(cypher.match_edges(etype), rows=list(chunk)):
-                    state[idents[r["seq"]]] = (r["id"], r["until"], r["props"], bool(r["retracted"]))
+                    ident = idents[r["seq"]]
+                    state[ident] = (r["until"], r["props"], bool(r["retracted"]))
+                    supporters[ident].update(r["record_ids"] or ())
         added = changed = 0
         merges: dict[EdgeType, list[dict[str, Any]]] = defaultdict(list)
         for seq, fact in enumerate(asserts):
             ident = idents[seq]
-            until = to_epoch(fact.until)
+            asserted_until = until = to_epoch(fact.until)
             props = _dumps(fact.props)
             retracted = fact.op is EdgeOp.RETRACT
+            op = VersionOp.RETRACT if retracted else VersionOp.ASSERT
+            record_id = fact.provenance.record_id
             known = state.get(ident)
             if known is not None:
-                _id, old_until, old_props, old_retracted = known
+                old_until, old_props, old_retracted = known
                 if retracted:
                     until, props = old_until, old_props
                 elif until is None and old_until is not None:
                     until = old_until  # a re-assertion without an end keeps the known end
                 if (until, props, retracted) == (old_until, old_props, old_retracted):
-                    continue  # the same fact again is one fact
-                changed += 1
+                    # The same fact again is one fact; from another source record it is
+                    # kept as support, so withdrawing one record does not lose the edge.
+                    if retracted or record_id is None or record_id in supporters[ident]:
+                        continue
+                    op = VersionOp.SUPPORT
+                else:
+                    changed += 1
             else:
                 if retracted:
                     raise InvalidInputError(
@@ -322,8 +416,12 @@ class Neo4jStore(GraphStore):
                         "not in the store"
                     )
                 added += 1
-            state[ident] = (None, until, props, retracted)
-            merges[fact.type].append(self._edge_row(fact, ident[3], until, props, retracted, batch_id, now))
+            if record_id is not None:
+                supporters[ident].add(record_id)
+            state[ident] = (until, props, retracted)
+            merges[fact.type].append(
+                _edge_row(fact, ident[3], until, props, retracted, op, asserted_until, batch_id, now)
+            )
         # Rows of one identity must be applied in order; MERGE per row keeps that within a type.
         for etype, rows in merges.items():
             for chunk in _chunks(rows):
@@ -332,52 +430,33 @@ class Neo4jStore(GraphStore):
             changed += self._close(tx, fact, batch_id, now)
         return added, changed
 
-    @staticmethod
-    def _edge_row(
-        fact: EdgeFact, at_key: float, until: float | None, props: str, retracted: bool, batch_id: str, now: float
-    ) -> dict[str, Any]:
-        return {
-            "src": fact.source,
-            "dst": fact.target,
-            "at_key": at_key,
-            "at": to_epoch(fact.at),
-            "until": until,
-            "until_v": cypher.OPEN if until is None else until,
-            "props": props,
-            "retracted": retracted,
-            "record_id": fact.provenance.record_id,
-            "version": _version_json(
-                now, batch_id, orjson.loads(props), fact.provenance, until=until, retracted=retracted
-            ),
-        }
-
     def _close(self, tx: ManagedTransaction, fact: EdgeFact, batch_id: str, now: float) -> int:
+        """End the open interval the item was in; an unpacking whose packing was never
+        loaded becomes an interval with an unknown start (over-recall rather than miss)."""
         closed_at = to_epoch(fact.until if fact.until is not None else fact.at)
         if closed_at is None:
-            raise InvalidInputError(f"{fact.provenance.source}: closing {fact.type.value} needs a time")
+            raise InvalidInputError(f"{_where(fact)}: closing {fact.type.value} needs a time")
         any_source = fact.source == ANY_SOURCE
-        rows = list(
-            tx.run(
-                cypher.open_intervals(fact.type, any_source=any_source), src=fact.source, dst=fact.target, at=closed_at
-            )
-        )
+        query = cypher.open_intervals(fact.type, any_source=any_source)
+        rows = [dict(r) for r in tx.run(query, src=fact.source, dst=fact.target, at=closed_at)]
         if not rows and not any_source:
-            raise InvalidInputError(
-                f"{_where(fact)}: {fact.source} leaves {fact.target} ({fact.type.value}) at {fact.until or fact.at} "
-                "but was not inside it then"
-            )
+            unknown = tx.run(
+                cypher.edge_by_identity(fact.type), src=fact.source, dst=fact.target, at_key=cypher.NO_TIME
+            ).single()
+            if unknown is None:
+                props = _dumps(fact.props)
+                row = _edge_row(
+                    fact, cypher.NO_TIME, closed_at, props, False, VersionOp.ASSERT, closed_at, batch_id, now
+                )
+                tx.run(cypher.merge_edges(fact.type), rows=[row], now=now, batch=batch_id)
+                return 1
+            if unknown["until"] is not None and unknown["until"] >= closed_at:
+                return 0
+            rows = [dict(unknown)]
         updates = [
-            {
-                "id": r["id"],
-                "until": closed_at,
-                "until_v": closed_at,
-                "props": r["props"],
-                "retracted": False,
-                "record_id": fact.provenance.record_id,
-                "version": _version_json(
-                    now, batch_id, orjson.loads(r["props"]), fact.provenance, until=closed_at, retracted=False
-                ),
-            }
+            _update_row(
+                r["id"], closed_at, r["props"], False, VersionOp.CLOSE, closed_at, fact.provenance, batch_id, now
+            )
             for r in rows
         ]
         if updates:
@@ -385,22 +464,29 @@ class Neo4jStore(GraphStore):
         return len(updates)
 
     def _retract_records(self, tx: ManagedTransaction, record_ids: Sequence[str], batch_id: str, now: float) -> int:
-        rows = list(tx.run(cypher.EDGES_OF_RECORDS, ids=list(record_ids)))
+        """Withdraw source records: every edge they touched is recomputed without them."""
+        ids = list(dict.fromkeys(record_ids))
+        tx.run(cypher.WITHDRAW_RECORDS, ids=ids, batch=batch_id, now=now)
+        rows = [dict(r) for r in tx.run(cypher.EDGES_OF_RECORDS, ids=ids)]
+        histories = {r["id"]: [orjson.loads(v) for v in r["versions"]] for r in rows}
+        mentioned = sorted({v["prov"]["record_id"] for vs in histories.values() for v in vs if v["prov"]["record_id"]})
+        withdrawn = {r["id"] for r in tx.run(cypher.WITHDRAWN_AMONG, ids=mentioned)}
         prov = Provenance(source_system="retraction", source=batch_id)
-        updates = [
-            {
-                "id": r["id"],
-                "until": r["until"],
-                "until_v": cypher.OPEN if r["until"] is None else r["until"],
-                "props": r["props"],
-                "retracted": True,
-                "record_id": None,
-                "version": _version_json(
-                    now, batch_id, orjson.loads(r["props"]), prov, until=r["until"], retracted=True
-                ),
-            }
-            for r in rows
-        ]
+        updates = []
+        for r in rows:
+            history = [
+                Version(
+                    v.get("op", VersionOp.ASSERT), v.get("asserted_until"), _dumps(v["props"]), v["prov"]["record_id"]
+                )
+                for v in histories[r["id"]]
+            ]
+            after = replay(history, withdrawn)
+            until: float | None = after.until if after.present else r["until"]
+            props: str = (after.props or r["props"]) if after.present else r["props"]
+            retracted = not after.present
+            if (until, props, retracted) == (r["until"], r["props"], bool(r["retracted"])):
+                continue
+            updates.append(_update_row(r["id"], until, props, retracted, VersionOp.WITHDRAW, None, prov, batch_id, now))
         for chunk in _chunks(updates):
             tx.run(cypher.UPDATE_EDGES, rows=list(chunk), now=now, batch=batch_id)
         return len(updates)
@@ -519,18 +605,22 @@ class Neo4jStore(GraphStore):
                     v = orjson.loads(raw)
                     if v["batch"] != batch_id:
                         continue
+                    op = v.get("op", VersionOp.ASSERT)
+                    if op == VersionOp.WITHDRAW:
+                        continue  # recomputed from retract_records by the target
                     edges.append(
                         EdgeFact(
                             type=EdgeType(r["type"]),
                             source=r["src"],
                             target=r["dst"],
                             at=from_epoch(r["at"]),
-                            until=from_epoch(v.get("until")),
+                            until=from_epoch(v.get("asserted_until")),
                             props=v["props"],
-                            op=EdgeOp.RETRACT if v.get("retracted") else EdgeOp.ASSERT,
+                            op=EXPORT_OPS[op],
                             provenance=Provenance(**v["prov"]),
                         )
                     )
+            withdrawn = tuple(r["id"] for r in self._read(cypher.EXPORT_WITHDRAWN, batch=batch_id))
             yield FactBatch(
                 source=b["source"],
                 content_hash=b["hash"],
@@ -538,6 +628,7 @@ class Neo4jStore(GraphStore):
                 recorded_at=from_epoch(b["recorded_at"]),
                 nodes=tuple(nodes),
                 edges=tuple(edges),
+                retract_records=withdrawn,
             )
 
     def wipe(self) -> None:

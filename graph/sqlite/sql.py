@@ -59,6 +59,8 @@ MIGRATIONS: tuple[str, ...] = (
         until REAL,
         props TEXT NOT NULL,
         retracted INTEGER NOT NULL DEFAULT 0,
+        op TEXT NOT NULL,
+        asserted_until REAL,
         source_system TEXT NOT NULL,
         source TEXT NOT NULL,
         line INTEGER,
@@ -66,6 +68,11 @@ MIGRATIONS: tuple[str, ...] = (
         record_hash TEXT
     );
     CREATE INDEX edge_versions_edge ON edge_versions(edge_id);
+    CREATE TABLE withdrawn_records (
+        record_id TEXT PRIMARY KEY,
+        batch_id TEXT NOT NULL REFERENCES batches(id),
+        recorded_at REAL NOT NULL
+    );
     CREATE INDEX edge_versions_record ON edge_versions(record_id) WHERE record_id IS NOT NULL;
     """,
 )
@@ -87,7 +94,7 @@ UPDATE_BATCH_COUNTS = "UPDATE batches SET nodes = ?, edges = ? WHERE id = ?"
 
 NODES_BY_KEYS = "SELECT key, id, kind, props FROM nodes WHERE key IN ({marks})"
 INSERT_NODE = "INSERT INTO nodes(key, kind, props, label, first_recorded) VALUES (?, ?, ?, ?, ?)"
-UPDATE_NODE = "UPDATE nodes SET props = ?, label = ? WHERE id = ?"
+UPDATE_NODE = "UPDATE nodes SET kind = ?, props = ?, label = ? WHERE id = ?"
 INSERT_NODE_VERSION = """
     INSERT INTO node_versions(node_id, batch_id, recorded_at, props,
                               source_system, source, line, record_id, record_hash)
@@ -112,9 +119,19 @@ INSERT_EDGE = """
 """
 UPDATE_EDGE = "UPDATE edges SET until = ?, props = ?, retracted = ? WHERE id = ?"
 INSERT_EDGE_VERSION = """
-    INSERT INTO edge_versions(edge_id, batch_id, recorded_at, until, props, retracted,
+    INSERT INTO edge_versions(edge_id, batch_id, recorded_at, until, props, retracted, op, asserted_until,
                               source_system, source, line, record_id, record_hash)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+RECORD_IDS_OF_EDGES = """
+    SELECT edge_id, record_id FROM edge_versions WHERE edge_id IN ({marks}) AND record_id IS NOT NULL
+"""
+UNKNOWN_START = "SELECT id, until, props FROM edges WHERE src = ? AND type = ? AND dst = ? AND at_key = ?"
+INSERT_WITHDRAWN = "INSERT OR IGNORE INTO withdrawn_records(record_id, batch_id, recorded_at) VALUES (?, ?, ?)"
+WITHDRAWN_AMONG = "SELECT record_id FROM withdrawn_records WHERE record_id IN ({marks})"
+EDGE_HISTORY = """
+    SELECT edge_id, op, asserted_until, props, record_id FROM edge_versions
+    WHERE edge_id IN ({marks}) ORDER BY id
 """
 OPEN_INTERVALS = """
     SELECT id, at, props FROM edges
@@ -127,8 +144,8 @@ OPEN_INTERVALS_INTO = """
     WHERE type = ? AND dst = ? AND until IS NULL AND retracted = 0 AND at_key <= ?
 """
 EDGES_OF_RECORDS = """
-    SELECT DISTINCT e.id, e.until, e.props FROM edge_versions v JOIN edges e ON e.id = v.edge_id
-    WHERE v.record_id IN ({marks}) AND e.retracted = 0
+    SELECT DISTINCT e.id, e.until, e.props, e.retracted FROM edge_versions v JOIN edges e ON e.id = v.edge_id
+    WHERE v.record_id IN ({marks})
 """
 
 _EXPAND_SELECT = """
@@ -191,8 +208,9 @@ EXPORT_NODE_VERSIONS = """
     SELECT n.key, n.kind, v.props, v.source_system, v.source, v.line, v.record_id, v.record_hash
     FROM node_versions v JOIN nodes n ON n.id = v.node_id WHERE v.batch_id = ? ORDER BY v.id
 """
+EXPORT_WITHDRAWN = "SELECT record_id FROM withdrawn_records WHERE batch_id = ? ORDER BY record_id"
 EXPORT_EDGE_VERSIONS = """
-    SELECT e.type, s.key, d.key, e.at, v.until, v.props, v.retracted,
+    SELECT e.type, s.key, d.key, e.at, v.op, v.asserted_until, v.props,
            v.source_system, v.source, v.line, v.record_id, v.record_hash
     FROM edge_versions v JOIN edges e ON e.id = v.edge_id
     JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from graph.history import EXPORT_OPS, Version, VersionOp, replay
 from graph.port import GraphStore, SearchHit, Step
 from graph.sqlite import sql
 from schema.errors import (
@@ -31,7 +32,7 @@ from schema.errors import (
     StoreError,
 )
 from schema.identifiers import key_kind
-from schema.kinds import EdgeType, NodeKind
+from schema.kinds import EdgeType, NodeKind, reconcile_kinds
 from schema.model import (
     ANY_SOURCE,
     BatchResult,
@@ -77,6 +78,11 @@ def label_of(key: str, props: Mapping[str, Any]) -> str | None:
 
 def _prov_row(p: Provenance) -> tuple[str, str, int | None, str | None, str | None]:
     return (p.source_system, p.source, p.line, p.record_id, p.record_hash)
+
+
+def _where(fact: NodeFact | EdgeFact) -> str:
+    p = fact.provenance
+    return p.source + (f":{p.line}" if p.line else "")
 
 
 def _prov(row: Sequence[Any]) -> Provenance:
@@ -241,16 +247,16 @@ class SQLiteStore(GraphStore):
             else:
                 node_id, kind, props = current
                 assert node_id is not None
-                if kind != fact.kind.value:
+                reconciled = reconcile_kinds(NodeKind(kind), fact.kind)
+                if reconciled is None:
                     raise ConflictError(
-                        f"{fact.provenance.source}"
-                        + (f":{fact.provenance.line}" if fact.provenance.line else "")
-                        + f": {fact.key} is a {kind} in the store, this record says {fact.kind.value}"
+                        f"{_where(fact)}: {fact.key} is a {kind} in the store, this record says {fact.kind.value}"
                     )
                 merged = {**props, **fact.props}
-                if merged == props:
+                if merged == props and reconciled.value == kind:
                     continue  # the same fact again is one fact
-                db.execute(sql.UPDATE_NODE, (_dumps(merged), label_of(fact.key, merged), node_id))
+                kind = reconciled.value
+                db.execute(sql.UPDATE_NODE, (kind, _dumps(merged), label_of(fact.key, merged), node_id))
                 state[fact.key] = (node_id, kind, merged)
                 changed += 1
             versions.append((node_id, batch_id, now, _dumps(fact.props), *_prov_row(fact.provenance)))
@@ -300,13 +306,20 @@ class SQLiteStore(GraphStore):
         state: dict[tuple[Any, ...], tuple[int, float | None, str, int]] = {
             identity[seq][1:]: (row[0], row[1], row[2], row[3]) for seq, row in matched.items()
         }
+        supporters = (
+            self._record_ids(db, [row[0] for row in matched.values()])
+            if any(e.provenance.record_id for e in asserts)
+            else {}
+        )
         added = changed = 0
         versions: list[tuple[Any, ...]] = []
         for seq, fact in enumerate(asserts):
             ident = identity[seq][1:]
-            until = to_epoch(fact.until)
+            asserted_until = until = to_epoch(fact.until)
             props = _dumps(fact.props)
             retracted = 1 if fact.op is EdgeOp.RETRACT else 0
+            op = VersionOp.RETRACT if retracted else VersionOp.ASSERT
+            record_id = fact.provenance.record_id
             known = state.get(ident)
             if known is not None:
                 edge_id, old_until, old_props, old_retracted = known
@@ -315,9 +328,14 @@ class SQLiteStore(GraphStore):
                 elif until is None and old_until is not None:
                     until = old_until  # a re-assertion without an end keeps the known end
                 if (until, props, retracted) == (old_until, old_props, old_retracted):
-                    continue  # the same fact again is one fact
-                db.execute(sql.UPDATE_EDGE, (until, props, retracted, edge_id))
-                changed += 1
+                    # The same fact again is one fact; from another source record it is
+                    # kept as support, so withdrawing one record does not lose the edge.
+                    if retracted or record_id is None or record_id in supporters.get(edge_id, ()):
+                        continue
+                    op = VersionOp.SUPPORT
+                else:
+                    db.execute(sql.UPDATE_EDGE, (until, props, retracted, edge_id))
+                    changed += 1
             else:
                 if fact.op is EdgeOp.RETRACT:
                     raise InvalidInputError(
@@ -340,43 +358,95 @@ class SQLiteStore(GraphStore):
                 assert new_id is not None
                 edge_id = new_id
                 added += 1
+            if record_id is not None:
+                supporters.setdefault(edge_id, set()).add(record_id)
             state[ident] = (edge_id, until, props, retracted)
-            versions.append((edge_id, batch_id, now, until, props, retracted, *_prov_row(fact.provenance)))
+            versions.append(
+                (edge_id, batch_id, now, until, props, retracted, op, asserted_until, *_prov_row(fact.provenance))
+            )
         db.executemany(sql.INSERT_EDGE_VERSION, versions)
-        versions.clear()
         for fact in (e for e in edges if e.op is EdgeOp.CLOSE):
-            closed_at = to_epoch(fact.until if fact.until is not None else fact.at)
-            if closed_at is None:
-                raise InvalidInputError(f"{fact.provenance.source}: closing {fact.type.value} needs a time")
-            if fact.source == ANY_SOURCE:
-                rows = db.execute(sql.OPEN_INTERVALS_INTO, (fact.type.value, ids[fact.target], closed_at)).fetchall()
-            else:
-                rows = db.execute(
-                    sql.OPEN_INTERVALS, (ids[fact.source], fact.type.value, ids[fact.target], closed_at)
-                ).fetchall()
-            if not rows and fact.source != ANY_SOURCE:
-                where = fact.provenance.source + (f":{fact.provenance.line}" if fact.provenance.line else "")
-                raise InvalidInputError(
-                    f"{where}: {fact.source} leaves {fact.target} ({fact.type.value}) at {fact.until or fact.at} "
-                    "but was not inside it then"
-                )
-            for edge_id, _at, props in rows:
-                db.execute(sql.UPDATE_EDGE, (closed_at, props, 0, edge_id))
-                db.execute(
-                    sql.INSERT_EDGE_VERSION, (edge_id, batch_id, now, closed_at, props, 0, *_prov_row(fact.provenance))
-                )
-                changed += 1
+            changed += self._close(db, fact, ids, batch_id, now)
         return added, changed
 
-    def _retract_records(self, db: sqlite3.Connection, record_ids: Sequence[str], batch_id: str, now: float) -> int:
-        rows: list[tuple[int, float | None, str]] = []
-        for chunk in _chunks(list(record_ids)):
-            rows.extend(db.execute(sql.EDGES_OF_RECORDS.format(marks=_marks(len(chunk))), chunk))
-        prov = Provenance(source_system="retraction", source=batch_id)
-        for edge_id, until, props in rows:
-            db.execute(sql.UPDATE_EDGE, (until, props, 1, edge_id))
-            db.execute(sql.INSERT_EDGE_VERSION, (edge_id, batch_id, now, until, props, 1, *_prov_row(prov)))
+    def _record_ids(self, db: sqlite3.Connection, edge_ids: Sequence[int]) -> dict[int, set[str]]:
+        found: dict[int, set[str]] = defaultdict(set)
+        for chunk in _chunks([str(i) for i in edge_ids]):
+            for edge_id, record_id in db.execute(sql.RECORD_IDS_OF_EDGES.format(marks=_marks(len(chunk))), chunk):
+                found[edge_id].add(record_id)
+        return found
+
+    def _close(self, db: sqlite3.Connection, fact: EdgeFact, ids: dict[str, int], batch_id: str, now: float) -> int:
+        """End the open interval the item was in; an unpacking whose packing was never
+        loaded becomes an interval with an unknown start (over-recall rather than miss)."""
+        closed_at = to_epoch(fact.until if fact.until is not None else fact.at)
+        if closed_at is None:
+            raise InvalidInputError(f"{_where(fact)}: closing {fact.type.value} needs a time")
+        if fact.source == ANY_SOURCE:
+            rows = db.execute(sql.OPEN_INTERVALS_INTO, (fact.type.value, ids[fact.target], closed_at)).fetchall()
+        else:
+            args = (ids[fact.source], fact.type.value, ids[fact.target])
+            rows = db.execute(sql.OPEN_INTERVALS, (*args, closed_at)).fetchall()
+            if not rows:
+                unknown = db.execute(sql.UNKNOWN_START, (*args, sql.NO_TIME)).fetchone()
+                if unknown is None:
+                    edge_id = db.execute(
+                        sql.INSERT_EDGE,
+                        (fact.type.value, args[0], args[2], sql.NO_TIME, None, closed_at, _dumps(fact.props), now),
+                    ).lastrowid
+                    db.execute(
+                        sql.INSERT_EDGE_VERSION,
+                        (
+                            edge_id,
+                            batch_id,
+                            now,
+                            closed_at,
+                            _dumps(fact.props),
+                            0,
+                            VersionOp.ASSERT,
+                            closed_at,
+                            *_prov_row(fact.provenance),
+                        ),
+                    )
+                    return 1
+                rows = [(unknown[0], None, unknown[2])] if unknown[1] is None or unknown[1] < closed_at else []
+        for edge_id, _at, props in rows:
+            db.execute(sql.UPDATE_EDGE, (closed_at, props, 0, edge_id))
+            db.execute(
+                sql.INSERT_EDGE_VERSION,
+                (edge_id, batch_id, now, closed_at, props, 0, VersionOp.CLOSE, closed_at, *_prov_row(fact.provenance)),
+            )
         return len(rows)
+
+    def _retract_records(self, db: sqlite3.Connection, record_ids: Sequence[str], batch_id: str, now: float) -> int:
+        """Withdraw source records: every edge they touched is recomputed without them."""
+        db.executemany(sql.INSERT_WITHDRAWN, [(r, batch_id, now) for r in dict.fromkeys(record_ids)])
+        rows: list[tuple[int, float | None, str, int]] = []
+        for chunk in _chunks(list(dict.fromkeys(record_ids))):
+            rows.extend(db.execute(sql.EDGES_OF_RECORDS.format(marks=_marks(len(chunk))), chunk))
+        history: dict[int, list[Version]] = defaultdict(list)
+        for chunk in _chunks([str(r[0]) for r in rows]):
+            for edge_id, op, asserted_until, props, record_id in db.execute(
+                sql.EDGE_HISTORY.format(marks=_marks(len(chunk))), chunk
+            ):
+                history[edge_id].append(Version(op, asserted_until, props, record_id))
+        mentioned = sorted({v.record_id for vs in history.values() for v in vs if v.record_id is not None})
+        withdrawn: set[str] = set()
+        for chunk in _chunks(mentioned):
+            withdrawn.update(r for (r,) in db.execute(sql.WITHDRAWN_AMONG.format(marks=_marks(len(chunk))), chunk))
+        prov = Provenance(source_system="retraction", source=batch_id)
+        changed = 0
+        for edge_id, until, props, retracted in rows:
+            after = replay(history[edge_id], withdrawn)
+            new = (after.until, after.props or props, 0) if after.present else (until, props, 1)
+            if new == (until, props, retracted):
+                continue
+            db.execute(sql.UPDATE_EDGE, (*new, edge_id))
+            db.execute(
+                sql.INSERT_EDGE_VERSION, (edge_id, batch_id, now, *new, VersionOp.WITHDRAW, None, *_prov_row(prov))
+            )
+            changed += 1
+        return changed
 
     # -- reading ---------------------------------------------------------------------
     def expand(
@@ -529,15 +599,17 @@ class SQLiteStore(GraphStore):
                     source=src,
                     target=dst,
                     at=from_epoch(at),
-                    until=from_epoch(until),
+                    until=from_epoch(asserted_until),
                     props=orjson.loads(props),
-                    op=EdgeOp.RETRACT if retracted else EdgeOp.ASSERT,
+                    op=EXPORT_OPS[op],
                     provenance=_prov(prov),
                 )
-                for etype, src, dst, at, until, props, retracted, *prov in self._db.execute(
+                for etype, src, dst, at, op, asserted_until, props, *prov in self._db.execute(
                     sql.EXPORT_EDGE_VERSIONS, (batch_id,)
                 )
+                if op != VersionOp.WITHDRAW  # recomputed from retract_records by the target
             )
+            withdrawn = tuple(r for (r,) in self._db.execute(sql.EXPORT_WITHDRAWN, (batch_id,)))
             yield FactBatch(
                 source=source,
                 content_hash=content_hash,
@@ -545,4 +617,5 @@ class SQLiteStore(GraphStore):
                 recorded_at=from_epoch(recorded_at),
                 nodes=nodes,
                 edges=edges,
+                retract_records=withdrawn,
             )

@@ -34,13 +34,28 @@ CARRIERS = ("Alpine Freight", "EuroMed Logistics", "Swift Parcel", "Rhenus Healt
 #: Cases a distributor packs for hospital orders hold at most this many devices.
 ORDER_CASE_CAPACITY = 40
 
-#: Country, distributor, GS1 prefixes (distributor, hospitals), hospital name templates, cities.
-_COUNTRIES: tuple[tuple[str, str, str, str, tuple[str, ...], tuple[str, ...]], ...] = (
-    (
+
+@dataclass(frozen=True)
+class Country:
+    """Where a distributor and its hospitals are, with fictional GS1 prefixes for their numbers."""
+
+    code: str
+    distributor: str
+    distributor_prefix: str
+    hospital_prefix: str
+    street: str
+    #: Hospital names, ``{c}`` for the city; the last one names a clinic.
+    templates: tuple[str, ...]
+    cities: tuple[str, ...]
+
+
+COUNTRIES: tuple[Country, ...] = (
+    Country(
         "DE",
         "MedLog Distribution Süd GmbH",
         "4012345",
         "4399901",
+        "Klinikstraße",
         ("Klinikum {c}", "Universitätsklinikum {c}", "Praxisklinik {c}"),
         (
             "München",
@@ -55,35 +70,39 @@ _COUNTRIES: tuple[tuple[str, str, str, str, tuple[str, ...], tuple[str, ...]], .
             "Ingolstadt",
         ),
     ),
-    (
+    Country(
         "CH",
         "Helvetic Medical Supply AG",
         "7601234",
         "7601001",
+        "Spitalstrasse",
         ("Kantonsspital {c}", "Universitätsspital {c}", "Klinik {c}"),
         ("Zürich", "Bern", "Basel", "Luzern", "St. Gallen", "Aarau", "Winterthur", "Chur", "Lugano", "Sion"),
     ),
-    (
+    Country(
         "FR",
         "Hospitalia Logistique SAS",
         "3012345",
         "3760001",
+        "Rue de l'Hôpital",
         ("Centre Hospitalier de {c}", "CHU de {c}", "Clinique de {c}"),
         ("Lyon", "Grenoble", "Annecy", "Dijon", "Besançon", "Strasbourg", "Nancy", "Metz", "Reims", "Mulhouse"),
     ),
-    (
+    Country(
         "IT",
         "Farmaservice Nord S.p.A.",
         "8012345",
         "8056001",
+        "Via dell'Ospedale",
         ("Ospedale di {c}", "Policlinico di {c}", "Casa di Cura {c}"),
         ("Milano", "Torino", "Bergamo", "Brescia", "Verona", "Padova", "Trento", "Bolzano", "Como", "Novara"),
     ),
-    (
+    Country(
         "GB",
         "CareChain Medical Ltd",
         "5012345",
         "5060001",
+        "Hospital Road",
         ("{c} General Hospital", "{c} Royal Infirmary", "{c} Clinic"),
         (
             "Leeds",
@@ -98,27 +117,30 @@ _COUNTRIES: tuple[tuple[str, str, str, str, tuple[str, ...], tuple[str, ...]], .
             "Exeter",
         ),
     ),
-    (
+    Country(
         "ES",
         "Iberomed Distribución SL",
         "8412345",
         "8437001",
+        "Calle del Hospital",
         ("Hospital Universitario de {c}", "Hospital General de {c}", "Clínica {c}"),
         ("Madrid", "Zaragoza", "Valencia", "Sevilla", "Bilbao", "Málaga", "Murcia", "Granada", "Oviedo", "Vigo"),
     ),
-    (
+    Country(
         "SE",
         "Nordic Care Logistics AB",
         "7312345",
         "7350001",
+        "Sjukhusvägen",
         ("{c} universitetssjukhus", "{c} lasarett", "{c} vårdcentral"),
         ("Uppsala", "Lund", "Malmö", "Göteborg", "Linköping", "Örebro", "Umeå", "Västerås", "Karlstad", "Gävle"),
     ),
-    (
+    Country(
         "NL",
         "Benelux Medical Depot BV",
         "8712345",
         "8719001",
+        "Ziekenhuisweg",
         ("Ziekenhuis {c}", "Universitair Medisch Centrum {c}", "Kliniek {c}"),
         ("Utrecht", "Leiden", "Groningen", "Nijmegen", "Maastricht", "Eindhoven", "Zwolle", "Arnhem", "Breda", "Delft"),
     ),
@@ -241,20 +263,21 @@ class Distribution:
 
     # -- consignees ----------------------------------------------------------------------
     def _consignees(self) -> list[Consignee]:
+        """The distributors, each with the hospitals of its country it serves."""
         rng = self.rng
         distributors: list[Consignee] = []
         for i in range(self.profile.distributors):
-            country, name, prefix, _hospital_prefix, _templates, cities = _COUNTRIES[i % len(_COUNTRIES)]
-            gln = gln13(prefix, 1 + i // len(_COUNTRIES))
+            country = COUNTRIES[i % len(COUNTRIES)]
+            second = i >= len(COUNTRIES)  # more distributors than countries: a second site
             distributors.append(
                 Consignee(
-                    key=f"414/{gln}",
+                    key=f"414/{gln13(country.distributor_prefix, 1 + i // len(COUNTRIES))}",
                     code=f"DST{i + 1:02d}",
-                    name=name if i < len(_COUNTRIES) else f"{name} ({cities[1]})",
+                    name=f"{country.distributor} ({country.cities[1]})" if second else country.distributor,
                     type="distributor",
-                    address=f"Logistikpark {rng.randint(1, 40)}, {cities[0]}",
-                    country=country,
-                    prefix=prefix,
+                    address=f"Logistikpark {rng.randint(1, 40)}, {country.cities[1 if second else 0]}",
+                    country=country.code,
+                    prefix=country.distributor_prefix,
                     # The first distributor repacks most; the others vary.
                     whole_case_share=0.15 if i == 0 else rng.uniform(0.25, 0.6),
                     reuse_share=0.6 if i == 0 else rng.uniform(0.2, 0.5),
@@ -262,31 +285,32 @@ class Distribution:
             )
         for j in range(self.profile.hospitals):
             owner = distributors[j % len(distributors)]
-            n = j // len(distributors)
-            index = [c[0] for c in _COUNTRIES].index(owner.country)
-            _country, _name, _prefix, hospital_prefix, templates, cities = _COUNTRIES[index]
-            template = templates[(n // len(cities)) % len(templates)]
-            city = cities[n % len(cities)]
-            name = template.format(c=city)
-            if n >= len(cities) * len(templates):
-                name += f" {n // (len(cities) * len(templates)) + 1}"
-            hospital = Consignee(
-                key=f"414/{gln13(hospital_prefix, 100 + n)}",
-                code=f"H{j + 1:04d}",
-                name=name,
-                type="clinic" if template == templates[-1] else "hospital",
-                address=f"{rng.choice(('Spitalstrasse', 'Hospital Road', 'Via Ospedale', 'Rue de la Santé'))} "
-                f"{rng.randint(1, 120)}, {city}",
-                country=owner.country,
+            country = next(c for c in COUNTRIES if c.code == owner.country)
+            n = j // len(distributors)  # the owner's n-th hospital
+            template = country.templates[(n // len(country.cities)) % len(country.templates)]
+            city = country.cities[n % len(country.cities)]
+            owner.hospitals.append(
+                Consignee(
+                    key=f"414/{gln13(country.hospital_prefix, 100 + j)}",
+                    code=f"H{j + 1:04d}",
+                    name=template.format(c=city),
+                    type="clinic" if template == country.templates[-1] else "hospital",
+                    address=f"{country.street} {rng.randint(1, 120)}, {city}",
+                    country=country.code,
+                )
             )
-            owner.hospitals.append(hospital)
-        for site in distributors + [h for d in distributors for h in d.hospitals]:
-            self.out.write("consignees.csv", (site.key, site.name, site.type, site.address, site.country))
-            self.out.nodes_added(NodeKind.CONSIGNEE)
         return distributors
+
+    def _write_consignees(self) -> None:
+        for d in self.distributors:
+            for site in (d.site, *d.site.hospitals):
+                self.out.write("consignees.csv", (site.key, site.name, site.type, site.address, site.country))
+                self.out.nodes_added(NodeKind.CONSIGNEE)
 
     # -- the stream ----------------------------------------------------------------------
     def run(self, finished: list[WorkOrder]) -> None:
+        """Write the consignees, then every finished lot's devices and their way to hospitals."""
+        self._write_consignees()
         for index, work_order in enumerate(finished):
             self._lot(work_order, last=index == len(finished) - 1)
 

@@ -25,10 +25,8 @@ from loaders.synthetic.catalogue import (
     PARTS,
     PARTS_BY_CODE,
     PRODUCTS,
-    SUPPLIERS,
     Machine,
     Part,
-    gtin14,
     low_level_codes,
     machine_code,
 )
@@ -181,10 +179,10 @@ class Planner:
         return machines
 
     def _book(self, work_order: WorkOrder, equipment_type: str, begin: int, end: int) -> None:
-        """Put the work order on the first machine of the type that is free then (else the least busy)."""
+        """Put the work order on the least used machine of the type that is free then (else the least used)."""
         candidates = [m for m in self.machines if m.type.type == equipment_type]
         free = [m for m in candidates if all(end <= a or b <= begin for a, b in m.uses)]
-        machine = free[0] if free else min(candidates, key=lambda m: len(m.uses))
+        machine = min(free or candidates, key=lambda m: (len(m.uses), m.code))
         machine.uses.append((begin, end))
         work_order.uses.append((machine, begin, end))
 
@@ -477,10 +475,3 @@ def assign_keys(plan: ProductionPlan, gtins: dict[str, str]) -> None:
 
 def product_gtins() -> dict[str, str]:
     return {p.code: p.gtin for p in PARTS if p.gtin is not None}
-
-
-def supplier_names() -> dict[str, str]:
-    return {s.code: s.name for s in SUPPLIERS}
-
-
-__all__ = ["Planner", "ProductionPlan", "assign_keys", "gtin14", "product_gtins"]

@@ -9,7 +9,7 @@ from schema.errors import ConflictError, InvalidInputError
 from schema.kinds import EdgeType as E
 from schema.kinds import NodeKind as K
 from schema.model import ANY_SOURCE, EdgeOp, TraceDirection, TraceQuery
-from tests.conformance.plants import CASE_A, CASE_B, D1, D2, HOSPITAL_1, LOT, SHIP_DIST, repack_plant
+from tests.conformance.plants import CASE_A, CASE_B, D1, D2, D3, HOSPITAL_1, LOT, SHIP_DIST, repack_plant
 from tests.factories import batch, device, edge, node, t
 
 
@@ -104,10 +104,53 @@ def test_unpacking_everything_at_once(store: GraphStore) -> None:
     assert {n.key for n in back.nodes} == {CASE_A}
 
 
-def test_unpacking_what_was_never_packed_is_rejected(store: GraphStore) -> None:
-    store.apply(batch(node(D1), node(CASE_A)))
-    with pytest.raises(InvalidInputError, match="not inside"):
-        store.apply(batch(edge(E.PACKED_IN, D1, CASE_A, op=EdgeOp.CLOSE, until=t(2))))
+def test_an_unpacking_whose_packing_was_never_loaded_is_an_interval_with_unknown_start(store: GraphStore) -> None:
+    # Partner data often starts mid-history: the unpacking says the item was inside before.
+    store.apply(
+        batch(
+            edge(E.PACKED_IN, D1, CASE_A, op=EdgeOp.CLOSE, until=t(5), record_id="unpack"),
+            edge(E.SHIPPED_IN, CASE_A, "shipment:EARLY", at=t(2)),
+            edge(E.SHIPPED_IN, CASE_A, "shipment:LATE", at=t(6)),
+            node("shipment:EARLY", K.SHIPMENT),
+            node("shipment:LATE", K.SHIPMENT),
+        )
+    )
+    reached = {n.key for n in store.trace(TraceQuery(starts=(D1,))).nodes}
+    assert reached == {CASE_A, "shipment:EARLY"}
+    (packed,) = store.node(D1).edges_out
+    assert packed.at is None and packed.until == t(5)
+
+
+def test_withdrawing_an_unpacking_reopens_the_interval(store: GraphStore) -> None:
+    store.apply(batch(edge(E.PACKED_IN, D1, CASE_A, at=t(1), record_id="pack")))
+    store.apply(batch(edge(E.PACKED_IN, D1, CASE_A, op=EdgeOp.CLOSE, until=t(2), record_id="unpack")))
+    store.apply(batch(edge(E.SHIPPED_IN, CASE_A, SHIP_DIST, at=t(3)), node(SHIP_DIST, K.SHIPMENT)))
+    assert SHIP_DIST not in {n.key for n in store.trace(TraceQuery(starts=(D1,))).nodes}
+    store.apply(batch(retract_records=("unpack",)))
+    assert SHIP_DIST in {n.key for n in store.trace(TraceQuery(starts=(D1,))).nodes}
+    (packed,) = store.node(D1).edges_out
+    assert packed.until is None and not packed.retracted
+
+
+def test_an_edge_another_record_supports_survives_withdrawing_one(store: GraphStore) -> None:
+    store.apply(batch(edge(E.PACKED_IN, D1, CASE_A, at=t(1), record_id="evt-1")))
+    again = store.apply(batch(edge(E.PACKED_IN, D1, CASE_A, at=t(1), record_id="evt-2")))
+    assert (again.edges_added, again.edges_changed) == (0, 0)  # the same fact, another witness
+    store.apply(batch(retract_records=("evt-1",)))
+    assert store.trace(TraceQuery(starts=(D1,))).total == 1
+    store.apply(batch(retract_records=("evt-2",)))
+    assert store.trace(TraceQuery(starts=(D1,))).total == 0
+    # With both witnesses withdrawn the edge is retracted; its history stays.
+    (packed,) = store.node(D1).edges_out
+    assert packed.retracted
+
+
+def test_a_device_may_turn_out_to_be_a_container(store: GraphStore) -> None:
+    case = device("CASE-1")
+    store.apply(batch(node(case, K.DEVICE)))
+    store.apply(batch(edge(E.PACKED_IN, D1, case, at=t(1)), node(case, K.CONTAINER)))
+    store.apply(batch(node(case, K.DEVICE, note="seen again as an item")))
+    assert store.kinds([case]) == {case: K.CONTAINER}
 
 
 def test_retracting_a_source_record_keeps_its_history(store: GraphStore) -> None:
@@ -134,14 +177,23 @@ def test_export_replays_into_another_store_with_history(store: GraphStore, tmp_p
 
     first = store.apply(repack_plant())
     store.apply(batch(edge(E.PACKED_IN, D1, CASE_B, op=EdgeOp.CLOSE, until=t(6.5))))  # unpacked before shipping
+    # History of every kind: a second witness, an unpacking with no known packing, a withdrawal.
+    store.apply(batch(edge(E.PACKED_IN, D2, CASE_B, at=t(6), record_id="w1")))
+    store.apply(batch(edge(E.PACKED_IN, D2, CASE_B, at=t(6), record_id="w2")))
+    store.apply(batch(edge(E.PACKED_IN, D3, CASE_B, op=EdgeOp.CLOSE, until=t(8), record_id="u1")))
+    store.apply(batch(retract_records=("w1", "u1")))
     target = SQLiteStore(Path(str(tmp_path)) / "copy.db")
     target.migrate()
     for b in store.export_batches():
         target.apply(b)
     assert target.stats().nodes == store.stats().nodes
     assert target.stats().edges == store.stats().edges
+    for key in (D1, D2, D3, CASE_B):
+        for direction in TraceDirection:
+            q = TraceQuery(starts=(key,), direction=direction)
+            assert store.trace(q) == target.trace(q)
+    assert store.node(D3).edges_out == target.node(D3).edges_out
     q = TraceQuery(starts=(D1,))
-    assert store.trace(q) == target.trace(q)
     assert HOSPITAL_1 not in {n.key for n in target.trace(q).nodes}
     then = TraceQuery(starts=(D1,), as_of=first.recorded_at)
     assert store.trace(then) == target.trace(then)

@@ -3,6 +3,7 @@ run against it that finds no server error and no answer that breaks the document
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,9 @@ from services.app import Services
 from tests.conformance.plants import repack_plant
 from tests.e2e.api_client import load, store_url
 
-#: Examples per operation: enough to reach every parameter, small enough to stay well under a minute.
-EXAMPLES = 25
+#: Examples per operation: enough to reach every parameter, few enough to stay well under a minute.
+#: Derandomized, so CI runs the same cases every time; raise it (and vary the seed) for a deeper hunt.
+EXAMPLES = int(os.environ.get("TRACEGRAPH_API_FUZZ_EXAMPLES", "40"))
 
 
 def openapi() -> dict[str, Any]:
@@ -63,7 +65,7 @@ schema = schemathesis.openapi.from_dict(openapi())
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_operation_fails_on_the_server_or_breaks_its_document(case: Any, served_app: Any) -> None:
     case.call_and_validate(
         app=served_app,

@@ -137,3 +137,17 @@ def test_copy_between_stores_is_verified_and_resumable(store_url: str, tmp_path:
     assert again.exit_code == 0 and "0 batch(es) copied" in again.stdout and "1 already there" in again.stdout
     code, out, _ = run(target, "trace", "forward", D1, "--json")
     assert code == 0 and HOSPITAL_1 in {n["key"] for n in json.loads(out)["nodes"]}
+
+
+def test_demo_loads_a_plant_and_its_tour_counts_are_the_traces(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    result = runner.invoke(app, ["--store", url, "demo", "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "1. A supplier lot failed incoming inspection" in out and "5. Every fact cites its source record" in out
+    manifest = json.loads((tmp_path / "data" / "small-0" / "manifest.json").read_text())
+    lot = manifest["notable"]["failed_incoming_lot"]
+    code, traced, _ = run(url, "trace", "forward", lot, "--kinds", "Device", "--json")
+    assert code == 0 and f"{json.loads(traced)['total']} devices" in out
+    again = runner.invoke(app, ["--store", url, "demo", "--data-dir", str(tmp_path / "data")])
+    assert again.exit_code == 0 and "already loaded" in again.stdout

@@ -19,6 +19,7 @@ from loaders.csvset.reference import file_section
 from schema.errors import InvalidKeyError
 from schema.identifiers import canonical_key, gs1_check_digit
 from schema.kinds import EdgeType, NodeKind
+from schema.model import EdgeFact, NodeFact
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reference" / "csv-format.md"
 SPECS = list(CSV_FILES.values())
@@ -63,7 +64,7 @@ def test_every_file_parses_its_documented_example(spec: CsvFile) -> None:
     result = parse_csv_text(spec.name, example(spec))
     assert result.rejects == []
     assert result.records == 1
-    facts = [*result.nodes, *result.edges]
+    facts: list[NodeFact | EdgeFact] = [*result.nodes, *result.edges]
     assert facts
     assert {(f.provenance.source_system, f.provenance.source, f.provenance.line) for f in facts} == {
         ("csv", spec.name, 2)
@@ -275,13 +276,23 @@ def test_the_plain_gs1_fast_path_agrees_with_canonical_key(body: str, value: str
 @pytest.mark.parametrize(
     ("file", "column", "written", "reason"),
     [
-        ("packing.csv", "packed_at", "yesterday", "not an ISO 8601 time: 'yesterday' (write e.g. 2024-03-05T14:30:00Z)"),
+        (
+            "packing.csv",
+            "packed_at",
+            "yesterday",
+            "not an ISO 8601 time: 'yesterday' (write e.g. 2024-03-05T14:30:00Z)",
+        ),
         ("packing.csv", "packed_at", "2024-03-06", "'2024-03-06' is a date without a time of day"),
         ("receipts.csv", "quantity", "-5", "negative quantity: -5"),
         ("receipts.csv", "quantity", "lots", "not a number: 'lots'"),
         ("receipts.csv", "quantity", "inf", "not a finite number: 'inf'"),
         ("equipment.csv", "calibration_interval_days", "1.5", "not a whole number: '1.5'"),
-        ("calibrations.csv", "result", "drifted", "unknown value 'drifted'; expected one of pass, fail, out_of_tolerance"),
+        (
+            "calibrations.csv",
+            "result",
+            "drifted",
+            "unknown value 'drifted'; expected one of pass, fail, out_of_tolerance",
+        ),
         ("inspections.csv", "inspection_type", "audit", "unknown value 'audit'; expected one of incoming, in_process"),
         ("complaints.csv", "severity", "urgent", "unknown value 'urgent'; expected one of low, medium, high, critical"),
         ("inspections.csv", "measurements", "od_mm", "measurement 'od_mm' is not written name=value"),
@@ -403,7 +414,9 @@ def test_unknown_and_duplicate_columns_are_rejected_but_extension_columns_are_no
 
 
 def test_header_names_are_case_insensitive_in_any_order_and_optional_ones_may_be_left_out() -> None:
-    result = parse_csv_text("packing.csv", "Packed_At , ITEM,container\n2024-03-06T08:00:00Z,wo:W1,00/076123450000001234\n")
+    result = parse_csv_text(
+        "packing.csv", "Packed_At , ITEM,container\n2024-03-06T08:00:00Z,wo:W1,00/076123450000001234\n"
+    )
     assert only_reject(result) == (2, "item", "wo:W1 is a WorkOrder key; this column takes a Device or Container")
     result = parse_csv_text(
         "packing.csv", "Packed_At , ITEM,container\n2024-03-06T08:00:00Z,00/076123450000009872,00/076123450000001234\n"
@@ -423,14 +436,15 @@ def test_a_row_with_the_wrong_number_of_fields_is_rejected() -> None:
 
 
 def test_line_numbers_count_physical_lines_and_blank_lines_are_skipped() -> None:
-    text = (
-        "\ufeffsupplier,name\n"
-        'supplier:S1,"Acme\nwith a line break"\n'
-        "\n"
-        ",\n"
-        "supplier:S2,Beta\r\n"
-        "S3,Gamma\n"
-    )
+    lines = [
+        "\ufeffsupplier,name\n",  # 1: header, after a byte order mark
+        'supplier:S1,"Acme\nwith a line break"\n',  # 2-3: one record on two lines
+        "\n",  # 4: blank
+        ",\n",  # 5: all fields empty
+        "supplier:S2,Beta\r\n",  # 6
+        "S3,Gamma\n",  # 7: a bad key
+    ]
+    text = "".join(lines)
     result = parse_csv_text("suppliers.csv", text)
     assert [(n.key, n.provenance.line) for n in result.nodes] == [("supplier:S1", 2), ("supplier:S2", 6)]
     assert [(r.line, r.field) for r in result.rejects] == [(7, "supplier")]

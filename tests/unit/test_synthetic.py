@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -91,7 +92,8 @@ def test_gs1_numbers_carry_valid_check_digits(plant: Plant) -> None:
     assert {r["gtin"] for r in plant.rows("devices.csv")} == gtins
     containers = {r["container"] for r in plant.rows("packing.csv")}
     assert containers and all(len(c) == 21 and mod10_ok(c.removeprefix("00/")) for c in containers)
-    glns = {r["consignee"] for r in plant.rows("consignees.csv")} | {r["from_site"] for r in plant.rows("shipments.csv")}
+    glns = {r["consignee"] for r in plant.rows("consignees.csv")}
+    glns |= {r["from_site"] for r in plant.rows("shipments.csv")}
     assert all(len(g) == 17 and mod10_ok(g.removeprefix("414/")) for g in glns)
 
 
@@ -171,7 +173,7 @@ def test_a_container_never_holds_the_same_item_twice_at_once(plant: Plant) -> No
         by_pair[(row["item"], row["container"])].append((t(row["packed_at"]), until))
     for spans in by_pair.values():
         spans.sort()
-        for (_a, b), (c, _d) in zip(spans, spans[1:], strict=False):
+        for (_a, b), (c, _d) in itertools.pairwise(spans):
             assert b is not None and b <= c
 
 
