@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if migrate is None:  # SQLite needs nothing set up; Neo4j migrations run on purpose
                 migrate = services.store.backend == "sqlite"
             if migrate:
-                await anyio.to_thread.run_sync(services.store.migrate)
+                await anyio.to_thread.run_sync(services.migrate)
             app.state.runtime = Runtime(
                 services=services,
                 settings=api_settings,

@@ -3,7 +3,7 @@ one way the API runs a trace: off the event loop, within a time budget, counted.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -12,19 +12,6 @@ from api.runtime import Runtime
 from schema.errors import InvalidInputError, LimitExceededError
 from schema.kinds import NodeKind
 from schema.model import TimeWindow, TraceDirection, TraceQuery, TraceResult, iso
-
-_KINDS_BY_NAME = {k.value.lower(): k for k in NodeKind} | {k.name.lower(): k for k in NodeKind}
-
-
-def parse_kinds(values: Iterable[str] | None) -> frozenset[NodeKind] | None:
-    """``Device,Consignee`` or repeated values, any case, as the CLI's ``--kinds`` takes them."""
-    names = [n.strip() for v in values or () for n in v.split(",") if n.strip()]
-    if not names:
-        return None
-    unknown = [n for n in names if n.lower() not in _KINDS_BY_NAME]
-    if unknown:
-        raise InvalidInputError(f"kinds: unknown kind '{unknown[0]}' (one of {', '.join(k.value for k in NodeKind)})")
-    return frozenset(_KINDS_BY_NAME[n.lower()] for n in names)
 
 
 def check_limit(limit: int, maximum: int, *, name: str = "limit") -> int:

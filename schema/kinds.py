@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
+
+from schema.errors import InvalidInputError
 
 
 class NodeKind(StrEnum):
@@ -116,3 +119,22 @@ def reconcile_kinds(known: NodeKind, stated: NodeKind) -> NodeKind | None:
     if known is stated:
         return known
     return _RECONCILED.get(frozenset({known, stated}))
+
+
+def parse_kinds(values: Iterable[str] | None) -> frozenset[NodeKind] | None:
+    """``Device,Consignee`` or repeated values, any case, as ``--kinds`` and the API take them.
+
+    >>> sorted(parse_kinds(["device, consignee"]))
+    [<NodeKind.DEVICE: 'Device'>, <NodeKind.CONSIGNEE: 'Consignee'>]
+    >>> parse_kinds(None) is None
+    True
+    """
+    names = [n.strip() for v in values or () for n in v.split(",") if n.strip()]
+    if not names:
+        return None
+    # Either spelling: "MaterialLot" or "material_lot".
+    by_name = {k.value.lower(): k for k in NodeKind} | {k.name.lower(): k for k in NodeKind}
+    unknown = [n for n in names if n.lower() not in by_name]
+    if unknown:
+        raise InvalidInputError(f"kinds: unknown kind '{unknown[0]}' (one of {', '.join(k.value for k in NodeKind)})")
+    return frozenset(by_name[n.lower()] for n in names)

@@ -73,7 +73,7 @@ def load_parsed(
     )
     if parsed.rejects and not partial:
         raise RejectedRecordsError(
-            f"{len(parsed.rejects)} record(s) rejected; nothing was loaded (use --partial to load the rest)",
+            f"{len(parsed.rejects)} record(s) rejected; nothing was loaded (load in partial mode to keep the rest)",
             parsed.rejects,
         )
     batch = FactBatch(

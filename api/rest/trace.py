@@ -17,8 +17,8 @@ from fastapi.responses import StreamingResponse
 from api.deps import RuntimeDep
 from api.errors import error_responses
 from api.rest import API_V1, examples
-from api.tracing import check_limit, parse_kinds, run_trace, trace_query
-from schema.kinds import NodeKind
+from api.tracing import check_limit, run_trace, trace_query
+from schema.kinds import NodeKind, parse_kinds
 from schema.model import TraceDirection, TraceQuery, TraceResult
 
 router = APIRouter(prefix=API_V1, tags=["trace"])

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.panel import Panel
 
+from cli.commands.serve import serve
 from cli.context import console, domain_errors, err_console, fail, services_for
 from loaders.synthetic import SCALES, NotableKeys, generate_plant
 from schema.kinds import EdgeType, NodeKind
@@ -23,6 +24,8 @@ def demo(
     scale: str = typer.Option("small", "--scale", help="small (~1k devices), medium (~100k) or large (~1M)"),
     seed: int = typer.Option(0, "--seed", help="The same seed gives the same plant"),
     data_dir: Path = typer.Option(Path("demo-data"), "--data-dir", help="Where the generated CSV set is written"),
+    serve_after: bool = typer.Option(False, "--serve", help="Then serve the API and GraphiQL on 127.0.0.1:8000"),
+    port: int = typer.Option(8000, "--port", help="Port for --serve"),
 ) -> None:
     """Generate a synthetic device plant, load it, and print a guided tour."""
     if scale not in SCALES:
@@ -45,6 +48,13 @@ def demo(
             )
         )
         tour(services, manifest.notable)
+    if serve_after:
+        console.print(
+            f"\nserving it at http://127.0.0.1:{port}  (GraphiQL: http://127.0.0.1:{port}/graphql, "
+            f"REST: http://127.0.0.1:{port}/api/v1/trace/forward?start={manifest.notable.failed_incoming_lot}); "
+            "Ctrl+C stops"
+        )
+        serve(ctx, host="127.0.0.1", port=port)
 
 
 def _names(services: Services, keys: list[str]) -> str:

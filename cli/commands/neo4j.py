@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from cli.context import EXIT_STORE, console, domain_errors, fail, print_json
+from cli.context import EXIT_STORE, console, domain_errors, err_console, fail, print_json
 
 app = typer.Typer(help="Run a local Neo4j Community 5.26 server (needs Java 17+ and Maven).", no_args_is_help=True)
 
@@ -37,7 +37,7 @@ def start(
     with domain_errors():
         running = server.status(where)
         if running is None:
-            console.print("starting Neo4j (the first start downloads it from Maven Central)…", style="dim")
+            err_console.print("starting Neo4j (the first start downloads it from Maven Central)…", style="dim")
             running = server.start(where, port=port)
     if as_json:
         print_json({"uri": running.uri, "user": running.user, "store_url": running.store_url, "pid": running.pid})

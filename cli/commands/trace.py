@@ -7,8 +7,8 @@ from enum import StrEnum
 import typer
 from rich.table import Table
 
-from cli.context import console, domain_errors, fail, parse_time, print_json, services_for
-from schema.kinds import NodeKind
+from cli.context import console, domain_errors, parse_time, print_json, services_for
+from schema.kinds import parse_kinds
 from schema.model import TimeWindow, TraceDirection, TraceQuery
 
 
@@ -19,19 +19,6 @@ class Direction(StrEnum):
 
 def register(app: typer.Typer) -> None:
     app.command("trace")(trace)
-
-
-def parse_kinds(value: str | None) -> frozenset[NodeKind] | None:
-    if not value:
-        return None
-    by_name = {k.value.lower(): k for k in NodeKind}
-    kinds = set()
-    for name in value.split(","):
-        kind = by_name.get(name.strip().lower())
-        if kind is None:
-            fail(f"--kinds: unknown kind '{name.strip()}' (one of {', '.join(k.value for k in NodeKind)})")
-        kinds.add(kind)
-    return frozenset(kinds)
 
 
 def trace(
@@ -58,7 +45,7 @@ def trace(
             starts=tuple(keys),
             direction=TraceDirection(direction.value),
             max_depth=depth,
-            kinds=parse_kinds(kinds),
+            kinds=parse_kinds([kinds] if kinds else None),
             window=window,
             as_of=parse_time(as_of, "--as-of"),
             ignore_time=ignore_time,

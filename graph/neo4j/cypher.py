@@ -23,6 +23,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE CONSTRAINT schema_meta IF NOT EXISTS FOR (m:TraceGraphSchema) REQUIRE m.id IS UNIQUE",
         "CREATE CONSTRAINT withdrawn_record IF NOT EXISTS FOR (w:WithdrawnRecord) REQUIRE w.id IS UNIQUE",
     ),
+    # Version 2: batch markers, so a batch committed in chunks can be rolled back.
+    (
+        "CREATE INDEX node_first_batch IF NOT EXISTS FOR (n:Node) ON (n.first_batch)",
+        "CREATE INDEX node_last_batch IF NOT EXISTS FOR (n:Node) ON (n.last_batch)",
+        "CREATE INDEX batch_state IF NOT EXISTS FOR (b:Batch) ON (b.state)",
+        *(
+            f"CREATE INDEX rel_{t.value.lower()}_{m} IF NOT EXISTS FOR ()-[r:{t.value}]-() ON (r.{m})"
+            for t in EdgeType
+            for m in ("first_batch", "last_batch")
+        ),
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -34,12 +45,49 @@ OPEN = 1.0e300
 GET_SCHEMA_VERSION = "MATCH (m:TraceGraphSchema {id: 'schema'}) RETURN m.version AS version"
 SET_SCHEMA_VERSION = "MERGE (m:TraceGraphSchema {id: 'schema'}) SET m.version = $version"
 
-FIND_BATCH_BY_HASH = "MATCH (b:Batch {content_hash: $value}) RETURN b.id AS id, b.recorded_at AS recorded_at"
-FIND_BATCH_BY_ID = "MATCH (b:Batch {id: $value}) RETURN b.id AS id, b.recorded_at AS recorded_at"
+_BATCH = "RETURN b.id AS id, b.recorded_at AS recorded_at, coalesce(b.state, 'applied') AS state"
+FIND_BATCH_BY_HASH = "MATCH (b:Batch {content_hash: $value}) " + _BATCH
+FIND_BATCH_BY_ID = "MATCH (b:Batch {id: $value}) " + _BATCH
+STALE_BATCHES = "MATCH (b:Batch {state: 'applying'}) WHERE b.heartbeat < $before RETURN b.id AS id"
 LAST_RECORDED = "MATCH (b:Batch) RETURN max(b.recorded_at) AS last"
 CREATE_BATCH = """
     CREATE (b:Batch {id: $id, source: $source, content_hash: $content_hash, recorded_at: $recorded_at,
-                     nodes: $nodes, edges: $edges})
+                     nodes: $nodes, edges: $edges, state: $state, heartbeat: $heartbeat})
+"""
+HEARTBEAT = "MATCH (b:Batch {id: $id}) SET b.heartbeat = $heartbeat"
+FINISH_BATCH = "MATCH (b:Batch {id: $id}) SET b.state = 'applied', b.nodes = $nodes, b.edges = $edges"
+
+# Rolling back a batch: what it created goes, what it changed gets its last version popped.
+DELETE_NODES_CREATED = """
+    MATCH (n:Node {first_batch: $batch}) WITH n LIMIT 5000 DETACH DELETE n RETURN count(*) AS n
+"""
+NODES_CHANGED = "MATCH (n:Node {last_batch: $batch}) RETURN n.key AS key, n.versions AS versions LIMIT 5000"
+RESTORE_NODES = """
+    UNWIND $rows AS row MATCH (n:Node {key: row.key})
+    SET n.versions = row.versions, n.props = row.props, n.label = row.label, n.last_batch = row.last_batch
+"""
+DELETE_WITHDRAWN = "MATCH (w:WithdrawnRecord {batch: $batch}) DELETE w"
+DELETE_BATCH = "MATCH (b:Batch {id: $batch}) DELETE b"
+
+
+def delete_edges_created(etype: EdgeType) -> str:
+    return f"MATCH ()-[r:{etype.value} {{first_batch: $batch}}]->() WITH r LIMIT 5000 DELETE r RETURN count(*) AS n"
+
+
+def edges_changed(etype: EdgeType) -> str:
+    return f"""
+    MATCH ()-[r:{etype.value} {{last_batch: $batch}}]->()
+    RETURN elementId(r) AS id, r.v_recorded AS v_recorded, r.v_until AS v_until, r.v_retracted AS v_retracted,
+           r.v_batch AS v_batch, r.v_json AS v_json
+    LIMIT 5000
+    """
+
+
+RESTORE_EDGES = """
+    UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.id
+    SET r.v_recorded = row.v_recorded, r.v_until = row.v_until, r.v_retracted = row.v_retracted,
+        r.v_batch = row.v_batch, r.v_json = row.v_json, r.until = row.until, r.retracted = row.retracted,
+        r.props = row.props, r.record_ids = row.record_ids, r.last_batch = row.last_batch
 """
 
 NODES_BY_KEYS = "UNWIND $keys AS k MATCH (n:Node {key: k}) RETURN n.key AS key, n.kind AS kind, n.props AS props"
@@ -50,8 +98,9 @@ def merge_nodes(kind: NodeKind) -> str:
     return f"""
     UNWIND $rows AS row
     MERGE (n:Node {{key: row.key}})
-      ON CREATE SET n:{kind.value}, n.kind = row.kind, n.first_recorded = $now, n.versions = []
-    SET n.props = row.props, n.label = row.label, n.versions = n.versions + row.version
+      ON CREATE SET n:{kind.value}, n.kind = row.kind, n.first_recorded = $now, n.versions = [],
+                    n.first_batch = $batch
+    SET n.props = row.props, n.label = row.label, n.versions = n.versions + row.version, n.last_batch = $batch
     """
 
 
@@ -79,8 +128,8 @@ def merge_edges(etype: EdgeType) -> str:
     MATCH (s:Node {{key: row.src}}), (d:Node {{key: row.dst}})
     MERGE (s)-[r:{etype.value} {{at_key: row.at_key}}]->(d)
       ON CREATE SET r.at = row.at, r.first_recorded = $now, r.v_recorded = [], r.v_until = [],
-                    r.v_retracted = [], r.v_batch = [], r.v_json = [], r.record_ids = []
-    SET r.until = row.until, r.props = row.props, r.retracted = row.retracted,
+                    r.v_retracted = [], r.v_batch = [], r.v_json = [], r.record_ids = [], r.first_batch = $batch
+    SET r.last_batch = $batch, r.until = row.until, r.props = row.props, r.retracted = row.retracted,
         r.v_recorded = r.v_recorded + $now, r.v_until = r.v_until + row.until_v,
         r.v_retracted = r.v_retracted + row.retracted, r.v_batch = r.v_batch + $batch,
         r.v_json = r.v_json + row.version,
@@ -91,7 +140,7 @@ def merge_edges(etype: EdgeType) -> str:
 UPDATE_EDGES = """
     UNWIND $rows AS row
     MATCH ()-[r]->() WHERE elementId(r) = row.id
-    SET r.until = row.until, r.props = row.props, r.retracted = row.retracted,
+    SET r.last_batch = $batch, r.until = row.until, r.props = row.props, r.retracted = row.retracted,
         r.v_recorded = r.v_recorded + $now, r.v_until = r.v_until + row.until_v,
         r.v_retracted = r.v_retracted + row.retracted, r.v_batch = r.v_batch + $batch,
         r.v_json = r.v_json + row.version,

@@ -12,14 +12,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import orjson
-from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
-from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
+from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl, Session
+from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
 
 from graph.history import EXPORT_OPS, Version, VersionOp, replay
 from graph.neo4j import cypher
@@ -30,6 +30,7 @@ from schema.errors import (
     InvalidInputError,
     MigrationRequiredError,
     NotFoundError,
+    StoreBusyError,
     StoreError,
     StoreUnavailableError,
 )
@@ -153,6 +154,63 @@ def _update_row(
     }
 
 
+CHUNK_FACTS = 20_000  # facts per transaction: well inside a small server's transaction memory
+STALE_AFTER = 600.0  # seconds without a heartbeat before an unfinished batch is taken as dead
+
+
+def _result(batch_id: str, now: float, counts: tuple[int, int, int, int, int]) -> BatchResult:
+    nodes_added, nodes_changed, edges_added, edges_changed, retracted = counts
+    return BatchResult(
+        batch_id=batch_id,
+        nodes_added=nodes_added,
+        nodes_changed=nodes_changed,
+        edges_added=edges_added,
+        edges_changed=edges_changed,
+        retracted=retracted,
+        recorded_at=from_epoch(now),
+    )
+
+
+def _pop_edge_versions(row: dict[str, Any], batch_id: str) -> dict[str, Any]:
+    """An edge as it was before ``batch_id`` appended its versions."""
+    keep = len(row["v_batch"])
+    while keep and row["v_batch"][keep - 1] == batch_id:
+        keep -= 1
+    versions = [orjson.loads(v) for v in row["v_json"][:keep]]
+    last = versions[-1]
+    until = row["v_until"][keep - 1]
+    return {
+        "id": row["id"],
+        "v_recorded": row["v_recorded"][:keep],
+        "v_until": row["v_until"][:keep],
+        "v_retracted": row["v_retracted"][:keep],
+        "v_batch": row["v_batch"][:keep],
+        "v_json": row["v_json"][:keep],
+        "until": None if until >= cypher.OPEN else until,
+        "retracted": row["v_retracted"][keep - 1],
+        "props": _dumps(last["props"]),
+        "record_ids": [v["prov"]["record_id"] for v in versions if v["prov"]["record_id"]],
+        "last_batch": row["v_batch"][keep - 1],
+    }
+
+
+def _pop_node_versions(row: dict[str, Any], batch_id: str) -> dict[str, Any]:
+    """A node as it was before ``batch_id`` appended its versions."""
+    versions = [orjson.loads(v) for v in row["versions"]]
+    while versions and versions[-1]["batch"] == batch_id:
+        versions.pop()
+    props: dict[str, Any] = {}
+    for v in versions:
+        props.update(v["props"])
+    return {
+        "key": row["key"],
+        "versions": [_dumps(v) for v in versions],
+        "props": _dumps(props),
+        "label": label_of(row["key"], props),
+        "last_batch": versions[-1]["batch"] if versions else None,
+    }
+
+
 class Neo4jStore(GraphStore):
     backend = "neo4j"
 
@@ -162,6 +220,8 @@ class Neo4jStore(GraphStore):
         # Notifications (e.g. "property key does not exist yet" on a new store) are noise here.
         self._driver: Driver = GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
         self._schema_checked = False
+        self.chunk_facts = CHUNK_FACTS
+        self.stale_after = STALE_AFTER
 
     @classmethod
     def from_url(cls, url: str) -> Neo4jStore:
@@ -223,16 +283,25 @@ class Neo4jStore(GraphStore):
 
     # -- writing ---------------------------------------------------------------------
     def apply(self, batch: FactBatch) -> BatchResult:
+        """Apply a batch all or nothing. Up to ``CHUNK_FACTS`` facts go in one transaction;
+        a larger batch is committed in chunks under an "applying" mark and rolled back from
+        its batch markers if it fails, or by the next writer if its process died."""
         self._require_schema()
         try:
             with self._driver.session(database=self.database) as session:
-                return session.execute_write(self._apply, batch)
+                self._recover(session)
+                if len(batch.nodes) + len(batch.edges) + len(batch.retract_records) <= self.chunk_facts:
+                    return session.execute_write(self._apply_whole, batch)
+                return self._apply_in_chunks(session, batch)
         except (ServiceUnavailable, AuthError) as exc:
             raise self._unavailable(exc) from exc
         except ClientError as exc:
             raise StoreError(f"Neo4j refused the batch, nothing of it was written: {exc.message}") from exc
+        except Neo4jError as exc:
+            raise StoreError(f"Neo4j could not apply the batch, nothing of it was kept: {exc.message}") from exc
 
-    def _apply(self, tx: ManagedTransaction, batch: FactBatch) -> BatchResult:
+    def _begin(self, tx: ManagedTransaction, batch: FactBatch) -> BatchResult | tuple[str, float]:
+        """The batch's id and recorded time, or the result of an earlier load of the same input."""
         for probe, value in (
             (cypher.FIND_BATCH_BY_HASH, batch.content_hash),
             (cypher.FIND_BATCH_BY_ID, batch.batch_id),
@@ -240,46 +309,145 @@ class Neo4jStore(GraphStore):
             if value is None:
                 continue
             found = tx.run(probe, value=value).single()
+            if found and found["state"] == "applying":
+                raise StoreBusyError(
+                    f"another process is loading the same input into {self.location} (batch {found['id']}); "
+                    "try again when it has finished"
+                )
             if found:
                 return BatchResult(
-                    batch_id=found["id"],
-                    already_loaded=True,
-                    recorded_at=from_epoch(found["recorded_at"]) or utc(datetime.now()),
+                    batch_id=found["id"], already_loaded=True, recorded_at=from_epoch(found["recorded_at"])
                 )
         if batch.recorded_at is not None:
-            now = to_epoch(batch.recorded_at) or time.time()
+            now = to_epoch(batch.recorded_at)
         else:
             last = tx.run(cypher.LAST_RECORDED).single()
             now = time.time()
             if last and last["last"] is not None and now <= last["last"]:
-                now = last["last"] + 1e-6
+                now = last["last"] + 1e-6  # recorded times strictly increase, whatever the clock does
             now = round(now, 6)  # whole microseconds, so a datetime round-trips exactly
-        batch_id = batch.batch_id or uuid.uuid4().hex
-        existing = self._node_state(
-            tx, [f.key for f in batch.nodes] + [k for e in batch.edges for k in (e.source, e.target)]
-        )
-        nodes_added, nodes_changed = self._apply_nodes(tx, batch.nodes, existing, batch_id, now)
-        self._ensure_endpoints(tx, batch.edges, existing, batch_id, now)
-        edges_added, edges_changed = self._apply_edges(tx, batch.edges, batch_id, now)
-        retracted = self._retract_records(tx, batch.retract_records, batch_id, now) if batch.retract_records else 0
+        return (batch.batch_id or uuid.uuid4().hex, now)
+
+    def _write(
+        self,
+        tx: ManagedTransaction,
+        nodes: Sequence[NodeFact],
+        edges: Sequence[EdgeFact],
+        retract_records: Sequence[str],
+        batch_id: str,
+        now: float,
+    ) -> tuple[int, int, int, int, int]:
+        existing = self._node_state(tx, [f.key for f in nodes] + [k for e in edges for k in (e.source, e.target)])
+        nodes_added, nodes_changed = self._apply_nodes(tx, nodes, existing, batch_id, now)
+        self._ensure_endpoints(tx, edges, existing, batch_id, now)
+        edges_added, edges_changed = self._apply_edges(tx, edges, batch_id, now)
+        retracted = self._retract_records(tx, retract_records, batch_id, now) if retract_records else 0
+        return nodes_added, nodes_changed, edges_added, edges_changed, retracted
+
+    def _apply_whole(self, tx: ManagedTransaction, batch: FactBatch) -> BatchResult:
+        begun = self._begin(tx, batch)
+        if isinstance(begun, BatchResult):
+            return begun
+        batch_id, now = begun
+        counts = self._write(tx, batch.nodes, batch.edges, batch.retract_records, batch_id, now)
+        self._create_batch(tx, batch, batch_id, now, counts, state="applied")
+        return _result(batch_id, now, counts)
+
+    def _apply_in_chunks(self, session: Session, batch: FactBatch) -> BatchResult:
+        def begin(tx: ManagedTransaction) -> BatchResult | tuple[str, float]:
+            begun = self._begin(tx, batch)
+            if not isinstance(begun, BatchResult):
+                self._create_batch(tx, batch, *begun, (0, 0, 0, 0, 0), state="applying")
+            return begun
+
+        begun = session.execute_write(begin)
+        if isinstance(begun, BatchResult):
+            return begun
+        batch_id, now = begun
+        totals = [0, 0, 0, 0, 0]
+        # Closes after every assertion, retractions last: the order one transaction would use.
+        asserts = [e for e in batch.edges if e.op is not EdgeOp.CLOSE]
+        closes = [e for e in batch.edges if e.op is EdgeOp.CLOSE]
+        steps: list[tuple[Sequence[NodeFact], Sequence[EdgeFact], Sequence[str]]] = [
+            *((c, (), ()) for c in _chunks(batch.nodes, self.chunk_facts)),
+            *(((), c, ()) for c in _chunks(asserts, self.chunk_facts)),
+            *(((), c, ()) for c in _chunks(closes, self.chunk_facts)),
+            *(((), (), c) for c in _chunks(batch.retract_records, self.chunk_facts)),
+        ]
+        try:
+            for nodes, edges, retractions in steps:
+                counts = session.execute_write(self._write_chunk, nodes, edges, retractions, batch_id, now)
+                for i, n in enumerate(counts):
+                    totals[i] += n
+            session.execute_write(
+                lambda tx: tx.run(
+                    cypher.FINISH_BATCH, id=batch_id, nodes=totals[0] + totals[1], edges=sum(totals[2:])
+                ).consume()
+            )
+        except BaseException:
+            self._rollback(session, batch_id)
+            raise
+        return _result(batch_id, now, tuple(totals))  # type: ignore[arg-type]
+
+    def _write_chunk(
+        self,
+        tx: ManagedTransaction,
+        nodes: Sequence[NodeFact],
+        edges: Sequence[EdgeFact],
+        retract_records: Sequence[str],
+        batch_id: str,
+        now: float,
+    ) -> tuple[int, int, int, int, int]:
+        tx.run(cypher.HEARTBEAT, id=batch_id, heartbeat=time.time())
+        return self._write(tx, nodes, edges, retract_records, batch_id, now)
+
+    @staticmethod
+    def _create_batch(
+        tx: ManagedTransaction, batch: FactBatch, batch_id: str, now: float, counts: tuple[int, ...], *, state: str
+    ) -> None:
         tx.run(
             cypher.CREATE_BATCH,
             id=batch_id,
             source=batch.source,
             content_hash=batch.content_hash,
             recorded_at=now,
-            nodes=nodes_added + nodes_changed,
-            edges=edges_added + edges_changed + retracted,
+            nodes=counts[0] + counts[1],
+            edges=sum(counts[2:]),
+            state=state,
+            heartbeat=time.time(),
         )
-        return BatchResult(
-            batch_id=batch_id,
-            nodes_added=nodes_added,
-            nodes_changed=nodes_changed,
-            edges_added=edges_added,
-            edges_changed=edges_changed,
-            retracted=retracted,
-            recorded_at=from_epoch(now) or utc(datetime.now()),
-        )
+
+    def _recover(self, session: Session) -> None:
+        """Roll back batches whose loading process stopped writing long ago (it died)."""
+        stale = [r["id"] for r in session.run(cypher.STALE_BATCHES, before=time.time() - self.stale_after)]
+        for batch_id in stale:
+            self._rollback(session, batch_id)
+
+    def _rollback(self, session: Session, batch_id: str) -> None:
+        """Undo a batch committed in chunks: delete what it created, pop what it appended."""
+
+        def count(query: str) -> Callable[[ManagedTransaction], int]:
+            return lambda tx: int(tx.run(query, batch=batch_id).single(strict=True)["n"])
+
+        def rows(query: str) -> Callable[[ManagedTransaction], list[dict[str, Any]]]:
+            return lambda tx: [dict(r) for r in tx.run(query, batch=batch_id)]
+
+        def run(query: str, **params: Any) -> Callable[[ManagedTransaction], object]:
+            return lambda tx: tx.run(query, batch=batch_id, **params).consume()
+
+        for etype in EdgeType:
+            while session.execute_write(count(cypher.delete_edges_created(etype))):
+                pass
+            while changed := session.execute_write(rows(cypher.edges_changed(etype))):
+                session.execute_write(
+                    run(cypher.RESTORE_EDGES, rows=[_pop_edge_versions(r, batch_id) for r in changed])
+                )
+        while session.execute_write(count(cypher.DELETE_NODES_CREATED)):
+            pass
+        while changed := session.execute_write(rows(cypher.NODES_CHANGED)):
+            session.execute_write(run(cypher.RESTORE_NODES, rows=[_pop_node_versions(r, batch_id) for r in changed]))
+        session.execute_write(run(cypher.DELETE_WITHDRAWN))
+        session.execute_write(run(cypher.DELETE_BATCH))
 
     @staticmethod
     def _node_state(tx: ManagedTransaction, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -333,7 +501,7 @@ class Neo4jStore(GraphStore):
             )
         for kind, kind_rows in rows.items():
             for chunk in _chunks(kind_rows):
-                tx.run(cypher.merge_nodes(kind), rows=list(chunk), now=now)
+                tx.run(cypher.merge_nodes(kind), rows=list(chunk), now=now, batch=batch_id)
         # A node created in this batch under one kind and refined later keeps one label.
         for key, (old, new) in relabel.items():
             props = state[key][1]

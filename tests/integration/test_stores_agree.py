@@ -43,4 +43,3 @@ def test_sqlite_and_neo4j_give_identical_answers(neo4j_server: Neo4jServer, tmp_
     finally:
         neo.close()
         lite.close()
-
