@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from schema.errors import (
     InvalidInputError,
@@ -47,7 +48,7 @@ def state(ctx: typer.Context) -> State:
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -70,7 +71,7 @@ def domain_errors() -> Iterator[None]:
         yield
     except RejectedRecordsError as exc:
         for reject in exc.rejects[:200]:
-            err_console.print(f"  {reject}", highlight=False, soft_wrap=True)
+            err_console.print(f"  {reject}", markup=False, highlight=False, soft_wrap=True)
         if len(exc.rejects) > 200:
             err_console.print(f"  … and {len(exc.rejects) - 200} more (see --reject-report)")
         fail(str(exc), EXIT_REJECTED)

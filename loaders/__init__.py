@@ -22,10 +22,18 @@ def detect_format(path: Path) -> str | None:
     return None
 
 
-def parse_path(path: Path, *, fmt: str = "auto") -> ParseResult:
-    """Parse one file or directory; unreadable or unknown inputs become rejects, never exceptions."""
+def parse_path(path: Path, *, fmt: str = "auto", mapping: Path | None = None) -> ParseResult:
+    """Parse one file or directory; unreadable or unknown inputs become rejects, never exceptions.
+
+    With ``mapping`` the file is an export read through that mapping (``loaders.mapping``);
+    a mapping that is not valid raises ``MappingError``: it is configuration, not data.
+    """
     if not path.exists():
         return ParseResult(rejects=[Reject(source=str(path), reason="no such file or directory")])
+    if mapping is not None:
+        from loaders.mapping import parse_mapped
+
+        return parse_mapped(path, mapping)
     chosen = detect_format(path) if fmt == "auto" else fmt
     if chosen == "csv":
         from loaders.csvset import parse_csv_path
@@ -39,6 +47,9 @@ def parse_path(path: Path, *, fmt: str = "auto") -> ParseResult:
         except OSError as exc:
             return ParseResult(rejects=[Reject(source=path.name, reason=f"cannot read: {exc.strerror}")])
         return parse_epcis(data, source=path.name)
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        reason = "a spreadsheet export is read through a mapping: add --mapping M.yaml (see docs/reference/mappings.md)"
+        return ParseResult(rejects=[Reject(source=path.name, reason=reason)])
     return ParseResult(
         rejects=[
             Reject(
@@ -50,8 +61,15 @@ def parse_path(path: Path, *, fmt: str = "auto") -> ParseResult:
     )
 
 
-def parse_paths(paths: Sequence[Path], *, fmt: str = "auto") -> ParseResult:
+def parse_paths(paths: Sequence[Path], *, fmt: str = "auto", mapping: Path | None = None) -> ParseResult:
     result = ParseResult()
+    if mapping is not None:
+        from loaders.mapping import load_mapping
+
+        compiled = load_mapping(mapping)  # once, and before any input is read: it may be invalid
+        for path in paths:
+            result.extend(parse_path(path, fmt=fmt, mapping=compiled))
+        return result
     for path in paths:
         result.extend(parse_path(path, fmt=fmt))
     return result

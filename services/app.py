@@ -16,10 +16,11 @@ from graph.factory import open_store
 from graph.port import GraphStore, SearchHit, Step
 from loaders import parse_path
 from loaders.base import ParseResult
+from risk.recall import DEFAULT_THRESHOLD, RecallScope
 from schema.errors import InvalidInputError, TraceGraphError
 from schema.identifiers import canonical_key
 from schema.kinds import EdgeType, NodeKind
-from schema.model import NodeView, StoreStats, TraceDirection, TraceQuery, TraceResult
+from schema.model import NodeView, StoreStats, TimeWindow, TraceDirection, TraceQuery, TraceResult
 from services import ingest
 from services.settings import Settings
 
@@ -132,3 +133,36 @@ class Services:
         else:
             keys = [hit.key for hit in self.store.search("event:", kinds=[NodeKind.EVENT], limit=limit)]
         return [self.store.node(key, edge_limit=edge_limit) for key in keys[:limit]]
+
+    # -- early warning ---------------------------------------------------------------
+    def recall_scope(
+        self,
+        *,
+        starts: Sequence[str] = (),
+        signals: Sequence[str] = (),
+        window: TimeWindow | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        probability: float = 1.0,
+        carryover_runs: int = 0,
+        as_of: datetime | None = None,
+        compare: bool = False,
+    ) -> RecallScope:
+        """Which devices to recall or quarantine: propagated risk from ``starts`` (anomalous
+        with ``probability`` over ``window``) and from the signals ``signals`` (ids), the
+        devices at or above ``threshold``, grouped, with the sensitivity table and containment.
+        ``compare`` adds how many devices plain and time-respecting traces reach."""
+        from services import recall
+
+        seeds = recall.seeds_from_keys(starts, window=window, probability=probability, carryover_runs=carryover_runs)
+        found: list = []
+        seeds += [s.seed() for s in found]
+        return recall.scope(
+            self.store,
+            seeds,
+            threshold=threshold,
+            as_of=as_of,
+            compare=compare,
+            signals=[s.id for s in found],
+            window=window,
+            max_states=self.settings.trace_max_states,
+        )

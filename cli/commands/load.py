@@ -50,6 +50,6 @@ def load(
         )
     if report.rejects:
         for reject in report.rejects[:50]:
-            err_console.print(f"  {reject}", highlight=False, soft_wrap=True)
+            err_console.print(f"  {reject}", markup=False, highlight=False, soft_wrap=True)
         where = f", all listed in {reject_report}" if reject_report else ""
         fail(f"{len(report.rejects)} record(s) rejected{where}; the rest was loaded", EXIT_REJECTED)

@@ -96,11 +96,22 @@ class SourceSpec(_Strict):
 
 
 class UnitSpec(_Strict):
-    """Convert a quantity to the unit the graph keeps (``to``), from a fixed unit or a unit column."""
+    """Convert a quantity to the unit the graph keeps, from a fixed unit or a unit column.
 
-    to: str
+    ``to`` is one unit, or one unit per dimension (``[kg, L, ea]``) when an export mixes
+    materials counted in different ways: each row is converted to the one it can be.
+    """
+
+    to: tuple[str, ...] = Field(min_length=1)
     from_: str | None = Field(None, alias="from")
     column: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_target(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("to"), str):
+            return {**data, "to": (data["to"],)}
+        return data
 
     @model_validator(mode="after")
     def _one_source(self) -> UnitSpec:
@@ -341,16 +352,23 @@ def _field_problems(name: str, field: FieldSpec, column: Column) -> Iterator[tup
 
 
 def _unit_problems(at: tuple[str | int, ...], spec: UnitSpec) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    for option, name in (("to", spec.to), ("from", spec.from_)):
-        if name is None:
-            continue
+    named: list[tuple[tuple[str | int, ...], str]] = [((*at, "to", i), name) for i, name in enumerate(spec.to)]
+    if spec.from_ is not None:
+        named.append(((*at, "from"), spec.from_))
+    bad = False
+    for path, name in named:
         try:
             unit(name)
         except UnitError as exc:
-            yield (*at, option), str(exc)
-            return
-    if spec.from_ is not None and not compatible(spec.from_, spec.to):
-        yield (*at, "from"), f"cannot convert {spec.from_} to {spec.to}: different dimensions"
+            yield path, str(exc)
+            bad = True
+    if bad:
+        return
+    dimensions = [unit(name).dimension for name in spec.to]
+    if len(set(dimensions)) != len(dimensions):
+        yield (*at, "to"), "give at most one target unit per dimension (mass, volume, count)"
+    if spec.from_ is not None and not any(compatible(spec.from_, name) for name in spec.to):
+        yield (*at, "from"), f"cannot convert {spec.from_} to {' or '.join(spec.to)}: different dimensions"
 
 
 def _zone_problems(name: str) -> Iterator[str]:

@@ -151,3 +151,48 @@ def test_demo_loads_a_plant_and_its_tour_counts_are_the_traces(tmp_path: Path) -
     assert code == 0 and f"{json.loads(traced)['total']} devices" in out
     again = runner.invoke(app, ["--store", url, "demo", "--data-dir", str(tmp_path / "data")])
     assert again.exit_code == 0 and "already loaded" in again.stdout
+
+
+def _plant_with_a_bad_row(tmp_path: Path) -> tuple[Path, int]:
+    from loaders.synthetic import generate_plant
+
+    data = tmp_path / "plant"
+    generate_plant(data, scale="small", seed=1)
+    devices = data / "devices.csv"
+    lines = devices.read_text().splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    row = lines[5].rstrip("\n").split(",")
+    row[header.index("gtin")] = "09506000134353"  # wrong check digit
+    lines[5] = ",".join(row) + "\n"
+    devices.write_text("".join(lines))
+    return data, 6  # the header is line 1
+
+
+def test_a_bad_csv_row_rejects_the_whole_load_and_says_where(tmp_path: Path) -> None:
+    data, line = _plant_with_a_bad_row(tmp_path)
+    url = f"sqlite:///{tmp_path / 'strict.db'}"
+    result = runner.invoke(app, ["--store", url, "load", str(data)])
+    assert result.exit_code == 5
+    assert f"devices.csv:{line} [gtin]" in result.stderr and "check digit" in result.stderr
+    assert "nothing was loaded" in result.stderr
+    code, out, _ = run(url, "stats", "--json")
+    assert code == 0 and json.loads(out)["nodes"] == 0 and json.loads(out)["batches"] == 0
+
+
+def test_partial_load_keeps_the_rest_and_reports_the_rejects(tmp_path: Path) -> None:
+    data, line = _plant_with_a_bad_row(tmp_path)
+    url = f"sqlite:///{tmp_path / 'partial.db'}"
+    report = tmp_path / "rejects.csv"
+    args = ["--store", url, "load", str(data), "--partial", "--reject-report", str(report)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 5 and "the rest was loaded" in result.stderr
+    rows = report.read_text().splitlines()
+    assert rows[0] == "source,line,field,reason,record" and len(rows) == 2
+    assert rows[1].startswith(f"devices.csv,{line},gtin,")
+    code, out, _ = run(url, "stats", "--json")
+    loaded = json.loads(out)
+    device_rows = len((data / "devices.csv").read_text().splitlines()) - 1
+    assert loaded["nodes_by_kind"]["Device"] >= device_rows - 1 and loaded["batches"] == 1
+    again = runner.invoke(app, args)
+    assert "already loaded" in again.stdout
+    assert json.loads(run(url, "stats", "--json")[1]) == loaded
