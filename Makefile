@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 SCALE ?= small
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench setup clean neo4j-start neo4j-stop
+.PHONY: demo test lint bench bench-full setup clean neo4j-start neo4j-stop
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "TraceGraph needs Python 3.11 or newer")'
@@ -28,8 +28,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Plants of ~10k and ~100k devices against networkx, igraph, a recursive CTE and Cypher;
+# writes bench/RESULTS.md. bench-full adds the ~1M-device plant (long, several GB of memory).
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+bench-full: $(STAMP)
+	$(BIN)/python -m bench.run --full
 
 neo4j-start: $(STAMP)
 	$(BIN)/tracegraph neo4j start

@@ -19,6 +19,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.rest import health, ingest, nodes, trace
 from api.runtime import Runtime
 from api.settings import ApiSettings
+from api.web import install as install_web
 from services.app import Services
 from services.settings import Settings
 
@@ -79,4 +80,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health.router, trace.router, nodes.router, ingest.router, epcis.router):
         app.include_router(router)
     app.include_router(graphql_router(build_schema(api_settings)))
+    install_web(app)  # the dashboard at /, /web/ and /api/v1/stats
     return app

@@ -39,6 +39,8 @@ EXIT_REJECTED = 5
 class State:
     store_url: str
     busy_timeout: float = 5.0
+    #: Who the audit trail records: --actor, else the OS account (services.audit.default_actor).
+    actor: str | None = None
 
 
 def state(ctx: typer.Context) -> State:
@@ -84,7 +86,9 @@ def services_for(ctx: typer.Context, *, migrate: bool = False) -> Iterator[Servi
     """The composition root of one command: services on the chosen store, closed afterwards."""
     st = state(ctx)
     with domain_errors():
-        services = Services.build(Settings(store=st.store_url, busy_timeout=st.busy_timeout), migrate=migrate)
+        services = Services.build(
+            Settings(store=st.store_url, busy_timeout=st.busy_timeout), migrate=migrate, actor=st.actor
+        )
         try:
             yield services
         finally:

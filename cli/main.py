@@ -4,7 +4,28 @@ from __future__ import annotations
 
 import typer
 
-from cli.commands import copy, demo, load, migrate, neo4j, serve, show, stats, trace
+from cli.commands import (
+    alerts,
+    audit,
+    copy,
+    demo,
+    dictionary,
+    load,
+    mapping,
+    migrate,
+    neo4j,
+    quality,
+    recall,
+    report,
+    serve,
+    show,
+    signals,
+    stats,
+    suppliers,
+    trace,
+    udi,
+    verify,
+)
 from cli.context import State
 from services.settings import DEFAULT_STORE
 
@@ -29,13 +50,25 @@ def root(
     busy_timeout: float = typer.Option(
         5.0, "--busy-timeout", envvar="TRACEGRAPH_BUSY_TIMEOUT", help="Seconds to wait for another writer's lock"
     ),
+    actor: str | None = typer.Option(
+        None, "--actor", envvar="TRACEGRAPH_ACTOR", help="Who the audit trail records (default: os:<your account>)"
+    ),
 ) -> None:
-    ctx.obj = State(store_url=store, busy_timeout=busy_timeout)
+    ctx.obj = State(store_url=store, busy_timeout=busy_timeout, actor=actor)
 
 
-for module in (demo, load, trace, show, stats, migrate, copy, serve):
+for module in (demo, load, trace, show, stats, migrate, copy, serve, quality, dictionary):
     module.register(app)
 app.add_typer(neo4j.app, name="neo4j")
+app.add_typer(udi.app, name="udi")
+app.add_typer(mapping.app, name="mapping")
+for module in (recall, signals):
+    module.register(app)
+app.add_typer(suppliers.app, name="suppliers")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(alerts.tasks_app, name="tasks")
+for module in (audit, report, verify):
+    module.register(app)
 
 
 def main() -> None:

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import math
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from schema.errors import NotFoundError
 from schema.identifiers import canonical_key
@@ -98,6 +102,35 @@ def _step_order(step: Step) -> tuple[str, str, float, float]:
     )
 
 
+class CompactAdjacency(Protocol):
+    """One direction of a compact graph: node ``i``'s steps are entries ``offsets[i]:offsets[i+1]``,
+    in :func:`_step_order` order, holding the traced edges of the current state only."""
+
+    offsets: npt.NDArray[np.int64]
+    neighbour: npt.NDArray[np.int32]
+    type: npt.NDArray[np.int8]  # codes into ``CompactGraph.type_codes``
+    at: npt.NDArray[np.float64]  # NaN: no time
+    until: npt.NDArray[np.float64]  # +inf: open interval
+
+
+class CompactGraph(Protocol):
+    """What the specialised BFS reads (``graph.sqlite.index.TraversalIndex`` is one)."""
+
+    keys: list[str]
+    kinds: npt.NDArray[np.int8]  # codes into ``kind_codes``
+    key_rank: npt.NDArray[np.int32]  # rank of each key in string order
+    forward: CompactAdjacency
+    backward: CompactAdjacency
+    kind_codes: tuple[NodeKind, ...]
+    type_codes: tuple[EdgeType, ...]
+    type_rank: npt.NDArray[np.int8]  # rank of each type's value in string order
+
+
+#: ``store.compact_traversal(starts)``: the compact graph and the starts' positions in it, or
+#: None when the store has none to offer (the generic path then runs).
+CompactTraversal = Callable[[Sequence[str]], "tuple[CompactGraph, list[int]] | None"]
+
+
 def run_trace(
     store: GraphStore, query: TraceQuery, *, max_states: int | None = None, deadline: float | None = None
 ) -> TraceResult:
@@ -115,6 +148,12 @@ def run_trace(
         lo = to_epoch(query.window.start)
         hi = to_epoch(query.window.end)
         window = (-_INF if lo is None else lo, _INF if hi is None else math.nextafter(hi, _INF))
+
+    compact: CompactTraversal | None = getattr(store, "compact_traversal", None)
+    found = compact(starts) if compact is not None and as_of is None else None
+    if found is not None:
+        graph, positions = found
+        return _run_compact(graph, positions, starts, start_kinds, window, query, max_states, deadline)
 
     # Parallel arrays over states: key, constraint, parent state (-1 for starts).
     state_key: list[str] = []
@@ -215,3 +254,208 @@ def run_trace(
         nodes=nodes,
         edges=tuple(TraceEdge(source=a, target=b, type=t) for a, b, t in edge_rows),
     )
+
+
+def _run_compact(
+    graph: CompactGraph,
+    positions: list[int],
+    starts: tuple[str, ...],
+    start_kinds: dict[str, NodeKind],
+    window: Interval,
+    query: TraceQuery,
+    max_states: int | None,
+    deadline: float | None,
+) -> TraceResult:
+    """:func:`run_trace` over a compact graph: the same BFS, state for state and step for step,
+    on integer node positions, with each level's adjacency gathered by numpy at once.
+
+    Every branch below mirrors one in the generic loop and in :func:`step_constraint`; the
+    conformance suite and the store comparison (SQLite here, Neo4j on the generic path) check
+    that answers stay identical, paths included.
+    """
+    kind_codes, type_codes = graph.kind_codes, graph.type_codes
+    container = kind_codes.index(NodeKind.CONTAINER)
+    terminal = frozenset(kind_codes.index(k) for k in TERMINAL_KINDS)
+    packed_in, shipped_in = type_codes.index(EdgeType.PACKED_IN), type_codes.index(EdgeType.SHIPPED_IN)
+    interval_types = frozenset(type_codes.index(t) for t in INTERVAL_EDGES)
+    forward = query.direction is TraceDirection.FORWARD
+    backward = not forward
+    adjacency = graph.forward if forward else graph.backward
+    ignore_time = query.ignore_time
+    n_types = len(type_codes)
+    n_nodes = len(graph.keys)
+
+    # Parallel arrays over states, as in run_trace, with node positions for keys.
+    state_node: list[int] = []
+    state_constraint: list[Interval] = []
+    state_parent: list[int] = []
+    # A node reached once without a constraint subsumes every later state of it; the
+    # intervals of the others are kept per node, as ``seen`` keeps them in run_trace.
+    free: set[int] = set()
+    seen: dict[int, list[tuple[float, float]]] = {}
+    node_kind: dict[int, int] = {}
+    first_state: dict[int, int] = {}
+    degree: dict[int, int] = {}
+    # Traversed edges as one integer each: (source * n_nodes + target) * n_types + type.
+    edge_codes: list[int] = []
+
+    frontier: list[int] = []
+    for key, node in zip(starts, positions, strict=True):
+        state_node.append(node)
+        state_constraint.append(window)
+        state_parent.append(-1)
+        if window is None:
+            free.add(node)
+        else:
+            seen[node] = [window]
+        node_kind[node] = kind_codes.index(start_kinds[key])
+        first_state[node] = len(state_node) - 1
+        degree[node] = 0
+        frontier.append(len(state_node) - 1)
+
+    start_set = frozenset(positions)
+    is_partial = False
+    depth = 0
+    while frontier and (query.max_depth is None or depth < query.max_depth):
+        if deadline is not None and time.monotonic() > deadline:
+            is_partial = True
+            break
+        expandable = [s for s in frontier if state_node[s] in start_set or node_kind[state_node[s]] not in terminal]
+        ranges, nbrs, nbr_kinds, types, ats, untils = _gather(graph, adjacency, {state_node[s] for s in expandable})
+        next_frontier: list[int] = []
+        for s in expandable:
+            node = state_node[s]
+            constraint = state_constraint[s]
+            here_container = node_kind[node] == container
+            lo, hi = ranges[node]
+            # This state's edges as codes: the node's part is the same for all its steps.
+            here_code = node * n_nodes * n_types if forward else node * n_types
+            other_scale = n_types if forward else n_nodes * n_types
+            for j in range(lo, hi):
+                other = nbrs[j]
+                etype = types[j]
+                carried: Interval
+                if ignore_time:
+                    carried = None
+                elif etype in interval_types:
+                    at = ats[j]
+                    edge_lo = at if at == at else -_INF  # NaN: no time
+                    edge_hi = untils[j]
+                    if constraint is None:
+                        narrowed = (edge_lo, edge_hi)
+                    else:
+                        n_lo, n_hi = max(constraint[0], edge_lo), min(constraint[1], edge_hi)
+                        if not n_lo < n_hi:
+                            continue
+                        narrowed = (n_lo, n_hi)
+                    carried = narrowed if etype == packed_in and nbr_kinds[j] == container else None
+                else:
+                    at = ats[j]
+                    outside = constraint is not None and at == at and not constraint[0] <= at < constraint[1]
+                    if here_container and outside:
+                        continue
+                    if backward and etype == shipped_in and nbr_kinds[j] == container and at == at:
+                        carried = _point(at)
+                    else:
+                        carried = None
+                edge_codes.append(here_code + other * other_scale + etype)
+                if other in free:
+                    continue
+                visited = seen.get(other)
+                if visited is not None and carried is not None and any(_subsumes(v, carried) for v in visited):
+                    continue
+                if max_states is not None and len(state_node) >= max_states:
+                    is_partial = True
+                    break
+                state_node.append(other)
+                state_constraint.append(carried)
+                state_parent.append(s)
+                new_state = len(state_node) - 1
+                if visited is None:
+                    node_kind[other] = nbr_kinds[j]
+                    first_state[other] = new_state
+                    degree[other] = depth + 1
+                if carried is None:
+                    free.add(other)
+                elif visited is None:
+                    seen[other] = [carried]
+                else:
+                    visited.append(carried)
+                next_frontier.append(new_state)
+            if is_partial:
+                break
+        if is_partial:
+            break
+        frontier = next_frontier
+        depth += 1
+
+    keys, key_rank = graph.keys, graph.key_rank
+
+    def path_of(state: int) -> tuple[str, ...]:
+        path: list[str] = []
+        while state != -1:
+            path.append(keys[state_node[state]])
+            state = state_parent[state]
+        return tuple(reversed(path))
+
+    reached = [n for n in first_state if n not in start_set]
+    if query.kinds is not None:
+        wanted = frozenset(kind_codes.index(k) for k in query.kinds)
+        reached = [n for n in reached if node_kind[n] in wanted]
+    # By (degree, key): key ranks order as the keys do.
+    reached.sort(key=lambda n: (degree[n], int(key_rank[n])))
+    total = len(reached)
+    truncated = query.limit is not None and total > query.limit
+    listed = reached[: query.limit] if query.limit is not None else reached
+    nodes = tuple(
+        TraceNode(key=keys[n], kind=kind_codes[node_kind[n]], degree=degree[n], path=path_of(first_state[n]))
+        for n in listed
+    )
+    codes = np.sort(np.asarray(edge_codes, dtype=np.int64))
+    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes  # as a set would
+    edge_type = codes % n_types
+    target = (codes // n_types) % n_nodes
+    source = codes // (n_types * n_nodes)
+    if truncated:
+        keep = np.zeros(n_nodes, dtype=bool)
+        keep[list(start_set)] = True
+        keep[listed] = True
+        inside = keep[source] & keep[target]
+        edge_type, target, source = edge_type[inside], target[inside], source[inside]
+    # Sorted as run_trace sorts (source key, target key, type value) tuples.
+    order = np.lexsort((graph.type_rank[edge_type], key_rank[target], key_rank[source]))
+    return TraceResult(
+        starts=starts,
+        direction=query.direction,
+        total=total,
+        truncated=truncated,
+        is_partial=is_partial,
+        nodes=nodes,
+        edges=tuple(
+            TraceEdge(source=keys[a], target=keys[b], type=type_codes[t])
+            for a, b, t in zip(source[order].tolist(), target[order].tolist(), edge_type[order].tolist(), strict=True)
+        ),
+    )
+
+
+def _gather(
+    graph: CompactGraph, adjacency: CompactAdjacency, nodes: set[int]
+) -> tuple[dict[int, tuple[int, int]], list[int], list[int], list[int], list[float], list[float]]:
+    """The steps of ``nodes`` as flat Python lists (one numpy gather per field for a whole BFS
+    level, instead of a slice per state), with each node's range in them."""
+    unique = np.fromiter(nodes, dtype=np.int64, count=len(nodes))
+    begin = adjacency.offsets[unique]
+    counts = adjacency.offsets[unique + 1] - begin
+    flat_begin = np.cumsum(counts) - counts
+    picks = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(flat_begin - begin, counts)
+    neighbours = adjacency.neighbour[picks]
+    flat_end = flat_begin + counts
+    ranges = dict(zip(unique.tolist(), zip(flat_begin.tolist(), flat_end.tolist(), strict=True), strict=True))
+    fields: tuple[Any, ...] = (
+        neighbours.tolist(),
+        graph.kinds[neighbours].tolist(),
+        adjacency.type[picks].tolist(),
+        adjacency.at[picks].tolist(),
+        adjacency.until[picks].tolist(),
+    )
+    return (ranges, *fields)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loaders.base import ParseResult, Reject
+
+if TYPE_CHECKING:
+    from loaders.mapping import CompiledMapping
 
 FORMATS = ("auto", "csv", "epcis")
 
@@ -22,7 +26,7 @@ def detect_format(path: Path) -> str | None:
     return None
 
 
-def parse_path(path: Path, *, fmt: str = "auto", mapping: Path | None = None) -> ParseResult:
+def parse_path(path: Path, *, fmt: str = "auto", mapping: Path | CompiledMapping | None = None) -> ParseResult:
     """Parse one file or directory; unreadable or unknown inputs become rejects, never exceptions.
 
     With ``mapping`` the file is an export read through that mapping (``loaders.mapping``);

@@ -1,14 +1,10 @@
 """Risk propagation: anomaly probabilities carried downstream along the flow DAG.
 
 Signals put *priors* on a few nodes (a supplier lot, a machine over a time window, a work
-order). :func:`propagate` carries them downstream as a noisy-OR: a node is affected when it
-is anomalous itself or when any parent passes its anomaly on, each parent independently
-with the edge's *transmission weight*::
-
-    P(v) = 1 - (1 - prior(v)) * prod over parents u of (1 - w(u, v) * P(u))
-
-and keeps, for every node, its most probable explaining path (the max-product chain of
-weights back to a seed).
+order). :func:`propagate` carries them downstream along edges with *transmission weights*
+and combines the causes as a noisy-OR: a node is affected when any seed's anomaly reaches it,
+each seed independently (see :func:`propagate` for why a seed's own paths are not combined
+as independent). Every node keeps its most probable explaining path back to a seed.
 
 :func:`set_transmission` gives the edges their weights from what the graph says about them,
 at two granularities:
@@ -35,8 +31,6 @@ import math
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any, NamedTuple
 
-import networkx as nx
-
 from schema.kinds import EdgeType, NodeKind
 
 #: A closed time interval in epoch seconds; either end may be infinite.
@@ -59,16 +53,26 @@ class Risk(NamedTuple):
     """What propagation says of one node."""
 
     probability: float
-    """P(node affected): the noisy-OR of its own prior and of everything upstream."""
+    """P(node affected): the noisy-OR over seeds of each seed's prior times its reach."""
     path_probability: float
     """Probability of the most probable single explanation (seed prior times edge weights)."""
     parent: Hashable | None
-    """The predecessor on that explanation; None when the node's own prior explains it best."""
+    """The predecessor on that explanation; None for the seed itself."""
+    seed: Hashable | None = None
+    """The seed that explanation starts from."""
+
+
+class Propagation(dict[Hashable, Risk]):
+    """Node → :class:`Risk`, with each seed's parent pointers for :func:`explaining_path`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parents: dict[Hashable, dict[Hashable, Hashable | None]] = {}
 
 
 def propagate(
     G: Any, priors: Mapping[Hashable, float], *, weight: str = "weight", edge_types: Iterable[EdgeType] | None = None
-) -> dict[Hashable, Risk]:
+) -> Propagation:
     """Noisy-OR propagation of ``priors`` downstream over ``G``.
 
     Parameters
@@ -84,63 +88,102 @@ def propagate(
 
     Returns
     -------
-    dict
+    Propagation
         Node → :class:`Risk` for every node reachable from a seed with a positive probability.
 
     Notes
     -----
-    Nodes are visited in topological order, so every parent is final before its children.
-    Should the graph hold a cycle (rework loops), the edges that close it, found depth first
-    from the seeds, are left out: a cycle never feeds a node's risk back to itself. Two paths
-    from the same seed count as independent causes, as the noisy-OR assumes; with a seed
-    prior below 1 a diamond therefore raises a node a little above the prior.
+    Each seed is one cause, and whether it is real (its prior) is one event shared by every
+    path from it. So each seed's *reach* is propagated on its own — the most reliable path,
+    the largest product of edge weights from the seed, which is also the node's explaining
+    path — and only then multiplied by the prior. Distinct seeds combine as independent causes,
+    the noisy-OR::
+
+        P(v) = 1 - prod over seeds s of (1 - prior(s) * R_s(v))
+
+    A lot and its work order, both downstream of one seed, thus never count that seed twice
+    where they meet again at a device (a noisy-OR over paths would, turning a prior of 0.5
+    into 0.75). Nodes are visited in topological order; should the graph hold a cycle
+    (rework), the edges that close it, found depth first from the seeds, are left out.
 
     Examples
     --------
     A lot (prior 0.5) consumed by a work order that also used a drifting machine (prior 0.2,
-    of which 50 % of the use overlaps the drift):
+    of which 50 % of the use overlaps the drift); the work order's lot and the work order
+    itself both lead to the device:
 
     >>> import networkx as nx
     >>> G = nx.DiGraph()
     >>> G.add_edge("lot", "wo", weight=1.0)
     >>> G.add_edge("machine", "wo", weight=0.5)
+    >>> G.add_edge("wo", "product lot", weight=1.0)
+    >>> G.add_edge("product lot", "device", weight=1.0)
     >>> G.add_edge("wo", "device", weight=1.0)
     >>> risk = propagate(G, {"lot": 0.5, "machine": 0.2})
-    >>> round(risk["device"].probability, 3)  # 1 - (1 - 0.5) * (1 - 0.5 * 0.2)
+    >>> round(risk["device"].probability, 3)  # 1 - (1 - 0.5) * (1 - 0.2 * 0.5)
     0.55
     >>> explaining_path(risk, "device")
-    ['lot', 'wo', 'device']
+    ['lot', 'wo', 'product lot', 'device']
     """
     wanted = None if edge_types is None else frozenset(edge_types)
     seeds = {n: float(p) for n, p in priors.items() if n in G and p > 0.0}
+    result = Propagation()
     if not seeds:
-        return {}
+        return result
 
     def follows(u: Hashable, v: Hashable) -> bool:
         return wanted is None or G.edges[u, v].get("type") in wanted
 
     order, back_edges = _topological_from(G, seeds, follows)
-    probability: dict[Hashable, float] = {}
-    best: dict[Hashable, tuple[float, Hashable | None]] = {}
+    position = {n: i for i, n in enumerate(order)}
+    miss: dict[Hashable, float] = {}
+    best: dict[Hashable, tuple[float, Hashable | None, Hashable]] = {}
+    for seed in sorted(seeds, key=str):
+        prior = seeds[seed]
+        reach: dict[Hashable, float] = {seed: 1.0}
+        path: dict[Hashable, tuple[float, Hashable | None]] = {seed: (1.0, None)}
+        for node in _descendants_in_order(G, seed, follows, back_edges, position):
+            top, parent = 0.0, None
+            for u in G.predecessors(node):
+                if u not in reach or (u, node) in back_edges or not follows(u, node):
+                    continue
+                through = float(G.edges[u, node].get(weight, 1.0)) * reach[u]
+                if through > top or (through > 0.0 and through == top and parent is not None and str(u) < str(parent)):
+                    top, parent = through, u
+            if top > 0.0:
+                reach[node] = top
+                path[node] = (top, parent)
+        result.parents[seed] = {n: path[n][1] for n in path}
+        for node, r in reach.items():
+            miss[node] = miss.get(node, 1.0) * (1.0 - prior * r)
+            candidate = prior * path[node][0]
+            if node not in best or candidate > best[node][0]:
+                best[node] = (candidate, path[node][1], seed)
     for node in order:
-        prior = seeds.get(node, 0.0)
-        miss = 1.0 - prior
-        top, parent = prior, None
-        for u in G.predecessors(node):
-            if u not in probability or (u, node) in back_edges or not follows(u, node):
-                continue
-            w = float(G.edges[u, node].get(weight, 1.0))
-            if w <= 0.0:
-                continue
-            miss *= 1.0 - w * probability[u]
-            through = w * best[u][0]
-            if through > top or (through == top and parent is not None and str(u) < str(parent)):
-                top, parent = through, u
-        p = 1.0 - miss
-        if p > 0.0:
-            probability[node] = min(1.0, p)
-            best[node] = (top, parent)
-    return {n: Risk(probability[n], best[n][0], best[n][1]) for n in probability}
+        if node in miss and miss[node] < 1.0:
+            top, parent, seed = best[node]
+            result[node] = Risk(min(1.0, 1.0 - miss[node]), top, parent, seed)
+    return result
+
+
+def _descendants_in_order(
+    G: Any,
+    seed: Hashable,
+    follows: Any,
+    back_edges: set[tuple[Hashable, Hashable]],
+    position: Mapping[Hashable, int],
+) -> list[Hashable]:
+    """The nodes below ``seed`` (not the seed), in the global topological order."""
+    seen = {seed}
+    stack = [seed]
+    while stack:
+        node = stack.pop()
+        for child in G.successors(node):
+            if child not in seen and (node, child) not in back_edges and follows(node, child):
+                seen.add(child)
+                stack.append(child)
+    seen.discard(seed)
+    return sorted(seen, key=position.__getitem__)
 
 
 def _topological_from(
@@ -184,13 +227,17 @@ def explaining_path(risks: Mapping[Hashable, Risk], node: Hashable) -> list[Hash
     >>> explaining_path(risks, "b")
     ['a', 'b']
     """
+    parents = getattr(risks, "parents", {}).get(risks[node].seed) if node in risks else None
     path: list[Hashable] = []
     current: Hashable | None = node
     seen: set[Hashable] = set()
     while current is not None and current not in seen:
         seen.add(current)
         path.append(current)
-        current = risks[current].parent if current in risks else None
+        if parents is None:
+            current = risks[current].parent if current in risks else None
+        else:
+            current = parents.get(current)
     path.reverse()
     return path
 
@@ -267,10 +314,9 @@ def set_transmission(G: Any, *, windows: Mapping[Hashable, Window] | None = None
                 if float(quantity) <= 0.0:
                     weight = 0.0
         window = windows.get(u)
-        if window is not None:
-            if etype is EdgeType.USED_IN or data.get("until") is not None:
-                share = window_overlap(data.get("at"), data.get("until"), window)
-                weight, unit = weight * share, unit * share
+        if window is not None and (etype is EdgeType.USED_IN or data.get("until") is not None):
+            share = window_overlap(data.get("at"), data.get("until"), window)
+            weight, unit = weight * share, unit * share
         data["weight"] = weight
         data["unit_weight"] = unit
 

@@ -56,7 +56,9 @@ class StepLike(Protocol):
 StepRule = Callable[[Any, Interval, NodeKind, TraceDirection], tuple[bool, Interval]]
 
 
-def ignore_time(_step: Any, _constraint: Interval, _kind: NodeKind, _direction: TraceDirection) -> tuple[bool, Interval]:
+def ignore_time(
+    _step: Any, _constraint: Interval, _kind: NodeKind, _direction: TraceDirection
+) -> tuple[bool, Interval]:
     """The step rule of plain reachability (``--ignore-time``)."""
     return True, None
 
@@ -376,7 +378,7 @@ def recall_scope(
 
     in_scope = [d for d in listed if candidates[d].probability >= threshold - 1e-12]
     in_scope.sort(key=lambda d: (-candidates[d].probability, str(d)))
-    scoped = tuple(_scoped(G, d, candidates, unit_p(d), lots[d], where[d]) for d in in_scope)
+    scoped = tuple(_scoped(G, d, risks, unit_p(d), lots[d], where[d]) for d in in_scope)
 
     by_lot = _groups(G, ((lots[d] or "(no lot)", d) for d in in_scope), unit_p)
     by_consignee = _groups(G, ((where[d].consignee, d) for d in in_scope if where[d].consignee), unit_p)

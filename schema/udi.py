@@ -38,6 +38,7 @@ from biip.symbology import ISOSymbology
 from pydantic import BaseModel, ConfigDict, Field
 
 from schema.errors import InvalidKeyError, UnsupportedFormatError
+from schema.gs1_exclusions import EXCLUSIONS
 from schema.identifiers import (
     LOT_AI,
     SERIAL_AI,
@@ -315,6 +316,28 @@ def _quantity(elements: dict[str, str]) -> int | None:
     return None
 
 
+def _excludes(pattern: str, ai: str) -> bool:
+    """Whether ``ai`` matches an exclusion pattern, in which ``n`` is any digit."""
+    return len(pattern) == len(ai) and all(
+        p == a or (p == "n" and a.isdigit()) for p, a in zip(pattern, ai, strict=True)
+    )
+
+
+def _exclusion_errors(ais: Sequence[str]) -> list[str]:
+    """AIs that GS1 forbids together, e.g. (01) with (02), (21) with (235) (the syntax
+    dictionary's ``ex=``). Requisites (``req=``) are not checked: they hold for a whole label,
+    and one symbol of a label, its data carrier ``(10)…(17)…``, lacks its (01) by design."""
+    errors: list[str] = []
+    reported: set[frozenset[str]] = set()
+    for ai in ais:
+        for other in ais:
+            pair = frozenset((ai, other))
+            if other != ai and pair not in reported and any(_excludes(p, other) for p in EXCLUSIONS.get(ai, ())):
+                reported.add(pair)
+                errors.append(f"AI ({ai}) and AI ({other}) may not appear together (GS1 mutually exclusive AIs)")
+    return errors
+
+
 def _gs1_result(element_strings: Sequence[GS1ElementString], *, errors: Sequence[str] = ()) -> UdiParse:
     """Validate parsed element strings and describe what they say; ``errors`` are
     problems the caller found already (e.g. in a Digital Link query)."""
@@ -330,6 +353,7 @@ def _gs1_result(element_strings: Sequence[GS1ElementString], *, errors: Sequence
         dates.setdefault(ai, element.date)
     if not elements:
         errors.append("no GS1 element strings in the data")
+    errors.extend(_exclusion_errors(list(elements)))
     key = None
     if not errors:
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -17,11 +17,20 @@ from graph.port import GraphStore, SearchHit, Step
 from loaders import parse_path
 from loaders.base import ParseResult
 from risk.recall import DEFAULT_THRESHOLD, RecallScope
+from risk.alerts import load_config as load_alert_rules
+from risk.signals.base import Signal
+from risk.signals.supplier import SupplierScore
+from schema.alerts import Alert, AlertGrade, AlertState, Task, TaskState
+from schema.audit import AuditAction, AuditEntry
 from schema.errors import InvalidInputError, TraceGraphError
 from schema.identifiers import canonical_key
 from schema.kinds import EdgeType, NodeKind
 from schema.model import NodeView, StoreStats, TimeWindow, TraceDirection, TraceQuery, TraceResult
-from services import ingest
+from services import governance, ingest
+from services import alerts as alert_service
+from services import recall
+from services import signals as signal_service
+from services.audit import AuditTrail, default_actor, record_load
 from services.settings import Settings
 
 
@@ -29,20 +38,55 @@ from services.settings import Settings
 class Services:
     store: GraphStore
     settings: Settings
+    #: The audit trail, in its own file (services.audit); from the settings when not given.
+    audit: AuditTrail | None = None
+    #: Who acts through this object: the CLI's --actor or OS account; the API sets it per request.
+    actor: str = field(default_factory=default_actor)
 
     @classmethod
-    def build(cls, settings: Settings, *, migrate: bool = False) -> Services:
+    def build(cls, settings: Settings, *, migrate: bool = False, actor: str | None = None) -> Services:
         store = open_store(settings.store, busy_timeout=settings.busy_timeout)
         if migrate:
             store.migrate()
-        return cls(store=store, settings=settings)
+        return cls(
+            store=store, settings=settings, audit=AuditTrail.for_settings(settings), actor=actor or default_actor()
+        )
 
     def close(self) -> None:
         self.store.close()
+        if self.audit is not None:
+            self.audit.close()
 
     def migrate(self) -> int:
         """Create or upgrade the store's schema; idempotent."""
         return self.store.migrate()
+
+    # -- audit trail -----------------------------------------------------------------
+    def as_actor(self, actor: str) -> Services:
+        """The same services acting for ``actor`` (an API request's user or key); they share the
+        store and audit trail, so only the original is closed."""
+        return replace(self, actor=actor)
+
+    def audit_trail(self) -> AuditTrail:
+        if self.audit is None:
+            self.audit = AuditTrail.for_settings(self.settings)
+        return self.audit
+
+    def record(
+        self,
+        action: AuditAction,
+        subject: str,
+        *,
+        old: object = None,
+        new: object = None,
+        reason: str | None = None,
+        details: Mapping[str, object] | None = None,
+    ) -> AuditEntry:
+        """Append a change to the audit trail as done by ``self.actor``: alert and task
+        transitions, signatures, reports, configuration, users and keys. Loads record themselves."""
+        return self.audit_trail().record(
+            action, actor=self.actor, subject=subject, old=old, new=new, reason=reason, details=details
+        )
 
     # -- questions -------------------------------------------------------------------
     def trace(self, query: TraceQuery, *, time_budget: float | None = None) -> TraceResult:
@@ -81,15 +125,27 @@ class Services:
         partial: bool = False,
         reject_report: Path | None = None,
         on_phase: Callable[[str], None] | None = None,
+        mapping: Path | None = None,
     ) -> ingest.LoadReport:
-        return ingest.load_paths(
-            self.store, paths, fmt=fmt, partial=partial, reject_report=reject_report, on_phase=on_phase
+        report = ingest.load_paths(
+            self.store,
+            paths,
+            fmt=fmt,
+            partial=partial,
+            reject_report=reject_report,
+            on_phase=on_phase,
+            mapping=mapping,
         )
+        options = {"format": fmt, "partial": partial, "mapping": str(mapping) if mapping else None}
+        record_load(self.audit_trail(), report, actor=self.actor, sources=[str(p) for p in paths], options=options)
+        return report
 
     def load_parsed(
         self, parsed: ParseResult, *, source: str, content_hash: str | None, partial: bool = False
     ) -> ingest.LoadReport:
-        return ingest.load_parsed(self.store, parsed, source=source, content_hash=content_hash, partial=partial)
+        report = ingest.load_parsed(self.store, parsed, source=source, content_hash=content_hash, partial=partial)
+        record_load(self.audit_trail(), report, actor=self.actor, sources=[source], options={"partial": partial})
+        return report
 
     # -- for the HTTP API ------------------------------------------------------------
     def neighbours(
@@ -151,11 +207,9 @@ class Services:
         with ``probability`` over ``window``) and from the signals ``signals`` (ids), the
         devices at or above ``threshold``, grouped, with the sensitivity table and containment.
         ``compare`` adds how many devices plain and time-respecting traces reach."""
-        from services import recall
-
         seeds = recall.seeds_from_keys(starts, window=window, probability=probability, carryover_runs=carryover_runs)
-        found: list = []
-        seeds += [s.seed() for s in found]
+        found = signal_service.find(self.store, signals, as_of=as_of) if signals else []
+        seeds += [seed for s in found for seed in s.seeds()]
         return recall.scope(
             self.store,
             seeds,
@@ -166,3 +220,68 @@ class Services:
             window=window,
             max_states=self.settings.trace_max_states,
         )
+
+    # -- data governance -------------------------------------------------------------
+    def quality(self, *, source: str | None = None) -> governance.QualityReport:
+        """Data-quality findings and a score per source (services.governance); with ``source``
+        (a source name or source system) only that source's.
+
+        Reads every fact version through ``export_batches``: fine for a plant's worth of
+        data; at scale the port needs a method streaming current facts by kind.
+        """
+        return governance.assess(self.store.export_batches(), source=source)
+
+    def signals(self, *, as_of: datetime | None = None) -> list[Signal]:
+        """Every anomaly signal the records raise (as of ``as_of``), most severe first."""
+        return signal_service.detect(self.store, as_of=as_of)
+
+    def supplier_scorecard(self, *, as_of: datetime | None = None) -> list[SupplierScore]:
+        """Supplier performance: lots, incoming rejects, late and short deliveries, trend, grade."""
+        return signal_service.scorecard(self.store, as_of=as_of)
+
+    def run_alerts(self, *, rules: Path | None = None) -> alert_service.AlertRun:
+        """Evaluate the alert rules (``rules`` or the packaged default) on the current signals:
+        open, escalate, hold stock, send webhooks. What the schedule runs (``alerts run``)."""
+        run = alert_service.evaluate(self.store, load_alert_rules(rules), actor=self.actor)
+        for key in run.opened + run.escalated:
+            self.record(AuditAction.ALERT_TRANSITION, key, new="escalated" if key in run.escalated else "open")
+        return run
+
+    def alerts(self, *, state: AlertState | None = None, grade: AlertGrade | None = None) -> list[Alert]:
+        return alert_service.alerts(self.store, state=state, grade=grade)
+
+    def alert(self, key: str) -> Alert:
+        return alert_service.alert(self.store, key)
+
+    def tasks(self, *, state: TaskState | None = None, assignee: str | None = None) -> list[Task]:
+        return alert_service.tasks(self.store, state=state, assignee=assignee)
+
+    def task(self, key: str) -> Task:
+        return alert_service.task(self.store, key)
+
+    def move_task(
+        self,
+        key: str,
+        state: TaskState | str,
+        fields: Mapping[str, str] | None = None,
+        *,
+        reason: str | None = None,
+        rules: Path | None = None,
+    ) -> Task:
+        """Move a task along open → investigating → action → verification → closed with the
+        fields each step needs; closing closes its alert and releases the stock it held."""
+        before = alert_service.task(self.store, key)
+        after = alert_service.move_task(
+            self.store, key, state, fields, actor=self.actor, reason=reason, config=load_alert_rules(rules)
+        )
+        self.record(
+            AuditAction.TASK_TRANSITION,
+            key,
+            old=before.state.value,
+            new=after.state.value,
+            reason=reason or (after.history[-1].reason if after.history else None),
+            details=dict(fields or {}),
+        )
+        if after.state is TaskState.CLOSED:
+            self.record(AuditAction.ALERT_TRANSITION, after.alert, old="open", new="closed", reason=reason)
+        return after

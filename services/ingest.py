@@ -19,6 +19,7 @@ from loaders import parse_paths
 from loaders.base import ParseResult, Reject
 from schema.errors import RejectedRecordsError
 from schema.model import BatchResult, FactBatch
+from services.alerts import evaluate_after_load
 
 
 @dataclass
@@ -29,14 +30,18 @@ class LoadReport:
     edges: int
     rejects: list[Reject] = field(default_factory=list)
     result: BatchResult | None = None
+    #: For the audit trail: the batch's input hash and the source records it retracted.
+    content_hash: str | None = None
+    retracted_records: list[str] = field(default_factory=list)
 
     @property
     def applied(self) -> bool:
         return self.result is not None and not self.result.already_loaded
 
 
-def inputs_hash(paths: Sequence[Path], *, partial: bool) -> str:
-    """SHA-256 over every input file's name and bytes, in a stable order."""
+def inputs_hash(paths: Sequence[Path], *, partial: bool, mapping: Path | None = None) -> str:
+    """SHA-256 over every input file's name and bytes, in a stable order; and over the
+    mapping's bytes, since the same export read through another mapping is other facts."""
     digest = hashlib.sha256(b"partial" if partial else b"strict")
     files: list[Path] = []
     for path in paths:
@@ -49,6 +54,8 @@ def inputs_hash(paths: Sequence[Path], *, partial: bool) -> str:
                     digest.update(block)
         except OSError:
             digest.update(b"<unreadable>")
+    if mapping is not None:
+        digest.update(b"\0mapping\0" + mapping.read_bytes())
     return digest.hexdigest()
 
 
@@ -70,6 +77,8 @@ def load_parsed(
         nodes=len(parsed.nodes),
         edges=len(parsed.edges),
         rejects=list(parsed.rejects),
+        content_hash=content_hash,
+        retracted_records=list(parsed.retract_records),
     )
     if parsed.rejects and not partial:
         raise RejectedRecordsError(
@@ -84,6 +93,7 @@ def load_parsed(
         retract_records=tuple(parsed.retract_records),
     )
     report.result = store.apply(batch)
+    evaluate_after_load(store, report.result)
     return report
 
 
@@ -95,12 +105,14 @@ def load_paths(
     partial: bool = False,
     reject_report: Path | None = None,
     on_phase: Callable[[str], None] | None = None,
+    mapping: Path | None = None,
 ) -> LoadReport:
     """Load ``paths`` as one batch. Raises RejectedRecordsError in strict mode when anything
-    was rejected (nothing written); the reject report is written in either mode."""
+    was rejected (nothing written); the reject report is written in either mode.
+    ``mapping`` reads the paths as exports through that mapping file (loaders.mapping)."""
     if on_phase:
         on_phase("reading")
-    parsed = parse_paths(paths, fmt=fmt)
+    parsed = parse_paths(paths, fmt=fmt, mapping=mapping)
     if reject_report is not None:
         write_reject_report(parsed.rejects, reject_report)
     if on_phase:
@@ -109,6 +121,6 @@ def load_paths(
         store,
         parsed,
         source=", ".join(str(p) for p in paths),
-        content_hash=inputs_hash(paths, partial=partial),
+        content_hash=inputs_hash(paths, partial=partial, mapping=mapping),
         partial=partial,
     )

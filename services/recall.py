@@ -50,16 +50,24 @@ def expand_carryover(store: GraphStore, seeds: Sequence[Seed], *, as_of: datetim
     for seed in seeds:
         if seed.carryover_runs <= 0:
             continue
-        back = store.expand([seed.node], TraceDirection.BACKWARD, as_of=as_of)
-        machines = sorted({s.neighbour for s in back.get(seed.node, ()) if s.type is EdgeType.USED_IN})
-        if not machines:
-            continue
-        uses = store.expand(machines, TraceDirection.FORWARD, as_of=as_of)
-        runs = {
-            m: [(s.neighbour, s.at, s.until) for s in uses.get(m, ()) if s.type is EdgeType.USED_IN] for m in machines
-        }
-        for node, p in carryover_seeds(runs, seed.node, seed.probability, runs_after=seed.carryover_runs).items():
-            extra.append(Seed(node=str(node), probability=p))
+        # A contaminated lot contaminates the runs that consumed it; a work order is one.
+        runs_of_seed = [seed.node]
+        kinds = store.kinds([seed.node], as_of=as_of)
+        if kinds.get(seed.node) is not NodeKind.WORK_ORDER:
+            hops = store.expand([seed.node], TraceDirection.FORWARD, as_of=as_of)
+            runs_of_seed = sorted({s.neighbour for s in hops.get(seed.node, ()) if s.type is EdgeType.CONSUMED_BY})
+        for run in runs_of_seed:
+            back = store.expand([run], TraceDirection.BACKWARD, as_of=as_of)
+            machines = sorted({s.neighbour for s in back.get(run, ()) if s.type is EdgeType.USED_IN})
+            if not machines:
+                continue
+            uses = store.expand(machines, TraceDirection.FORWARD, as_of=as_of)
+            history = {
+                m: [(s.neighbour, s.at, s.until) for s in uses.get(m, ()) if s.type is EdgeType.USED_IN]
+                for m in machines
+            }
+            for node, p in carryover_seeds(history, run, seed.probability, runs_after=seed.carryover_runs).items():
+                extra.append(Seed(node=str(node), probability=p))
     return [*seeds, *extra]
 
 

@@ -21,10 +21,15 @@ def load(
     fmt: str = typer.Option("auto", "--format", help=f"One of {', '.join(FORMATS)}"),
     partial: bool = typer.Option(False, "--partial", help="Load the good records, report the rejected ones"),
     reject_report: Path | None = typer.Option(None, "--reject-report", help="Write rejected records to this CSV"),
+    mapping: Path | None = typer.Option(
+        None, "--mapping", help="Read the files as ERP/MES/LIMS/WMS exports (CSV, XLSX) through this mapping (YAML)"
+    ),
 ) -> None:
     """Load files as one batch. Strict: any bad record rejects the whole batch, nothing written."""
     if fmt not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'")
+    if mapping is not None and fmt != "auto":
+        fail("--mapping says how to read the files (its source.format); leave --format out")
     with (
         services_for(ctx, migrate=True) as services,
         domain_errors(),
@@ -36,6 +41,7 @@ def load(
             partial=partial,
             reject_report=reject_report,
             on_phase=lambda phase: status.update(f"{phase}…"),
+            mapping=mapping,
         )
     result = report.result
     assert result is not None

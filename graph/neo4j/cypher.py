@@ -90,18 +90,26 @@ RESTORE_EDGES = """
         r.props = row.props, r.record_ids = row.record_ids, r.last_batch = row.last_batch
 """
 
-NODES_BY_KEYS = "UNWIND $keys AS k MATCH (n:Node {key: k}) RETURN n.key AS key, n.kind AS kind, n.props AS props"
+NODES_BY_KEYS = """
+    UNWIND $keys AS k MATCH (n:Node {key: k})
+    RETURN n.key AS key, n.kind AS kind, n.props AS props, n.first_batch AS first_batch
+"""
 
 
 def merge_nodes(kind: NodeKind) -> str:
-    """Create or update nodes of one kind; the kind is also a label for readable Cypher."""
+    """Create or update nodes of one kind; the kind is also a label for readable Cypher.
+    ``row.versions`` holds every version this batch appends to the node, in order."""
     return f"""
     UNWIND $rows AS row
     MERGE (n:Node {{key: row.key}})
       ON CREATE SET n:{kind.value}, n.kind = row.kind, n.first_recorded = $now, n.versions = [],
                     n.first_batch = $batch
-    SET n.props = row.props, n.label = row.label, n.versions = n.versions + row.version, n.last_batch = $batch
+    SET n.props = row.props, n.label = row.label, n.versions = n.versions + row.versions, n.last_batch = $batch
     """
+
+
+#: Which keys exist, for edges' endpoints: no properties to ship or parse.
+KEYS_PRESENT = "UNWIND $keys AS k MATCH (n:Node {key: k}) RETURN n.key AS key, n.first_batch AS first_batch"
 
 
 def match_edges(etype: EdgeType) -> str:
@@ -122,18 +130,19 @@ def reconcile_kind(old: NodeKind, new: NodeKind) -> str:
 
 
 def merge_edges(etype: EdgeType) -> str:
+    """Create or update edges of one type, one row per edge identity with every version this
+    batch appends to it (``v_until``, ``v_retracted``, ``v_json``, ``record_ids`` lists)."""
     # MERGE keeps a retried transaction idempotent; a new edge starts its history here.
     return f"""
     UNWIND $rows AS row
-    MATCH (s:Node {{key: row.src}}), (d:Node {{key: row.dst}})
+    MATCH (s:Node {{key: row.src}}) MATCH (d:Node {{key: row.dst}})
     MERGE (s)-[r:{etype.value} {{at_key: row.at_key}}]->(d)
       ON CREATE SET r.at = row.at, r.first_recorded = $now, r.v_recorded = [], r.v_until = [],
                     r.v_retracted = [], r.v_batch = [], r.v_json = [], r.record_ids = [], r.first_batch = $batch
     SET r.last_batch = $batch, r.until = row.until, r.props = row.props, r.retracted = row.retracted,
-        r.v_recorded = r.v_recorded + $now, r.v_until = r.v_until + row.until_v,
-        r.v_retracted = r.v_retracted + row.retracted, r.v_batch = r.v_batch + $batch,
-        r.v_json = r.v_json + row.version,
-        r.record_ids = CASE WHEN row.record_id IS NULL THEN r.record_ids ELSE r.record_ids + row.record_id END
+        r.v_recorded = r.v_recorded + [v IN row.v_json | $now], r.v_until = r.v_until + row.v_until,
+        r.v_retracted = r.v_retracted + row.v_retracted, r.v_batch = r.v_batch + [v IN row.v_json | $batch],
+        r.v_json = r.v_json + row.v_json, r.record_ids = r.record_ids + row.record_ids
     """
 
 

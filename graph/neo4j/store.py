@@ -61,6 +61,11 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
+def _epoch(value: datetime) -> float:
+    """``to_epoch`` without its UTC conversion for the aware datetimes facts hold (same float)."""
+    return value.timestamp() if value.tzinfo is not None else to_epoch(value)
+
+
 def _chunks(rows: Sequence[Any], size: int = ROWS_PER_QUERY) -> Iterator[Sequence[Any]]:
     for i in range(0, len(rows), size):
         yield rows[i : i + size]
@@ -99,17 +104,37 @@ def _edge_row(
     now: float,
 ) -> dict[str, Any]:
     """Parameters for ``merge_edges``: the edge's identity, its new state and its new version."""
-    return {
+    row = {
         "src": fact.source,
         "dst": fact.target,
         "at_key": at_key,
         "at": to_epoch(fact.at),
-        "until": until,
-        "until_v": cypher.OPEN if until is None else until,
-        "props": props,
-        "retracted": retracted,
-        "record_id": fact.provenance.record_id,
-        "version": _version_json(
+        "v_until": [],
+        "v_retracted": [],
+        "v_json": [],
+        "record_ids": [],
+    }
+    _add_version(row, fact, until, props, retracted, op, asserted_until, batch_id, now)
+    return row
+
+
+def _add_version(
+    row: dict[str, Any],
+    fact: EdgeFact,
+    until: float | None,
+    props: str,
+    retracted: bool,
+    op: str,
+    asserted_until: float | None,
+    batch_id: str,
+    now: float,
+) -> None:
+    """Append one more version to a ``merge_edges`` row; the row's state becomes the edge's state after it."""
+    row["until"], row["props"], row["retracted"] = until, props, retracted
+    row["v_until"].append(cypher.OPEN if until is None else until)
+    row["v_retracted"].append(retracted)
+    row["v_json"].append(
+        _version_json(
             now,
             batch_id,
             orjson.loads(props),
@@ -118,8 +143,10 @@ def _edge_row(
             retracted=retracted,
             op=op,
             asserted_until=asserted_until,
-        ),
-    }
+        )
+    )
+    if fact.provenance.record_id is not None:
+        row["record_ids"].append(fact.provenance.record_id)
 
 
 def _update_row(
@@ -153,6 +180,9 @@ def _update_row(
         ),
     }
 
+
+#: What the store holds of a node while a batch is applied: kind, props, the batch that created it.
+NodeState = tuple[str, dict[str, Any], "str | None"]
 
 CHUNK_FACTS = 20_000  # facts per transaction: well inside a small server's transaction memory
 STALE_AFTER = 600.0  # seconds without a heartbeat before an unfinished batch is taken as dead
@@ -336,11 +366,21 @@ class Neo4jStore(GraphStore):
         retract_records: Sequence[str],
         batch_id: str,
         now: float,
+        written: set[int] | None = None,
     ) -> tuple[int, int, int, int, int]:
-        existing = self._node_state(tx, [f.key for f in nodes] + [k for e in edges for k in (e.source, e.target)])
+        """``written``: hashes of the edge identities earlier chunks of this batch wrote."""
+        existing = self._node_state(tx, [f.key for f in nodes])
+        # Endpoints only need to exist; an edge can already be in the store only if both its
+        # endpoints were there before this batch, or this batch wrote it in an earlier chunk.
+        endpoints = [k for k in dict.fromkeys(k for e in edges for k in (e.source, e.target)) if k not in existing]
+        older = {k for k in existing if existing[k][2] != batch_id}
+        for key, first_batch in self._keys_present(tx, endpoints):
+            existing[key] = ("", {}, first_batch)  # not a node fact here: kind and props unused
+            if first_batch != batch_id:
+                older.add(key)
         nodes_added, nodes_changed = self._apply_nodes(tx, nodes, existing, batch_id, now)
         self._ensure_endpoints(tx, edges, existing, batch_id, now)
-        edges_added, edges_changed = self._apply_edges(tx, edges, batch_id, now)
+        edges_added, edges_changed = self._apply_edges(tx, edges, batch_id, now, older, written)
         retracted = self._retract_records(tx, retract_records, batch_id, now) if retract_records else 0
         return nodes_added, nodes_changed, edges_added, edges_changed, retracted
 
@@ -365,6 +405,7 @@ class Neo4jStore(GraphStore):
             return begun
         batch_id, now = begun
         totals = [0, 0, 0, 0, 0]
+        written: set[int] = set()  # hashes of edge identities written by earlier chunks
         # Closes after every assertion, retractions last: the order one transaction would use.
         asserts = [e for e in batch.edges if e.op is not EdgeOp.CLOSE]
         closes = [e for e in batch.edges if e.op is EdgeOp.CLOSE]
@@ -376,7 +417,7 @@ class Neo4jStore(GraphStore):
         ]
         try:
             for nodes, edges, retractions in steps:
-                counts = session.execute_write(self._write_chunk, nodes, edges, retractions, batch_id, now)
+                counts = session.execute_write(self._write_chunk, nodes, edges, retractions, batch_id, now, written)
                 for i, n in enumerate(counts):
                     totals[i] += n
             session.execute_write(
@@ -397,9 +438,10 @@ class Neo4jStore(GraphStore):
         retract_records: Sequence[str],
         batch_id: str,
         now: float,
+        written: set[int] | None = None,
     ) -> tuple[int, int, int, int, int]:
         tx.run(cypher.HEARTBEAT, id=batch_id, heartbeat=time.time())
-        return self._write(tx, nodes, edges, retract_records, batch_id, now)
+        return self._write(tx, nodes, edges, retract_records, batch_id, now, written)
 
     @staticmethod
     def _create_batch(
@@ -450,32 +492,44 @@ class Neo4jStore(GraphStore):
         session.execute_write(run(cypher.DELETE_BATCH))
 
     @staticmethod
-    def _node_state(tx: ManagedTransaction, keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-        state: dict[str, tuple[str, dict[str, Any]]] = {}
+    def _node_state(tx: ManagedTransaction, keys: Sequence[str]) -> dict[str, NodeState]:
+        state: dict[str, NodeState] = {}
         unique = [k for k in dict.fromkeys(keys) if k != ANY_SOURCE]
         for chunk in _chunks(unique):
             for r in tx.run(cypher.NODES_BY_KEYS, keys=list(chunk)):
-                state[r["key"]] = (r["kind"], orjson.loads(r["props"]))
+                state[r["key"]] = (r["kind"], orjson.loads(r["props"]), r["first_batch"])
         return state
+
+    @staticmethod
+    def _keys_present(tx: ManagedTransaction, keys: Sequence[str]) -> list[tuple[str, str | None]]:
+        """The keys among ``keys`` that are nodes, each with the batch that created it."""
+        found: list[tuple[str, str | None]] = []
+        for chunk in _chunks([k for k in keys if k != ANY_SOURCE]):
+            found.extend((r["key"], r["first_batch"]) for r in tx.run(cypher.KEYS_PRESENT, keys=list(chunk)))
+        return found
 
     @staticmethod
     def _apply_nodes(
         tx: ManagedTransaction,
         facts: Sequence[NodeFact],
-        state: dict[str, tuple[str, dict[str, Any]]],
+        state: dict[str, NodeState],
         batch_id: str,
         now: float,
     ) -> tuple[int, int]:
         added = changed = 0
-        rows: dict[NodeKind, list[dict[str, Any]]] = defaultdict(list)
-        relabel: dict[str, tuple[NodeKind, NodeKind]] = {}
+        # One row per node with every version this batch appends to it, written once in its
+        # final state: a node named by many facts costs one MERGE, not one per fact.
+        rows: dict[str, dict[str, Any]] = {}
+        created: set[str] = set()
+        relabel: dict[str, NodeKind] = {}  # nodes the store held under another kind: that kind
         for fact in facts:
             current = state.get(fact.key)
             if current is None:
                 kind, merged = fact.kind, dict(fact.props)
+                created.add(fact.key)
                 added += 1
             else:
-                known, props = current
+                known, props, _first_batch = current
                 reconciled = reconcile_kinds(NodeKind(known), fact.kind)
                 if reconciled is None:
                     raise ConflictError(
@@ -484,31 +538,30 @@ class Neo4jStore(GraphStore):
                 merged = {**props, **fact.props}
                 if merged == props and reconciled.value == known:
                     continue  # the same fact again is one fact
-                if reconciled.value != known:
-                    first = relabel.get(fact.key, (NodeKind(known), reconciled))[0]
-                    relabel[fact.key] = (first, reconciled)
+                if reconciled.value != known and fact.key not in created:
+                    relabel.setdefault(fact.key, NodeKind(known))
                 kind = reconciled
                 changed += 1
-            state[fact.key] = (kind.value, merged)
-            rows[kind].append(
-                {
-                    "key": fact.key,
-                    "kind": kind.value,
-                    "props": _dumps(merged),
-                    "label": label_of(fact.key, merged),
-                    "version": _version_json(now, batch_id, fact.props, fact.provenance),
-                }
-            )
-        for kind, kind_rows in rows.items():
+            state[fact.key] = (kind.value, merged, batch_id if current is None else current[2])
+            row = rows.setdefault(fact.key, {"key": fact.key, "versions": []})
+            row["kind"], row["merged"] = kind, merged
+            row["versions"].append(_version_json(now, batch_id, fact.props, fact.provenance))
+        by_kind: dict[NodeKind, list[dict[str, Any]]] = defaultdict(list)
+        for key, row in rows.items():
+            merged = row.pop("merged")
+            kind = row.pop("kind")
+            # A node created here goes in under its final kind; one the store held under
+            # another keeps its label until reconcile_kind below.
+            by_kind[kind].append({**row, "kind": kind.value, "props": _dumps(merged), "label": label_of(key, merged)})
+        for kind, kind_rows in by_kind.items():
             for chunk in _chunks(kind_rows):
                 tx.run(cypher.merge_nodes(kind), rows=list(chunk), now=now, batch=batch_id)
-        # A node created in this batch under one kind and refined later keeps one label.
-        for key, (old, new) in relabel.items():
-            props = state[key][1]
+        for key, old in relabel.items():
+            new_kind, props = NodeKind(state[key][0]), state[key][1]
             tx.run(
-                cypher.reconcile_kind(old, new),
+                cypher.reconcile_kind(old, new_kind),
                 key=key,
-                kind=new.value,
+                kind=new_kind.value,
                 props=_dumps(props),
                 label=label_of(key, props),
             )
@@ -518,7 +571,7 @@ class Neo4jStore(GraphStore):
         self,
         tx: ManagedTransaction,
         edges: Sequence[EdgeFact],
-        state: dict[str, tuple[str, dict[str, Any]]],
+        state: dict[str, NodeState],
         batch_id: str,
         now: float,
     ) -> None:
@@ -538,14 +591,27 @@ class Neo4jStore(GraphStore):
             self._apply_nodes(tx, list(implied.values()), state, batch_id, now)
 
     def _apply_edges(
-        self, tx: ManagedTransaction, edges: Sequence[EdgeFact], batch_id: str, now: float
+        self,
+        tx: ManagedTransaction,
+        edges: Sequence[EdgeFact],
+        batch_id: str,
+        now: float,
+        older: set[str] | None = None,
+        written: set[int] | None = None,
     ) -> tuple[int, int]:
+        """``older``: the endpoints that existed before this batch (None: assume all did);
+        ``written``: hashes of the identities earlier chunks of this batch wrote (updated here)."""
         asserts = [e for e in edges if e.op is not EdgeOp.CLOSE]
-        idents = [(e.type, e.source, e.target, to_epoch(e.at) if e.at else cypher.NO_TIME) for e in asserts]
+        idents = [(e.type, e.source, e.target, _epoch(e.at) if e.at else cypher.NO_TIME) for e in asserts]
         state: dict[tuple[Any, ...], tuple[float | None, str, bool]] = {}
         supporters: dict[tuple[Any, ...], set[str]] = defaultdict(set)
         by_type: dict[EdgeType, list[dict[str, Any]]] = defaultdict(list)
-        for seq, (etype, src, dst, at_key) in enumerate(idents):
+        for seq, ident in enumerate(idents):
+            etype, src, dst, at_key = ident
+            # Only look up what can be there: on a first load nothing is, and the lookups
+            # (two key seeks and an expand per edge) were a third of the load's server time.
+            if older is not None and not (src in older and dst in older) and hash(ident) not in (written or ()):
+                continue
             by_type[etype].append({"seq": seq, "src": src, "dst": dst, "at_key": at_key})
         for etype, rows in by_type.items():
             for chunk in _chunks(rows):
@@ -554,10 +620,11 @@ class Neo4jStore(GraphStore):
                     state[ident] = (r["until"], r["props"], bool(r["retracted"]))
                     supporters[ident].update(r["record_ids"] or ())
         added = changed = 0
-        merges: dict[EdgeType, list[dict[str, Any]]] = defaultdict(list)
+        # One row per edge identity with every version this batch appends, in order.
+        merges: dict[tuple[Any, ...], dict[str, Any]] = {}
         for seq, fact in enumerate(asserts):
             ident = idents[seq]
-            asserted_until = until = to_epoch(fact.until)
+            asserted_until = until = _epoch(fact.until) if fact.until is not None else None
             props = _dumps(fact.props)
             retracted = fact.op is EdgeOp.RETRACT
             op = VersionOp.RETRACT if retracted else VersionOp.ASSERT
@@ -587,11 +654,17 @@ class Neo4jStore(GraphStore):
             if record_id is not None:
                 supporters[ident].add(record_id)
             state[ident] = (until, props, retracted)
-            merges[fact.type].append(
-                _edge_row(fact, ident[3], until, props, retracted, op, asserted_until, batch_id, now)
-            )
-        # Rows of one identity must be applied in order; MERGE per row keeps that within a type.
-        for etype, rows in merges.items():
+            row = merges.get(ident)
+            if row is None:
+                merges[ident] = _edge_row(fact, ident[3], until, props, retracted, op, asserted_until, batch_id, now)
+            else:
+                _add_version(row, fact, until, props, retracted, op, asserted_until, batch_id, now)
+        rows_by_type: dict[EdgeType, list[dict[str, Any]]] = defaultdict(list)
+        for ident, row in merges.items():
+            rows_by_type[ident[0]].append(row)
+            if written is not None:
+                written.add(hash(ident))
+        for etype, rows in rows_by_type.items():
             for chunk in _chunks(rows):
                 tx.run(cypher.merge_edges(etype), rows=list(chunk), now=now, batch=batch_id)
         for fact in (e for e in edges if e.op is EdgeOp.CLOSE):

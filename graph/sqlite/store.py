@@ -8,12 +8,14 @@ corrupt file. Facts are append-only: ``nodes`` and ``edges`` hold the current st
 
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ import orjson
 from graph.history import EXPORT_OPS, Version, VersionOp, replay
 from graph.port import GraphStore, SearchHit, Step
 from graph.sqlite import sql
+from graph.sqlite.index import TraversalIndex
 from schema.errors import (
     ConflictError,
     InvalidInputError,
@@ -63,6 +66,30 @@ def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]
         yield items[i : i + size]
 
 
+# Enum ``.value`` is a Python-level property; bulk loads look the strings up instead.
+_KIND_VALUE = {k: k.value for k in NodeKind}
+_TYPE_VALUE = {t: t.value for t in EdgeType}
+
+
+def _epoch(value: datetime) -> float:
+    """``to_epoch`` without its UTC conversion for the aware datetimes facts hold (same float)."""
+    return value.timestamp() if value.tzinfo is not None else to_epoch(value)
+
+
+@contextmanager
+def _collector_paused(facts: int) -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large batch is written: the rows built for
+    it hold no cycles, and every collection would rescan the whole (large) parsed batch."""
+    if facts < 10_000 or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _marks(n: int) -> str:
     return ",".join("?" * n)
 
@@ -92,8 +119,14 @@ def _prov(row: Sequence[Any]) -> Provenance:
 class SQLiteStore(GraphStore):
     backend = "sqlite"
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0, traversal_index: bool = True) -> None:
+        """``traversal_index``: answer traces of the current state from an in-memory index
+        (built on the first trace, kept up to date with the file); off, every hop is SQL."""
         self.path = Path(path)
+        self.use_traversal_index = traversal_index
+        self._index: TraversalIndex | None = None
+        self._index_stamp: tuple[int, int] = (-1, -1)
+        self._commits = 0  # own commits: PRAGMA data_version only counts other connections' ones
         self.location = str(self.path)
         self.busy_timeout = busy_timeout
         existed = self.path.exists()
@@ -107,8 +140,8 @@ class SQLiteStore(GraphStore):
             self._db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a TraceGraph SQLite store: {exc}") from exc
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        for pragma in sql.CONNECTION_PRAGMAS:
+            self._db.execute(pragma)
         self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
 
     # -- lifecycle -------------------------------------------------------------------
@@ -162,6 +195,7 @@ class SQLiteStore(GraphStore):
                 except sqlite3.OperationalError as err:
                     self.store._db.execute("ROLLBACK")
                     raise StoreError(f"cannot commit to {self.store.path}: {err}") from err
+                self.store._commits += 1
             else:
                 self.store._db.execute("ROLLBACK")
 
@@ -172,7 +206,7 @@ class SQLiteStore(GraphStore):
     def apply(self, batch: FactBatch) -> BatchResult:
         self._require_schema()
         try:
-            with self._write() as db:
+            with _collector_paused(len(batch.nodes) + len(batch.edges)), self._write() as db:
                 return self._apply(db, batch)
         except sqlite3.OperationalError as exc:
             if "disk" in str(exc) or "full" in str(exc):
@@ -199,9 +233,10 @@ class SQLiteStore(GraphStore):
         batch_id = batch.batch_id or uuid.uuid4().hex
         db.execute(sql.INSERT_BATCH, (batch_id, batch.source, batch.content_hash, now))
 
+        first_new_node = db.execute(sql.MAX_NODE_ID).fetchone()[0] + 1
         ids, nodes_added, nodes_changed = self._apply_nodes(db, batch.nodes, batch_id, now)
         self._ensure_endpoints(db, batch.edges, ids, batch_id, now)
-        edges_added, edges_changed = self._apply_edges(db, batch.edges, ids, batch_id, now)
+        edges_added, edges_changed = self._apply_edges(db, batch.edges, ids, batch_id, now, first_new_node)
         retracted = self._retract_records(db, batch.retract_records, batch_id, now) if batch.retract_records else 0
         db.execute(
             sql.UPDATE_BATCH_COUNTS, (nodes_added + nodes_changed, edges_added + edges_changed + retracted, batch_id)
@@ -232,17 +267,22 @@ class SQLiteStore(GraphStore):
         }
         added = changed = 0
         ids: dict[str, int] = {key: v[0] for key, v in existing.items()}
+        # New rows get their ids here, as SQLite would (max + 1; the write lock is ours), so
+        # they go in with one executemany instead of one INSERT per node for its lastrowid.
+        next_id = db.execute(sql.MAX_NODE_ID).fetchone()[0] + 1
+        inserts: dict[int, tuple[Any, ...]] = {}  # new nodes, final state
+        updates: dict[int, tuple[Any, ...]] = {}  # existing nodes, final state
         versions: list[tuple[Any, ...]] = []
         for fact in facts:
             current = state.get(fact.key)
             if current is None:
                 merged = dict(fact.props)
-                node_id = db.execute(
-                    sql.INSERT_NODE, (fact.key, fact.kind.value, _dumps(merged), label_of(fact.key, merged), now)
-                ).lastrowid
-                assert node_id is not None
+                node_id = next_id
+                next_id += 1
+                kind = _KIND_VALUE[fact.kind]
+                inserts[node_id] = (node_id, fact.key, kind, _dumps(merged), label_of(fact.key, merged), now)
                 ids[fact.key] = node_id
-                state[fact.key] = (node_id, fact.kind.value, merged)
+                state[fact.key] = (node_id, kind, merged)
                 added += 1
             else:
                 node_id, kind, props = current
@@ -256,10 +296,16 @@ class SQLiteStore(GraphStore):
                 if merged == props and reconciled.value == kind:
                     continue  # the same fact again is one fact
                 kind = reconciled.value
-                db.execute(sql.UPDATE_NODE, (kind, _dumps(merged), label_of(fact.key, merged), node_id))
+                row = (kind, _dumps(merged), label_of(fact.key, merged))
+                if node_id in inserts:  # created earlier in this batch: insert its final state
+                    inserts[node_id] = (node_id, fact.key, *row, now)
+                else:
+                    updates[node_id] = (*row, node_id)
                 state[fact.key] = (node_id, kind, merged)
                 changed += 1
             versions.append((node_id, batch_id, now, _dumps(fact.props), *_prov_row(fact.provenance)))
+        db.executemany(sql.INSERT_NODE_WITH_ID, inserts.values())
+        db.executemany(sql.UPDATE_NODE, updates.values())
         db.executemany(sql.INSERT_NODE_VERSION, versions)
         return ids, added, changed
 
@@ -270,12 +316,14 @@ class SQLiteStore(GraphStore):
         wanted = [
             k for k in dict.fromkeys(k for e in edges for k in (e.source, e.target)) if k not in ids and k != ANY_SOURCE
         ]
+        if not wanted:
+            return
         found = self._lookup(db, wanted)
         ids.update({key: v[0] for key, v in found.items()})
-        implied: list[NodeFact] = []
+        implied: dict[str, NodeFact] = {}
         for edge in edges:
             for key in (edge.source, edge.target):
-                if key in ids or key == ANY_SOURCE or any(f.key == key for f in implied):
+                if key in ids or key == ANY_SOURCE or key in implied:
                     continue
                 kind = key_kind(key)
                 if kind is None:
@@ -284,38 +332,52 @@ class SQLiteStore(GraphStore):
                         f"{where}: {edge.type.value} edge names {key}, which is neither loaded "
                         "nor a key whose kind is known"
                     )
-                implied.append(NodeFact(key=key, kind=kind, provenance=edge.provenance))
+                implied[key] = NodeFact(key=key, kind=kind, provenance=edge.provenance)
         if implied:
-            new_ids, _, _ = self._apply_nodes(db, implied, batch_id, now)
+            new_ids, _, _ = self._apply_nodes(db, list(implied.values()), batch_id, now)
             ids.update(new_ids)
 
     def _apply_edges(
-        self, db: sqlite3.Connection, edges: Sequence[EdgeFact], ids: dict[str, int], batch_id: str, now: float
+        self,
+        db: sqlite3.Connection,
+        edges: Sequence[EdgeFact],
+        ids: dict[str, int],
+        batch_id: str,
+        now: float,
+        first_new_node: int,
     ) -> tuple[int, int]:
         asserts = [e for e in edges if e.op is not EdgeOp.CLOSE]
-        db.execute(sql.CREATE_INCOMING)
-        db.execute(sql.CLEAR_INCOMING)
         identity = [
-            (i, e.type.value, ids[e.source], ids[e.target], to_epoch(e.at) if e.at else sql.NO_TIME)
-            for i, e in enumerate(asserts)
+            (_TYPE_VALUE[e.type], ids[e.source], ids[e.target], _epoch(e.at) if e.at else sql.NO_TIME) for e in asserts
         ]
-        db.executemany(sql.INSERT_INCOMING, identity)
-        matched = {seq: row for seq, *row in db.execute(sql.MATCH_INCOMING)}
-        db.execute(sql.CLEAR_INCOMING)
+        # Only an edge between two nodes that existed before this batch can be in the store
+        # already: look those up (all of them on a reload, none on a first load).
+        maybe_known = [(seq, *ident) for seq, ident in enumerate(identity) if max(ident[1], ident[2]) < first_new_node]
+        matched: dict[int, tuple[Any, ...]] = {}
+        if maybe_known:
+            db.execute(sql.CREATE_INCOMING)
+            db.execute(sql.CLEAR_INCOMING)
+            db.executemany(sql.INSERT_INCOMING, maybe_known)
+            matched = {seq: tuple(row) for seq, *row in db.execute(sql.MATCH_INCOMING)}
+            db.execute(sql.CLEAR_INCOMING)
         # Current state per edge identity, kept up to date as this batch changes it.
         state: dict[tuple[Any, ...], tuple[int, float | None, str, int]] = {
-            identity[seq][1:]: (row[0], row[1], row[2], row[3]) for seq, row in matched.items()
+            identity[seq]: (row[0], row[1], row[2], row[3]) for seq, row in matched.items()
         }
         supporters = (
             self._record_ids(db, [row[0] for row in matched.values()])
-            if any(e.provenance.record_id for e in asserts)
+            if matched and any(e.provenance.record_id for e in asserts)
             else {}
         )
         added = changed = 0
+        # As for nodes: ids assigned here, rows written with executemany, final states only.
+        next_id = db.execute(sql.MAX_EDGE_ID).fetchone()[0] + 1
+        inserts: dict[int, tuple[Any, ...]] = {}
+        updates: dict[int, tuple[Any, ...]] = {}
         versions: list[tuple[Any, ...]] = []
         for seq, fact in enumerate(asserts):
-            ident = identity[seq][1:]
-            asserted_until = until = to_epoch(fact.until)
+            ident = identity[seq]
+            asserted_until = until = _epoch(fact.until) if fact.until is not None else None
             props = _dumps(fact.props)
             retracted = 1 if fact.op is EdgeOp.RETRACT else 0
             op = VersionOp.RETRACT if retracted else VersionOp.ASSERT
@@ -334,7 +396,10 @@ class SQLiteStore(GraphStore):
                         continue
                     op = VersionOp.SUPPORT
                 else:
-                    db.execute(sql.UPDATE_EDGE, (until, props, retracted, edge_id))
+                    if edge_id in inserts:  # created earlier in this batch: insert its final state
+                        inserts[edge_id] = (*inserts[edge_id][:6], until, props, retracted, now)
+                    else:
+                        updates[edge_id] = (until, props, retracted, edge_id)
                     changed += 1
             else:
                 if fact.op is EdgeOp.RETRACT:
@@ -342,21 +407,10 @@ class SQLiteStore(GraphStore):
                         f"{fact.provenance.source}: cannot retract {fact.type.value} {fact.source} -> {fact.target}: "
                         "not in the store"
                     )
-                new_id = db.execute(
-                    sql.INSERT_EDGE,
-                    (
-                        fact.type.value,
-                        ids[fact.source],
-                        ids[fact.target],
-                        ident[3],
-                        to_epoch(fact.at),
-                        until,
-                        props,
-                        now,
-                    ),
-                ).lastrowid
-                assert new_id is not None
-                edge_id = new_id
+                edge_id = next_id
+                next_id += 1
+                at = _epoch(fact.at) if fact.at is not None else None
+                inserts[edge_id] = (edge_id, ident[0], ident[1], ident[2], ident[3], at, until, props, 0, now)
                 added += 1
             if record_id is not None:
                 supporters.setdefault(edge_id, set()).add(record_id)
@@ -364,6 +418,8 @@ class SQLiteStore(GraphStore):
             versions.append(
                 (edge_id, batch_id, now, until, props, retracted, op, asserted_until, *_prov_row(fact.provenance))
             )
+        db.executemany(sql.INSERT_EDGE_WITH_ID, inserts.values())
+        db.executemany(sql.UPDATE_EDGE, updates.values())
         db.executemany(sql.INSERT_EDGE_VERSION, versions)
         for fact in (e for e in edges if e.op is EdgeOp.CLOSE):
             changed += self._close(db, fact, ids, batch_id, now)
@@ -449,6 +505,34 @@ class SQLiteStore(GraphStore):
         return changed
 
     # -- reading ---------------------------------------------------------------------
+    def traversal_index(self) -> TraversalIndex | None:
+        """The in-memory traversal index, brought up to date with the file first (None when off)."""
+        if not self.use_traversal_index:
+            return None
+        # Cheap check first: data_version moves when another connection commits, _commits
+        # when this one does; only then are the version tables read for what changed.
+        stamp = (int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._commits)
+        if self._index is not None and stamp == self._index_stamp:
+            return self._index
+        if self._index is None or not self._index.refresh(self._db):
+            self._index = None  # let the old arrays go before the new ones are built
+            self._index = TraversalIndex.build(self._db)
+        self._index_stamp = stamp
+        return self._index
+
+    def compact_traversal(self, keys: Sequence[str]) -> tuple[TraversalIndex, list[int]] | None:
+        """For graph.trace: the index and the positions of ``keys`` in it (None: use ``expand``)."""
+        index = self.traversal_index()
+        if index is None:
+            return None
+        ids: dict[str, int] = {}
+        for chunk in _chunks(keys):
+            ids.update(self._db.execute(sql.NODE_IDS.format(marks=_marks(len(chunk))), chunk).fetchall())
+        if len(ids) != len(keys):
+            return None
+        positions = index.positions([ids[k] for k in keys])
+        return None if positions is None else (index, positions)
+
     def expand(
         self, keys: Sequence[str], direction: TraceDirection, *, as_of: datetime | None = None
     ) -> Mapping[str, Sequence[Step]]:

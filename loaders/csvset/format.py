@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -398,6 +398,35 @@ def _build_complaint(v: Values, out: RowSink) -> None:
         ),
     )
     out.edge(EdgeType.CONCERNS, v["complaint"], v["device"], at=at)
+
+
+def _build_process_run(v: Values, out: RowSink) -> None:
+    _later(v, "started_at", "ended_at")
+    samples: dict[str, float | int] = {}
+    for at, value in v["samples"].items():
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            raise RowError("samples", f"sample time {at!r} is not an ISO 8601 time (write time=value)") from None
+        samples[iso(when if when.tzinfo else when.replace(tzinfo=UTC)) or at] = value
+    run, at = v["run"], v["started_at"]
+    out.node(
+        run,
+        NodeKind.PROCESS_RUN,
+        props(
+            equipment=v["equipment"],
+            work_order=v["work_order"],
+            parameter=v["parameter"],
+            unit=v["unit"],
+            started_at=iso(at),
+            ended_at=iso(v["ended_at"]),
+            limits=v["limits"],
+            samples=dict(sorted(samples.items())),
+        ),
+    )
+    out.edge(EdgeType.INSPECTED, run, v["equipment"], at=at)
+    if v["work_order"] is not None:
+        out.edge(EdgeType.INSPECTED, run, v["work_order"], at=at)
 
 
 _FILES: tuple[CsvFile, ...] = (
@@ -811,6 +840,37 @@ _FILES: tuple[CsvFile, ...] = (
             Column("description", T.TEXT, False, "Free text", "Leak noticed during priming"),
         ),
         _build_complaint,
+    ),
+    CsvFile(
+        "process_data.csv",
+        "Process data",
+        "one run of a process parameter on a piece of equipment (for a work order): its sample series",
+        "a `ProcessRun` node with the samples in `samples`; `INSPECTED` (run → equipment, and run → work order "
+        "when given, at `started_at`)",
+        (
+            Column("run", T.KEY, True, "The run of samples", "run:PR-000001", kinds=(NodeKind.PROCESS_RUN,)),
+            Column("equipment", T.KEY, True, "Where the parameter was measured", "equipment:EXT-01", kinds=_EQUIPMENT),
+            _work_order("The work order running meanwhile", required=False),
+            Column("parameter", T.TEXT, True, "Process parameter", "melt_temp_c"),
+            Column("unit", T.TEXT, False, "Unit of the values", "°C"),
+            Column("started_at", T.TIME, True, "First sample", "2024-03-04T06:30:00Z"),
+            Column("ended_at", T.TIME, False, "Last sample (not before `started_at`)", "2024-03-04T07:30:00Z"),
+            Column(
+                "samples",
+                T.MEASUREMENTS,
+                True,
+                "The samples as `time=value` pairs separated by `;` (ISO 8601 times)",
+                "2024-03-04T06:30:00Z=190.2;2024-03-04T07:00:00Z=189.6;2024-03-04T07:30:00Z=190.9",
+            ),
+            Column(
+                "limits",
+                T.MEASUREMENTS,
+                False,
+                "Specification limits and set point as `lsl`, `target`, `usl` pairs",
+                "lsl=185;target=190;usl=195",
+            ),
+        ),
+        _build_process_run,
     ),
 )
 

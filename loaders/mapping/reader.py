@@ -214,7 +214,11 @@ class _RowReader:
         return None if text is None or not text.strip() else text.strip()
 
     def _reject(self, row: SourceRow, column: str | None, reason: str) -> None:
-        self.out.rejected_rows.add(row.line)
-        self.out.result.rejects.append(
-            Reject(source=self.source, line=row.line, field=column, reason=reason, record=row.text()[:_RECORD_QUOTE])
+        reject = Reject(
+            source=self.source, line=row.line, field=column, reason=reason, record=row.text()[:_RECORD_QUOTE]
         )
+        rejects = self.out.result.rejects
+        if row.line in self.out.rejected_rows and reject in rejects[-len(self.converters) :]:
+            return  # one cause, two native columns (a quantity and the unit it converts to): say it once
+        self.out.rejected_rows.add(row.line)
+        rejects.append(reject)

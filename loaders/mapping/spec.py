@@ -63,8 +63,8 @@ class MappingError(InvalidInputError):
     def __init__(self, source: str, problems: Sequence[MappingProblem]) -> None:
         self.source = source
         self.problems = list(problems)
-        listed = "; ".join(p.located(source) for p in self.problems)
-        super().__init__(f"mapping {source} is not valid: {listed}")
+        listed = "".join(f"\n  {p.located(source)}" for p in self.problems)
+        super().__init__(f"the mapping {source} is not valid:{listed}")
 
 
 # ---------------------------------------------------------------------------- the models
@@ -153,8 +153,8 @@ class FieldSpec(_Strict):
         return self
 
     @property
-    def source_columns(self) -> tuple[str, ...]:
-        """Every export column this field reads."""
+    def value_columns(self) -> tuple[str, ...]:
+        """The export columns the value is read from (a reject about the value names them)."""
         names: list[str] = []
         if self.column is not None:
             names.append(self.column)
@@ -162,9 +162,14 @@ class FieldSpec(_Strict):
             names.extend(Template.parse(self.template).columns)
         if self.measurements is not None:
             names.extend(self.measurements.values())
-        if self.unit is not None and self.unit.column is not None:
-            names.append(self.unit.column)
         return tuple(dict.fromkeys(names))
+
+    @property
+    def source_columns(self) -> tuple[str, ...]:
+        """Every export column this field reads: its value's, and its unit's."""
+        if self.unit is not None and self.unit.column is not None:
+            return tuple(dict.fromkeys((*self.value_columns, self.unit.column)))
+        return self.value_columns
 
 
 class MappingSpec(_Strict):
@@ -256,7 +261,7 @@ def _compose(text: str) -> yaml.Node | None:
     try:
         return loader.get_single_node()
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
 
 
 def _duplicate_keys(node: yaml.Node, path: tuple[str | int, ...] = ()) -> Iterator[MappingProblem]:
@@ -337,7 +342,7 @@ def _field_problems(name: str, field: FieldSpec, column: Column) -> Iterator[tup
     if field.timezone is not None:
         if column.type is not ColumnType.TIME:
             yield (*at, "timezone"), f"'timezone' applies to times; {name} is {column.type_text}"
-        yield from ((at + ("timezone",), problem) for problem in _zone_problems(field.timezone))
+        yield from (((*at, "timezone"), problem) for problem in _zone_problems(field.timezone))
     if field.decimal is not None and not numeric:
         yield (*at, "decimal"), f"'decimal' applies to numbers; {name} is {column.type_text}"
     if field.unit is not None:
@@ -400,6 +405,26 @@ def _meaning_problems(spec: MappingSpec) -> Iterator[tuple[tuple[str | int, ...]
             yield ("columns",), f"{target.name} requires column {name!r}: map it"
 
 
+def _salvaged(data: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """The meaning problems of the columns that are well-formed, when others are not: so
+    that one pass reports everything (pydantic stops at the shape)."""
+    target = CSV_FILES.get(str(data.get("target")))
+    columns = data.get("columns")
+    if target is None or not isinstance(columns, dict):
+        return
+    by_name = {c.name: c for c in target.columns}
+    for name, raw in columns.items():
+        column = by_name.get(str(name))
+        try:
+            field = FieldSpec.model_validate(raw)
+        except ValidationError:
+            continue  # reported by the whole-document validation already
+        if column is None:
+            yield ("columns", str(name)), f"{target.name} has no column {name!r}; its columns: {', '.join(by_name)}"
+        else:
+            yield from _field_problems(str(name), field, column)
+
+
 def read_mapping(text: str, *, source: str) -> tuple[MappingSpec, CsvFile]:
     """Validate a mapping's YAML text; raise :class:`MappingError` listing every problem."""
     try:
@@ -416,8 +441,12 @@ def read_mapping(text: str, *, source: str) -> tuple[MappingSpec, CsvFile]:
     try:
         spec = MappingSpec.model_validate(data)
     except ValidationError as exc:
-        raise MappingError(source, problems + _pydantic_problems(exc, root)) from None
-    problems.extend(MappingProblem(_dotted(path), message, _line_of(root, path)) for path, message in _meaning_problems(spec))
+        problems += _pydantic_problems(exc, root)
+        problems += (MappingProblem(_dotted(path), message, _line_of(root, path)) for path, message in _salvaged(data))
+        raise MappingError(source, problems) from None
+    problems.extend(
+        MappingProblem(_dotted(path), message, _line_of(root, path)) for path, message in _meaning_problems(spec)
+    )
     if problems:
         raise MappingError(source, problems)
     return spec, CSV_FILES[spec.target]

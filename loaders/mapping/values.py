@@ -153,7 +153,7 @@ class FieldRule:
     @property
     def origin(self) -> str:
         """What a reject names as its field: the export column(s) this native column comes from."""
-        columns = self.spec.source_columns
+        columns = self.spec.value_columns
         if columns:
             return ", ".join(columns)
         return f"{self.column.name} (constant)"
@@ -183,7 +183,7 @@ class FieldRule:
 
     def missing_column(self, row: Row) -> str | None:
         """The export column whose empty cell left this field empty, to name in the reject."""
-        for name in self.spec.source_columns:
+        for name in self.spec.value_columns:
             if cell_text(row.get(name)) == "":
                 return name
         return self.spec.column

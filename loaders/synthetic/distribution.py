@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from loaders.synthetic.catalogue import PARTS_BY_CODE, PLANT_GLN, PLANT_PREFIX, PRODUCTS, gln13, sscc18
 from loaders.synthetic.clock import DAY, HOUR, MINUTE, iso_date, iso_time
+from loaders.synthetic.defects import Mislabel
 from loaders.synthetic.manifest import Defect, ScaleProfile
 from loaders.synthetic.output import PlantWriter
 from loaders.synthetic.production import WorkOrder
@@ -31,6 +32,8 @@ from schema.kinds import EdgeType, NodeKind
 
 PLANT_KEY = f"414/{PLANT_GLN}"
 CARRIERS = ("Alpine Freight", "EuroMed Logistics", "Swift Parcel", "Rhenus Healthcare")
+#: A devices.csv row: gtin, serial, lot, work order, produced at, manufactured, expiry.
+_DeviceRow = tuple[str, str, str, str, str, str, str]
 #: Cases a distributor packs for hospital orders hold at most this many devices.
 ORDER_CASE_CAPACITY = 40
 
@@ -227,6 +230,9 @@ class Tour:
 class Distribution:
     """Streams the device-level part of the plant into ``out``; see the module docstring."""
 
+    #: An injected ``mislabelled_lot``: whose devices get the previous lot's labels.
+    mislabel: Mislabel | None = None
+
     def __init__(
         self,
         rng: random.Random,
@@ -338,6 +344,7 @@ class Distribution:
             produced = first + i * step + rng.randrange(step)
             devices.append(f"01/{gtin}/21/{serial}")
             rows.append((gtin, serial, lot.lot_number, work_order.key, iso_time(produced), manufactured, expiry))
+        rows = self._relabel(work_order, rows, devices)
         out.write_many("devices.csv", rows)
         out.nodes_added(NodeKind.DEVICE, count)
         out.edges_added(EdgeType.INCLUDES, count)
@@ -419,6 +426,17 @@ class Distribution:
         # 5. Hospital orders from every distributor that received something.
         for distributor, _pallets, _delivered in arrivals:
             self._fulfil(distributor)
+
+    def _relabel(self, work_order: WorkOrder, rows: list[_DeviceRow], devices: list[str]) -> list[_DeviceRow]:
+        """An injected mislabelling: the first devices of the lot carry the previous lot's labels."""
+        wrong = self.mislabel
+        if wrong is None or wrong.work_order != work_order.key:
+            return rows
+        relabelled = [(g, s, wrong.lot_number, w, p, wrong.manufactured, wrong.expiry) for g, s, _l, w, p, _m, _e in rows]
+        count = min(wrong.count, len(rows))
+        self.affected_devices.extend(devices[:count])
+        self.affected_set.update(devices[:count])
+        return relabelled[:count] + rows[count:]
 
     def lot_of(self, device: str) -> str:
         """The lot key of one of the generated devices (``01/{GTIN}/21/{short}{number}``)."""

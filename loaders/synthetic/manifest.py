@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+#: Per defect kind: the part, failure mode and run count a defect has unless told otherwise.
+_DEFECT_DEFAULTS: dict[str, dict[str, object]] = {
+    "bad_supplier_lot": {"part": "part:PC-LUER", "failure_mode": "leak at luer connector", "runs": 1},
+    "machine_drift": {"part": "part:PC-LUER", "failure_mode": "tubing kinks and occludes", "runs": 4},
+    "cross_contamination": {"part": "part:RM-PVC", "failure_mode": "particulate matter in fluid path", "runs": 2},
+    "mislabelled_lot": {"part": "part:PC-LUER", "failure_mode": "label shows wrong lot and expiry", "runs": 2},
+}
+
+
 class Defect(_Model):
     """A defect to inject, whose consequences the manifest then states as ground truth.
 
@@ -43,12 +52,27 @@ class Defect(_Model):
     which goes into every product) is bad although it passed incoming inspection. Every
     device built from it is affected; affected devices at hospitals draw complaints at
     ``complaint_rate``, and in-process inspections of lots made from it read marginal.
+
+    ``machine_drift``, ``cross_contamination`` and ``mislabelled_lot`` are described in
+    :mod:`loaders.synthetic.defects`; ``runs`` is how many runs drift, how many later runs
+    a contamination carries over to, or how many cases carry the wrong label.
     """
 
-    kind: Literal["bad_supplier_lot"] = "bad_supplier_lot"
-    part: str = Field("part:PC-LUER", description="Part key of the bought part whose lot is bad")
+    kind: Literal["bad_supplier_lot", "machine_drift", "cross_contamination", "mislabelled_lot"] = "bad_supplier_lot"
+    part: str = Field("part:PC-LUER", description="Part key of the bought part whose lot is bad (or contaminated)")
     complaint_rate: float = Field(0.05, ge=0.0, le=1.0)
     failure_mode: str = "leak at luer connector"
+    equipment_type: str = Field("extruder", description="machine_drift: the type of machine that drifts")
+    runs: int = Field(1, ge=1, description="Drifting runs, carry-over runs, or mislabelled cases")
+    shift: float = Field(2.0, gt=0.0, description="machine_drift: mean shift of the parameter, in standard deviations")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            defaults = _DEFECT_DEFAULTS.get(str(data.get("kind", "bad_supplier_lot")), {})
+            data = {**defaults, **data}
+        return data
 
 
 class DefectTruth(_Model):
@@ -64,6 +88,12 @@ class DefectTruth(_Model):
     devices: list[str] = Field(description="Every device built from the bad lot, sorted")
     device_count: int
     complaints: list[str]
+    roots: list[str] = Field(
+        default_factory=list, description="Where the defect enters the graph: the keys a trace-based recall starts from"
+    )
+    window_start: datetime | None = Field(None, description="machine_drift: when the first drifting run began")
+    window_end: datetime | None = Field(None, description="machine_drift: when the last drifting run ended")
+    carryover_runs: int = Field(0, description="cross_contamination: later runs on the same machines reached")
 
 
 class NotableKeys(_Model):

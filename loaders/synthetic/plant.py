@@ -11,6 +11,7 @@ import orjson
 
 from loaders.synthetic.catalogue import BOM, MACHINE_TYPES, PARTS, PARTS_BY_CODE, PLANT_SITE, SUPPLIERS
 from loaders.synthetic.clock import DAY, EPOCH, iso_date, iso_time
+from loaders.synthetic.defects import inject_defect, write_process_data
 from loaders.synthetic.distribution import Complaint, Distribution
 from loaders.synthetic.manifest import SCALES, Defect, DefectTruth, NotableKeys, PlantManifest
 from loaders.synthetic.output import PlantWriter
@@ -45,12 +46,19 @@ def generate_plant(
     ).plan()
     assign_keys(plan, product_gtins())
     defect = inject[0] if inject else None
-    truth = _inject(plan, defect, start, end) if defect is not None else None
+    injection = None
+    if defect is not None and defect.kind != "bad_supplier_lot":
+        injection = inject_defect(plan, defect, random.Random(f"tracegraph-plant:{seed}:defect"), start, end)
+    truth = _inject(plan, defect, start, end) if defect is not None and injection is None else None
+    truth = injection.truth if injection is not None else truth
 
     out_dir.mkdir(parents=True, exist_ok=True)
     with PlantWriter(out_dir) as out:
         _write_master_data(out, plan)
         _write_production(out, plan)
+        write_process_data(
+            out, plan, random.Random(f"tracegraph-plant:{seed}:process"), injection.drift if injection else None
+        )
         distribution = Distribution(
             random.Random(f"tracegraph-plant:{seed}:distribution"),
             out,
@@ -61,6 +69,7 @@ def generate_plant(
             defect=defect,
             affected_lots=frozenset(truth.finished_lots) if truth else frozenset(),
         )
+        distribution.mislabel = injection.mislabel if injection else None
         distribution.run(plan.finished)
         complaints = _write_complaints(out, distribution)
 
@@ -264,6 +273,7 @@ def _inject(plan: ProductionPlan, defect: Defect, start: int, end: int) -> Defec
         devices=[],
         device_count=0,
         complaints=[],
+        roots=[bad.key],
     )
 
 

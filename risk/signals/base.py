@@ -72,15 +72,22 @@ class Signal(_Frozen):
     window: TimeWindow | None = None
     statistics: dict[str, float] = Field(default_factory=dict, description="p-value, rate, limits, ...")
     evidence: tuple[Evidence, ...] = ()
-    carryover_runs: int = 0
+    carryover_runs: int = Field(0, description="A contamination: later runs on the same machines it reaches")
+    targets: tuple[str, ...] = Field(
+        (), description="Nodes that carry the prior when not the node itself (e.g. the mislabelled devices)"
+    )
 
-    def seed(self) -> Seed:
+    def seeds(self) -> list[Seed]:
+        """Where a recall scope from this signal starts."""
         window = None
         if self.window is not None:
             lo = to_epoch(self.window.start)
             hi = to_epoch(self.window.end)
             window = (float("-inf") if lo is None else lo, float("inf") if hi is None else hi)
-        return Seed(node=self.node, probability=self.probability, window=window, carryover_runs=self.carryover_runs)
+        return [
+            Seed(node=n, probability=self.probability, window=window, carryover_runs=self.carryover_runs)
+            for n in (self.targets or (self.node,))
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,11 +98,11 @@ class Signal(_Frozen):
             "probability": round(self.probability, 6),
             "severity": self.severity.value,
             "summary": self.summary,
-            "window": None
-            if self.window is None
-            else {"start": iso(self.window.start), "end": iso(self.window.end)},
+            "window": None if self.window is None else {"start": iso(self.window.start), "end": iso(self.window.end)},
             "statistics": self.statistics,
             "evidence": [e.model_dump(mode="json") for e in self.evidence],
+            "targets": list(self.targets),
+            "carryover_runs": self.carryover_runs,
         }
 
 
@@ -113,3 +120,31 @@ def signal_id(rule: str, node: str, window: TimeWindow | None = None, qualifier:
 
 def window_of(start: datetime | None, end: datetime | None) -> TimeWindow | None:
     return None if start is None and end is None else TimeWindow(start=start, end=end)
+
+
+def binomial_p(k: int, n: int, p: float) -> float:
+    """One-sided exact binomial test: P(X >= k) for X ~ Binomial(n, p), by scipy (imported on
+    first use: it takes a while to import, and most commands never test anything).
+
+    >>> round(binomial_p(3, 10, 0.1), 4)  # 3 or more of 10 when 1 in 10 is expected
+    0.0702
+    """
+    from scipy.stats import binomtest
+
+    return float(binomtest(k, n, p, alternative="greater").pvalue)
+
+
+def prior_from_p(p_value: float, alpha: float = 0.05) -> float:
+    """A prior anomaly probability from a (multiplicity-adjusted) p-value: the stronger the
+    evidence, the higher, but never certainty from statistics alone.
+
+    >>> prior_from_p(1e-9), prior_from_p(0.0005), prior_from_p(0.03), prior_from_p(0.2)
+    (0.9, 0.75, 0.5, 0.0)
+    """
+    if p_value < 1e-6:
+        return 0.9
+    if p_value < 1e-3:
+        return 0.75
+    if p_value < alpha:
+        return 0.5
+    return 0.0

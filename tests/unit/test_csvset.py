@@ -123,6 +123,13 @@ EXPECTED_FACTS: dict[str, tuple[list[tuple[NodeKind, str]], list[tuple[EdgeType,
         [(NodeKind.COMPLAINT, "complaint:CMP-000007")],
         [(EdgeType.CONCERNS, "complaint:CMP-000007", "01/07612345000107/21/IVS000012345")],
     ),
+    "process_data.csv": (
+        [(NodeKind.PROCESS_RUN, "run:PR-000001")],
+        [
+            (EdgeType.INSPECTED, "run:PR-000001", "equipment:EXT-01"),
+            (EdgeType.INSPECTED, "run:PR-000001", "wo:WO-000153"),
+        ],
+    ),
 }
 
 

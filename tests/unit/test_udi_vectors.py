@@ -10,7 +10,7 @@ what the vector expects. Besides agreement there are two outcomes, both explaine
   functions raise :class:`NotComparable` saying which;
 - **known exception**: a disagreement listed in ``KNOWN_EXCEPTIONS`` by line, with why:
   either *out of scope* (the expectation rests on a rule outside UDI parsing, such as
-  GS1 AI association rules or plain non-GS1 data) or *we differ* (we read the data
+  GS1 AI requisites or plain non-GS1 data) or *we differ* (we read the data
   differently on purpose, e.g. by the HIBCC standard).
 
 Agreement over the remaining vectors must be at least 99% per file. A disagreement that
@@ -469,7 +469,10 @@ def brixion_verdict(row: Row) -> Verdict:
 # ---------------------------------------------------------------- explained exceptions
 # Each reason says whether the vector is out of scope or we read it differently on purpose.
 
-_ASSOCIATION = "out of scope: a GS1 AI association rule (mutual exclusion, requisites, DIGSIG); label-level validation"
+_ASSOCIATION = (
+    "out of scope: a GS1 AI requisite or DIGSIG rule; label-level validation (one symbol of a label may "
+    "lack the (01) another carries). Mutual exclusions are checked (schema/gs1_exclusions.py)"
+)
 _UNKNOWN_AIS = "out of scope: needs the engine's permit-unknown-AIs setting; TraceGraph refuses AIs GS1 does not define"
 _PLAIN = "out of scope: plain non-GS1 data; a valid symbol for the engine, not a UDI"
 _COMPOSITE = "out of scope: GS1 Composite (linear symbol + 2D component joined by '|'), not a UDI carrier"
@@ -510,16 +513,6 @@ KNOWN_EXCEPTIONS: dict[str, dict[int, str]] = {
         **dict.fromkeys([126, 304, 329], _UNKNOWN_AIS),
         **dict.fromkeys(
             (
-                132,
-                133,
-                134,
-                135,
-                136,
-                137,
-                138,
-                139,
-                140,
-                141,
                 146,
                 147,
                 148,

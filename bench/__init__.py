@@ -1,0 +1,1 @@
+"""Reproducible benchmarks and their recorded results (``make bench``)."""

@@ -1,0 +1,338 @@
+"""One measurement per process, so each reports its own peak memory.
+
+    python -m bench.workers TASK '{"json": "arguments"}'
+
+prints one JSON object: the task's figures and ``peak_rss_mb`` (``ru_maxrss`` of the process,
+which includes the interpreter, the imports and, for loads, the parsed plant). Run by
+``bench.run``; every task is also usable by hand.
+"""
+
+from __future__ import annotations
+
+import gc
+import resource
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from graph.sqlite.store import SQLiteStore
+from schema.kinds import TRACED_EDGES
+from schema.model import FactBatch, TraceDirection, TraceQuery
+
+Queries = dict[str, dict[str, list[str]]]  # class -> direction -> starts
+TRACED = sorted(t.value for t in TRACED_EDGES)
+
+
+def timings(
+    run: Callable[[], object],
+    *,
+    rounds: int,
+    budget: float,
+    warmup: int = 1,
+    min_runs: int = 3,
+    setup: Callable[[], object] | None = None,
+) -> dict[str, Any]:
+    """Median and p95 of ``run`` over up to ``rounds`` runs after ``warmup`` (at least
+    ``min_runs``; fewer than ``rounds`` once they took ``budget`` seconds). ``setup`` runs
+    untimed before each."""
+    samples: list[float] = []
+    began = time.perf_counter()
+    for i in range(warmup + rounds):
+        if i >= warmup + min_runs and time.perf_counter() - began > budget:
+            break
+        if setup is not None:
+            setup()
+        started = time.perf_counter()
+        run()
+        elapsed = time.perf_counter() - started
+        if i >= warmup:
+            samples.append(elapsed)
+    return summary(samples)
+
+
+def summary(samples: list[float]) -> dict[str, Any]:
+    ordered = sorted(samples)
+    # p95 by linear interpolation between the closest ranks (numpy's default).
+    rank = 0.95 * (len(ordered) - 1)
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    p95 = ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    return {"median": statistics.median(ordered), "p95": p95, "n": len(ordered), "samples": samples}
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def parse_plant(plant_dir: str) -> tuple[FactBatch, float]:
+    from loaders import parse_paths
+
+    started = time.perf_counter()
+    parsed = parse_paths([Path(plant_dir)])
+    if parsed.rejects:
+        raise SystemExit(f"{len(parsed.rejects)} rejects in {plant_dir}: {parsed.rejects[0]}")
+    batch = FactBatch(source=f"bench {plant_dir}", nodes=tuple(parsed.nodes), edges=tuple(parsed.edges))
+    return batch, time.perf_counter() - started
+
+
+def _fresh(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+# -- loads ---------------------------------------------------------------------------------
+
+
+def load_sqlite(plant_dir: str, db: str, rounds: int, budget: float, min_runs: int = 3) -> dict[str, Any]:
+    """``SQLiteStore.apply`` of the whole parsed plant into a fresh file, per run."""
+    batch, parse_s = parse_plant(plant_dir)
+    path = Path(db)
+
+    def setup() -> None:
+        _fresh(path)
+        with SQLiteStore(path) as store:
+            store.migrate()
+
+    def run() -> None:
+        with SQLiteStore(path) as store:
+            store.apply(batch)
+
+    figures = timings(run, rounds=rounds, budget=budget, min_runs=min_runs, setup=setup)
+    return {"parse_s": parse_s, "nodes": len(batch.nodes), "edges": len(batch.edges), "load": figures}
+
+
+def load_raw(plant_dir: str, db: str, rounds: int, budget: float, min_runs: int = 3) -> dict[str, Any]:
+    """The raw ``executemany`` baseline (bench/raw_sqlite.py) of the same rows, per run."""
+    from bench.raw_sqlite import raw_load
+
+    batch, _ = parse_plant(plant_dir)
+    path = Path(db)
+    figures = timings(
+        lambda: raw_load(path, batch), rounds=rounds, budget=budget, min_runs=min_runs, setup=lambda: _fresh(path)
+    )
+    _fresh(path)
+    return {"edges": len(batch.edges), "load": figures}
+
+
+def load_neo4j(plant_dir: str, url: str, rounds: int, budget: float, min_runs: int = 2) -> dict[str, Any]:
+    """``Neo4jStore.apply`` of the whole parsed plant into an emptied database, per run."""
+    from graph.neo4j.store import Neo4jStore
+
+    batch, _ = parse_plant(plant_dir)
+    store = Neo4jStore.from_url(url)
+
+    def setup() -> None:
+        store.wipe()
+        store.migrate()
+
+    try:
+        # No warm-up run: the smaller plant, loaded just before, warmed the server and driver.
+        figures = timings(
+            lambda: store.apply(batch), rounds=rounds, budget=budget, warmup=0, min_runs=min_runs, setup=setup
+        )
+        stats = store.stats()
+    finally:
+        store.close()
+    return {"edges": len(batch.edges), "stored_edges": stats.edges, "load": figures}
+
+
+# -- traces --------------------------------------------------------------------------------
+
+
+def _query(starts: list[str], direction: str) -> TraceQuery:
+    return TraceQuery(starts=tuple(starts), direction=TraceDirection(direction))
+
+
+def trace_sqlite(db: str, queries: Queries, rounds: int, budget: float) -> dict[str, Any]:
+    """TraceGraph's embedded trace (the in-memory index), and the per-hop SQL path once."""
+    out: dict[str, Any] = {}
+    with SQLiteStore(db) as store, SQLiteStore(db, traversal_index=False) as sql_only:
+        started = time.perf_counter()
+        index = store.traversal_index()
+        assert index is not None
+        out["index"] = {
+            "build_s": time.perf_counter() - started,
+            "edges": index.edge_count,
+            "nodes": index.node_count,
+            "array_bytes": index.nbytes,
+            "bytes_per_edge": index.nbytes / max(index.edge_count, 1),
+            "key_bytes": sum(sys.getsizeof(k) for k in index.keys) + sys.getsizeof(index.keys),
+        }
+        for name, by_direction in queries.items():
+            for direction, starts in by_direction.items():
+                query = _query(starts, direction)
+                result = store.trace(query)
+                figures = timings(lambda q=query: store.trace(q), rounds=rounds, budget=budget)  # type: ignore[misc]
+                started = time.perf_counter()
+                slow = sql_only.trace(query)
+                sql_path_s = time.perf_counter() - started
+                same = slow.to_json() == result.to_json()
+                out[f"{name}/{direction}"] = {
+                    **figures,
+                    "reached": result.total,
+                    "edges": len(result.edges),
+                    "sql_path_s": sql_path_s,
+                    "same_as_sql_path": same,
+                }
+    return out
+
+
+def trace_neo4j(url: str, queries: Queries, rounds: int, budget: float) -> dict[str, Any]:
+    """TraceGraph's Neo4j adapter trace, and a hand-written variable-length Cypher query."""
+    from graph.neo4j.store import Neo4jStore
+
+    rels = "|".join(TRACED)
+    cypher = {
+        "forward": f"MATCH (s:Node) WHERE s.key IN $keys MATCH (s)-[:{rels}*]->(n:Node) RETURN DISTINCT n.key AS key",
+        "backward": f"MATCH (s:Node) WHERE s.key IN $keys MATCH (s)<-[:{rels}*]-(n:Node) RETURN DISTINCT n.key AS key",
+    }
+    out: dict[str, Any] = {}
+    store = Neo4jStore.from_url(url)
+    driver = store._driver  # the adapter's own driver: same connection pool for both
+
+    def hand(direction: str, starts: list[str]) -> list[str]:
+        records, _, _ = driver.execute_query(cypher[direction], {"keys": starts}, database_=store.database)
+        return [r["key"] for r in records]
+
+    try:
+        for name, by_direction in queries.items():
+            for direction, starts in by_direction.items():
+                query = _query(starts, direction)
+                result = store.trace(query)
+                adapter = timings(lambda q=query: store.trace(q), rounds=rounds, budget=budget)  # type: ignore[misc]
+                reached = len(set(hand(direction, starts)) - set(starts))
+                plain = timings(lambda d=direction, s=starts: hand(d, s), rounds=rounds, budget=budget)  # type: ignore[misc]
+                out[f"{name}/{direction}"] = {
+                    "adapter": {**adapter, "reached": result.total},
+                    "cypher": {**plain, "reached": reached},
+                }
+    finally:
+        store.close()
+    return out
+
+
+def _sqlite_graph(db: str) -> tuple[list[str], list[str], list[tuple[int, int]]]:
+    """Node keys, kinds and (source, target) positions of every traced, unretracted edge."""
+    con = sqlite3.connect(db)
+    try:
+        nodes = con.execute("SELECT id, key, kind FROM nodes ORDER BY id").fetchall()
+        position = {node_id: i for i, (node_id, _k, _t) in enumerate(nodes)}
+        marks = ",".join("?" * len(TRACED))
+        rows = con.execute(f"SELECT src, dst FROM edges WHERE retracted = 0 AND type IN ({marks})", TRACED).fetchall()
+    finally:
+        con.close()
+    return [k for _i, k, _t in nodes], [t for _i, _k, t in nodes], [(position[a], position[b]) for a, b in rows]
+
+
+def peers_igraph(db: str, queries: Queries, rounds: int, budget: float) -> dict[str, Any]:
+    """In-memory BFS in C (igraph ``subcomponent``), node keys out: the near-hardware baseline."""
+    import igraph as ig
+
+    keys, _kinds, edges = _sqlite_graph(db)
+    started = time.perf_counter()
+    graph = ig.Graph(n=len(keys), edges=edges, directed=True)
+    build_s = time.perf_counter() - started
+    index = {k: i for i, k in enumerate(keys)}
+    del edges
+    gc.collect()
+
+    def reach(starts: list[str], direction: str) -> list[str]:
+        mode = "out" if direction == "forward" else "in"
+        found: set[int] = set()
+        for s in starts:
+            found.update(graph.subcomponent(index[s], mode=mode))
+        found.difference_update(index[s] for s in starts)
+        return [keys[i] for i in found]
+
+    out: dict[str, Any] = {"build_s": build_s}
+    for name, by_direction in queries.items():
+        for direction, starts in by_direction.items():
+            figures = timings(lambda s=starts, d=direction: reach(s, d), rounds=rounds, budget=budget)  # type: ignore[misc]
+            out[f"{name}/{direction}"] = {**figures, "reached": len(reach(starts, direction))}
+    return out
+
+
+def peers_networkx(db: str, queries: Queries, rounds: int, budget: float) -> dict[str, Any]:
+    """networkx ``descendants``/``ancestors`` on a DiGraph keyed by node keys."""
+    import networkx as nx
+
+    keys, _kinds, edges = _sqlite_graph(db)
+    started = time.perf_counter()
+    graph = nx.DiGraph()
+    graph.add_nodes_from(keys)
+    graph.add_edges_from((keys[a], keys[b]) for a, b in edges)
+    build_s = time.perf_counter() - started
+    del edges
+
+    def reach(starts: list[str], direction: str) -> set[str]:
+        step = nx.descendants if direction == "forward" else nx.ancestors
+        found: set[str] = set()
+        for s in starts:
+            found |= step(graph, s)
+        return found - set(starts)
+
+    out: dict[str, Any] = {"build_s": build_s}
+    for name, by_direction in queries.items():
+        for direction, starts in by_direction.items():
+            figures = timings(lambda s=starts, d=direction: reach(s, d), rounds=rounds, budget=budget)  # type: ignore[misc]
+            out[f"{name}/{direction}"] = {**figures, "reached": len(reach(starts, direction))}
+    return out
+
+
+def peers_cte(db: str, queries: Queries, rounds: int, budget: float) -> dict[str, Any]:
+    """A hand-written recursive CTE over the store's own tables and indexes."""
+    marks = ",".join("?" * len(TRACED))
+    step = {
+        "forward": "SELECT e.dst FROM edges e JOIN r ON e.src = r.id",
+        "backward": "SELECT e.src FROM edges e JOIN r ON e.dst = r.id",
+    }
+    con = sqlite3.connect(db)
+
+    def reach(starts: list[str], direction: str) -> list[str]:
+        sql = f"""
+            WITH RECURSIVE r(id) AS (
+                SELECT id FROM nodes WHERE key IN ({",".join("?" * len(starts))})
+                UNION {step[direction]} WHERE e.retracted = 0 AND e.type IN ({marks})
+            )
+            SELECT n.key FROM r JOIN nodes n ON n.id = r.id
+        """
+        return [k for (k,) in con.execute(sql, (*starts, *TRACED)) if k not in starts]
+
+    out: dict[str, Any] = {}
+    try:
+        for name, by_direction in queries.items():
+            for direction, starts in by_direction.items():
+                figures = timings(lambda s=starts, d=direction: reach(s, d), rounds=rounds, budget=budget)  # type: ignore[misc]
+                out[f"{name}/{direction}"] = {**figures, "reached": len(reach(starts, direction))}
+    finally:
+        con.close()
+    return out
+
+
+TASKS: dict[str, Callable[..., dict[str, Any]]] = {
+    "load-sqlite": load_sqlite,
+    "load-raw": load_raw,
+    "load-neo4j": load_neo4j,
+    "trace-sqlite": trace_sqlite,
+    "trace-neo4j": trace_neo4j,
+    "peers-igraph": peers_igraph,
+    "peers-networkx": peers_networkx,
+    "peers-cte": peers_cte,
+}
+
+
+def main() -> None:
+    task, args = sys.argv[1], orjson.loads(sys.argv[2])
+    result = TASKS[task](**args)
+    result["peak_rss_mb"] = peak_rss_mb()
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""``tracegraph dictionary``: the data dictionary, generated from the schema."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cli.context import fail, print_json
+from loaders.csvset import CSV_FILES
+from schema.dictionary import json_schema, markdown
+
+FORMATS = ("md", "json-schema")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("dictionary")(dictionary)
+
+
+def dictionary(
+    fmt: str = typer.Option(
+        "md", "--format", help="md (Markdown, as docs/reference/data-dictionary.md) or json-schema"
+    ),
+) -> None:
+    """Every node kind, relationship type and fact field, with meaning, type, unit and key rules."""
+    if fmt == "md":
+        sys.stdout.write(markdown(CSV_FILES))
+        sys.stdout.flush()
+    elif fmt == "json-schema":
+        print_json(json_schema(CSV_FILES))
+    else:
+        fail(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'")

@@ -1,0 +1,245 @@
+"""A compact in-memory traversal index over the embedded store's current edges.
+
+A trace over SQL pays a query per hop and a Python object per edge it reads. This index
+holds the traced edges of the current state (what ``expand`` returns when ``as_of`` is None)
+as CSR arrays, one set per direction, each node's adjacency already in the order
+:func:`graph.trace._step_order` gives, so a trace reads a whole BFS level with a few numpy
+gathers and keeps paths identical to the SQL path's.
+
+Per edge and direction it keeps the neighbour (int32), the type (int8) and the interval
+(two float64): 21 bytes, 42 per edge, plus per node an id, a kind, a key rank and two
+offsets. Keys stay in one Python list, only to name the nodes a trace reaches.
+
+The index is built lazily (on the first trace) from one consistent read of ``nodes`` and
+``edges``, and kept consistent with the file: every change to a node or an edge appends a
+``node_versions`` or ``edge_versions`` row, so the rows with ids past the ones the index has
+seen are exactly what changed since. Interval ends and kinds change in place; new nodes,
+new edges and retractions change the arrays' shape, and the index is rebuilt.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from schema.kinds import TRACED_EDGES, EdgeType, NodeKind
+
+#: Codes of the small-integer arrays; the order is fixed for the life of a process only.
+KIND_CODES: tuple[NodeKind, ...] = tuple(NodeKind)
+TYPE_CODES: tuple[EdgeType, ...] = tuple(EdgeType)
+_KIND_CODE = {k.value: i for i, k in enumerate(KIND_CODES)}
+_TYPE_CODE = {t.value: i for i, t in enumerate(TYPE_CODES)}
+#: Types compare as their string values in ``_step_order`` and in the sorted edge list.
+TYPE_RANK = np.argsort(np.argsort(np.array([t.value for t in TYPE_CODES]))).astype(np.int8)
+
+_TRACED = tuple(sorted(t.value for t in TRACED_EDGES))
+_NODES = "SELECT id, key, kind FROM nodes ORDER BY id"
+_EDGES = f"SELECT type, src, dst, at, until FROM edges WHERE retracted = 0 AND type IN ({','.join('?' * len(_TRACED))})"
+_WATERMARKS = """
+    SELECT (SELECT coalesce(max(id), 0) FROM nodes), (SELECT coalesce(max(id), 0) FROM edges),
+           (SELECT coalesce(max(id), 0) FROM node_versions), (SELECT coalesce(max(id), 0) FROM edge_versions)
+"""
+_CHANGED_NODES = "SELECT DISTINCT n.id, n.kind FROM node_versions v JOIN nodes n ON n.id = v.node_id WHERE v.id > ?"
+_CHANGED_EDGES = """
+    SELECT DISTINCT e.id, e.type, e.src, e.dst, e.at, e.until, e.retracted
+    FROM edge_versions v JOIN edges e ON e.id = v.edge_id WHERE v.id > ?
+"""
+#: Past this many changed edges a rebuild is about as cheap as patching one by one.
+_PATCH_LIMIT = 5_000
+
+Int32Array = npt.NDArray[np.int32]
+Int64Array = npt.NDArray[np.int64]
+Int8Array = npt.NDArray[np.int8]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(eq=False)
+class Adjacency:
+    """One direction: node ``i``'s steps are entries ``offsets[i]:offsets[i + 1]``."""
+
+    offsets: Int64Array
+    neighbour: Int32Array
+    type: Int8Array
+    at: FloatArray  # NaN when the edge has no time
+    until: FloatArray  # +inf when the interval is open (as ``_step_order`` sorts it)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.offsets, self.neighbour, self.type, self.at, self.until))
+
+    def find(self, here: int, neighbour: int, type_code: int, at: float | None) -> int | None:
+        """The entry of one edge in ``here``'s adjacency, if the index holds it."""
+        lo, hi = int(self.offsets[here]), int(self.offsets[here + 1])
+        want_at = np.nan if at is None else at
+        for j in range(lo, hi):
+            if self.neighbour[j] == neighbour and self.type[j] == type_code:
+                have = float(self.at[j])
+                if have == want_at or (have != have and want_at != want_at):
+                    return j
+        return None
+
+
+@dataclass(eq=False)
+class Watermarks:
+    """The largest row ids the index has seen; rows past them are changes to apply."""
+
+    node: int
+    edge: int
+    node_version: int
+    edge_version: int
+
+
+class TraversalIndex:
+    """The traced edges of a SQLite store's current state, as CSR arrays (see the module doc)."""
+
+    kind_codes = KIND_CODES
+    type_codes = TYPE_CODES
+    type_rank = TYPE_RANK
+
+    def __init__(
+        self,
+        ids: Int64Array,
+        keys: list[str],
+        kinds: Int8Array,
+        forward: Adjacency,
+        backward: Adjacency,
+        marks: Watermarks,
+    ) -> None:
+        self.ids = ids
+        self.keys = keys
+        self.kinds = kinds
+        # Rank of each key in string order: sorting by it sorts by key, without comparing strings.
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        self.key_rank: Int32Array = np.empty(len(keys), dtype=np.int32)
+        self.key_rank[np.asarray(order, dtype=np.int64)] = np.arange(len(keys), dtype=np.int32)
+        self.forward = forward
+        self.backward = backward
+        self.marks = marks
+
+    @property
+    def node_count(self) -> int:
+        return len(self.keys)
+
+    @property
+    def edge_count(self) -> int:
+        return len(self.forward.neighbour)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the traversal arrays (not the key strings)."""
+        arrays = (self.ids, self.kinds, self.key_rank)
+        return sum(a.nbytes for a in arrays) + self.forward.nbytes + self.backward.nbytes
+
+    def positions(self, node_ids: Sequence[int]) -> list[int] | None:
+        """Positions of the given node ids; None when one is not in the index."""
+        wanted = np.asarray(node_ids, dtype=np.int64)
+        found = np.searchsorted(self.ids, wanted)
+        if len(wanted) and (found.max() >= len(self.ids) or not np.array_equal(self.ids[found], wanted)):
+            return None
+        positions: list[int] = found.tolist()
+        return positions
+
+    # -- building and keeping up to date -----------------------------------------------
+    @classmethod
+    def build(cls, db: sqlite3.Connection) -> TraversalIndex:
+        """Read the current state in one read transaction, so the arrays and the watermarks agree."""
+        with _snapshot(db):
+            marks = Watermarks(*db.execute(_WATERMARKS).fetchone())
+            node_rows = db.execute(_NODES).fetchall()
+            edge_rows = db.execute(_EDGES, _TRACED).fetchall()
+        ids = np.fromiter((r[0] for r in node_rows), dtype=np.int64, count=len(node_rows))
+        keys = [r[1] for r in node_rows]
+        kinds = np.fromiter((_KIND_CODE[r[2]] for r in node_rows), dtype=np.int8, count=len(node_rows))
+        del node_rows
+        m = len(edge_rows)
+        types = np.fromiter((_TYPE_CODE[r[0]] for r in edge_rows), dtype=np.int8, count=m)
+        src = np.searchsorted(ids, np.fromiter((r[1] for r in edge_rows), dtype=np.int64, count=m)).astype(np.int32)
+        dst = np.searchsorted(ids, np.fromiter((r[2] for r in edge_rows), dtype=np.int64, count=m)).astype(np.int32)
+        at = np.fromiter((np.nan if r[3] is None else r[3] for r in edge_rows), dtype=np.float64, count=m)
+        until = np.fromiter((np.inf if r[4] is None else r[4] for r in edge_rows), dtype=np.float64, count=m)
+        del edge_rows
+        index = cls.__new__(cls)
+        cls.__init__(index, ids, keys, kinds, _EMPTY, _EMPTY, marks)
+        index.forward = index._adjacency(src, dst, types, at, until)
+        index.backward = index._adjacency(dst, src, types, at, until)
+        return index
+
+    def _adjacency(
+        self, here: Int32Array, there: Int32Array, types: Int8Array, at: FloatArray, until: FloatArray
+    ) -> Adjacency:
+        # The order of _step_order: neighbour key, type, at (None first), until (None last).
+        at_order = np.where(np.isnan(at), -np.inf, at)
+        order = np.lexsort((until, at_order, TYPE_RANK[types], self.key_rank[there], here))
+        counts = np.bincount(here, minlength=self.node_count)
+        offsets = np.zeros(self.node_count + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        return Adjacency(offsets, there[order], types[order], at[order], until[order])
+
+    def refresh(self, db: sqlite3.Connection) -> bool:
+        """Apply what changed since the watermarks; False when only a rebuild can (new nodes or
+        edges, retractions, or too many changes to patch one by one)."""
+        with _snapshot(db):
+            marks = Watermarks(*db.execute(_WATERMARKS).fetchone())
+            if marks.node != self.marks.node or marks.edge != self.marks.edge:
+                return False
+            nodes = db.execute(_CHANGED_NODES, (self.marks.node_version,)).fetchall()
+            edges = db.execute(_CHANGED_EDGES, (self.marks.edge_version,)).fetchmany(_PATCH_LIMIT + 1)
+        if len(edges) > _PATCH_LIMIT:
+            return False
+        patches: list[tuple[int, int, float]] = []
+        for _edge_id, etype, src_id, dst_id, at, until, retracted in edges:
+            if etype not in _TYPE_CODE or EdgeType(etype) not in TRACED_EDGES:
+                continue
+            where = self.positions([src_id, dst_id])
+            if where is None:
+                return False
+            src, dst = where
+            code = _TYPE_CODE[etype]
+            forward = self.forward.find(src, dst, code, at)
+            backward = self.backward.find(dst, src, code, at)
+            if retracted or forward is None or backward is None:
+                return False  # a retraction, or a retracted edge back: the shape changes
+            end = np.inf if until is None else until
+            patches.append((forward, backward, end))
+        # Only ends move here; an edge's place in the order never depends on its end, since
+        # (neighbour, type, at) already tells apart the edges of one node.
+        for forward, backward, end in patches:
+            self.forward.until[forward] = end
+            self.backward.until[backward] = end
+        for node_id, kind in nodes:
+            where = self.positions([node_id])
+            if where is None:
+                return False
+            self.kinds[where[0]] = _KIND_CODE[kind]
+        self.marks = marks
+        return True
+
+
+_EMPTY = Adjacency(
+    np.zeros(1, dtype=np.int64),
+    np.zeros(0, dtype=np.int32),
+    np.zeros(0, dtype=np.int8),
+    np.zeros(0, dtype=np.float64),
+    np.zeros(0, dtype=np.float64),
+)
+
+
+class _snapshot:  # used like a function
+    """One read transaction, so several SELECTs see one state of the file (WAL snapshot)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.began = False
+
+    def __enter__(self) -> None:
+        if not self.db.in_transaction:  # inside a caller's transaction, that one is the snapshot
+            self.db.execute("BEGIN")
+            self.began = True
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.began:
+            self.db.execute("COMMIT")

@@ -1,0 +1,78 @@
+"""The embedded store's in-memory traversal index stays consistent with the file, whoever
+writes to it, and answers exactly as the per-hop SQL path does."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from pathlib import Path
+
+from graph.port import GraphStore
+from graph.sqlite.store import SQLiteStore
+from schema.kinds import EdgeType as E
+from schema.kinds import NodeKind as K
+from schema.model import EdgeOp, TraceDirection, TraceQuery
+from tests.conformance.plants import CASE_A, CASE_B, D1, D2, HOSPITAL_1, LOT, SHIP_DIST, SUPPLIER, repack_plant
+from tests.factories import batch, edge, node, t
+
+
+def reached(store: GraphStore, start: str, direction: TraceDirection = TraceDirection.FORWARD) -> set[str]:
+    return {n.key for n in store.trace(TraceQuery(starts=(start,), direction=direction)).nodes}
+
+
+def test_answers_equal_the_sql_path_paths_included(tmp_path: Path) -> None:
+    with (
+        closing(SQLiteStore(tmp_path / "s.db")) as indexed,
+        closing(SQLiteStore(tmp_path / "s.db", traversal_index=False)) as plain,
+    ):
+        indexed.migrate()
+        indexed.apply(repack_plant())
+        keys = [k for k, _ in indexed._db.execute("SELECT key, id FROM nodes ORDER BY key")]
+        for start in keys:
+            for direction in TraceDirection:
+                for ignore_time in (False, True):
+                    query = TraceQuery(starts=(start,), direction=direction, ignore_time=ignore_time)
+                    assert indexed.trace(query).to_json() == plain.trace(query).to_json(), (start, direction)
+        limited = TraceQuery(starts=(SUPPLIER,), limit=3, kinds=frozenset({K.DEVICE, K.CONTAINER}))
+        assert indexed.trace(limited).to_json() == plain.trace(limited).to_json()
+        partial = TraceQuery(starts=(SUPPLIER, LOT))
+        assert indexed.trace(partial, max_states=5).to_json() == plain.trace(partial, max_states=5).to_json()
+
+
+def test_another_connections_commits_are_seen(tmp_path: Path) -> None:
+    with closing(SQLiteStore(tmp_path / "s.db")) as reader, closing(SQLiteStore(tmp_path / "s.db")) as writer:
+        writer.migrate()
+        writer.apply(batch(edge(E.PACKED_IN, D1, CASE_A, at=t(1)), edge(E.SHIPPED_IN, CASE_A, SHIP_DIST, at=t(3))))
+        assert reached(reader, D1) == {CASE_A, SHIP_DIST}
+        built = reader.traversal_index()
+        # An unpacking only moves an interval's end: the index is patched, not rebuilt.
+        writer.apply(batch(edge(E.PACKED_IN, D1, CASE_A, op=EdgeOp.CLOSE, until=t(2))))
+        assert reached(reader, D1) == {CASE_A}
+        assert reader.traversal_index() is built
+        # A new edge changes the shape: rebuilt.
+        writer.apply(batch(edge(E.PACKED_IN, D1, CASE_B, at=t(4))))
+        assert reached(reader, D1) == {CASE_A, CASE_B}
+        # A kind refined in place (a device that turns out to hold items is a container).
+        writer.apply(batch(edge(E.PACKED_IN, D2, D1, at=t(5)), edge(E.SHIPPED_IN, D1, "shipment:X", at=t(6))))
+        writer.apply(batch(node(D1, K.CONTAINER)))
+        assert reader.trace(TraceQuery(starts=(D2,))).nodes[0].kind is K.CONTAINER
+
+
+def test_own_commits_and_retractions_are_seen(tmp_path: Path) -> None:
+    with closing(SQLiteStore(tmp_path / "s.db")) as store:
+        store.migrate()
+        store.apply(batch(edge(E.SHIPPED_IN, CASE_A, SHIP_DIST, at=t(3), record_id="ship")))
+        store.apply(batch(edge(E.DELIVERED_TO, SHIP_DIST, HOSPITAL_1, at=t(4)), node(HOSPITAL_1, K.CONSIGNEE)))
+        assert reached(store, CASE_A) == {SHIP_DIST, HOSPITAL_1}
+        store.apply(batch(retract_records=("ship",)))
+        assert reached(store, CASE_A) == set()
+        assert reached(store, HOSPITAL_1, TraceDirection.BACKWARD) == {SHIP_DIST}
+
+
+def test_as_of_traces_use_sql(tmp_path: Path) -> None:
+    with closing(SQLiteStore(tmp_path / "s.db")) as store:
+        store.migrate()
+        first = store.apply(batch(edge(E.PACKED_IN, D1, CASE_A, at=t(1))))
+        store.apply(batch(edge(E.PACKED_IN, D1, CASE_B, at=t(2))))
+        as_of = TraceQuery(starts=(D1,), as_of=first.recorded_at)
+        assert {n.key for n in store.trace(as_of).nodes} == {CASE_A}
+        assert reached(store, D1) == {CASE_A, CASE_B}
