@@ -13,7 +13,7 @@ COPY reports reports
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 tracegraph
+RUN useradd --create-home --uid 10001 tracegraph && mkdir -p /data/audit && chown tracegraph /data/audit
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER tracegraph

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import igraph as ig
+import igraph as ig  # type: ignore[import-untyped]
 import orjson
 
 from loaders.synthetic import SCALES, PlantManifest, ScaleProfile, generate_plant

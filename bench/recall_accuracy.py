@@ -109,7 +109,7 @@ def traced_devices(services: Services, roots: list[str], *, window: TimeWindow |
 
 def measure(scale: str, seed: int, kind: str, workdir: Path) -> Measurement:
     plant = workdir / f"{scale}-{seed}-{kind}"
-    manifest = generate_plant(plant, scale=scale, seed=seed, inject=[Defect(kind=kind)])  # type: ignore[arg-type]
+    manifest = generate_plant(plant, scale=scale, seed=seed, inject=[Defect.model_validate({"kind": kind})])
     truth = manifest.defects[0]
     services = Services.build(Settings(store=f"sqlite:///{plant}.db"), migrate=True)
     try:

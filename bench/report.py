@@ -103,7 +103,10 @@ def _s(figures: dict[str, Any]) -> str:
 
 
 def _ratio(a: float | None, b: float | None) -> str:
-    return "–" if a is None or b is None or b == 0 else f"{a / b:,.1f}×"
+    if a is None or b is None or b == 0:
+        return "–"
+    x = a / b
+    return f"{x:,.0f}×" if x >= 100 else f"{x:.1f}×" if x >= 1 else f"{x:.2g}×"
 
 
 def render(report: dict[str, Any], others: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +153,7 @@ def _query(starts: list[str], direction: str) -> TraceQuery:
 def trace_sqlite(db: str, queries: Queries, rounds: int, budget: float) -> dict[str, Any]:
     """TraceGraph's embedded trace (the in-memory index), and the per-hop SQL path once."""
     out: dict[str, Any] = {}
-    with SQLiteStore(db) as store, SQLiteStore(db, traversal_index=False) as sql_only:
+    with closing(SQLiteStore(db)) as store, closing(SQLiteStore(db, traversal_index=False)) as sql_only:
         started = time.perf_counter()
         index = store.traversal_index()
         assert index is not None
@@ -232,7 +233,7 @@ def _sqlite_graph(db: str) -> tuple[list[str], list[str], list[tuple[int, int]]]
 
 def peers_igraph(db: str, queries: Queries, rounds: int, budget: float) -> dict[str, Any]:
     """In-memory BFS in C (igraph ``subcomponent``), node keys out: the near-hardware baseline."""
-    import igraph as ig
+    import igraph as ig  # type: ignore[import-untyped]
 
     keys, _kinds, edges = _sqlite_graph(db)
     started = time.perf_counter()

@@ -126,9 +126,10 @@ class CompactGraph(Protocol):
     type_rank: npt.NDArray[np.int8]  # rank of each type's value in string order
 
 
-#: ``store.compact_traversal(starts)``: the compact graph and the starts' positions in it, or
-#: None when the store has none to offer (the generic path then runs).
-CompactTraversal = Callable[[Sequence[str]], "tuple[CompactGraph, list[int]] | None"]
+#: ``store.compact_traversal(starts, direction)``: a compact graph holding at least every step a
+#: trace of the current state from ``starts`` can take in ``direction``, and the starts'
+#: positions in it; None when the store has none to offer (the generic path then runs).
+CompactTraversal = Callable[[Sequence[str], TraceDirection], "tuple[CompactGraph, list[int]] | None"]
 
 
 def run_trace(
@@ -150,7 +151,7 @@ def run_trace(
         window = (-_INF if lo is None else lo, _INF if hi is None else math.nextafter(hi, _INF))
 
     compact: CompactTraversal | None = getattr(store, "compact_traversal", None)
-    found = compact(starts) if compact is not None and as_of is None else None
+    found = compact(starts, query.direction) if compact is not None and as_of is None else None
     if found is not None:
         graph, positions = found
         return _run_compact(graph, positions, starts, start_kinds, window, query, max_states, deadline)

@@ -234,10 +234,8 @@ def explaining_path(risks: Mapping[Hashable, Risk], node: Hashable) -> list[Hash
     while current is not None and current not in seen:
         seen.add(current)
         path.append(current)
-        if parents is None:
-            current = risks[current].parent if current in risks else None
-        else:
-            current = parents.get(current)
+        previous = risks[current].parent if current in risks else None
+        current = previous if parents is None else parents.get(current)
     path.reverse()
     return path
 
@@ -257,15 +255,13 @@ def window_overlap(start: float | None, end: float | None, window: Window) -> fl
     """
     lo = -math.inf if start is None else start
     hi = math.inf if end is None else end
+    if hi <= lo:  # an instant
+        return 1.0 if window[0] <= lo <= window[1] else 0.0
     inside = min(hi, window[1]) - max(lo, window[0])
     if inside <= 0:
         return 0.0
     length = hi - lo
-    if math.isinf(length):
-        return 1.0
-    if length <= 0:  # an instant inside the window
-        return 1.0
-    return min(1.0, inside / length)
+    return 1.0 if math.isinf(length) else min(1.0, inside / length)
 
 
 def set_transmission(G: Any, *, windows: Mapping[Hashable, Window] | None = None) -> None:
@@ -322,13 +318,13 @@ def set_transmission(G: Any, *, windows: Mapping[Hashable, Window] | None = None
 
 
 def carryover_seeds(
-    runs: Mapping[Hashable, Iterable[tuple[Hashable, float | None, float | None]]],
-    source: Hashable,
+    runs: Mapping[str, Iterable[tuple[str, float | None, float | None]]],
+    source: str,
     probability: float,
     *,
     runs_after: int = 2,
     decay: float = 0.9,
-) -> dict[Hashable, float]:
+) -> dict[str, float]:
     """Priors for cross-contamination: a contaminated work order leaves residue on every
     machine it ran on, which reaches the next ``runs_after`` runs on that machine.
 
@@ -351,7 +347,7 @@ def carryover_seeds(
     >>> carryover_seeds(uses, "wo:2", 1.0)
     {'wo:3': 0.9, 'wo:4': 0.81}
     """
-    seeds: dict[Hashable, float] = {}
+    seeds: dict[str, float] = {}
     for uses in runs.values():
         ordered = sorted(uses, key=lambda use: (-math.inf if use[1] is None else use[1], str(use[0])))
         positions = [i for i, use in enumerate(ordered) if use[0] == source]

@@ -368,7 +368,7 @@ def recall_scope(
     unit = propagate(G, priors, weight="unit_weight", edge_types=MATERIAL_EDGES)
     candidates = {n: r for n, r in risks.items() if G.nodes[n].get("kind") is NodeKind.DEVICE}
     floor = min(threshold, SENSITIVITY_THRESHOLDS[0])
-    listed = sorted((n for n, r in candidates.items() if r.probability >= floor - 1e-12), key=str)
+    listed = sorted(str(n) for n, r in candidates.items() if r.probability >= floor - 1e-12)
     where = placements(G, listed, rule=rule)
     lots = {d: _lot_of(G, d) for d in listed}
 

@@ -199,7 +199,7 @@ def evaluate(
         signals = signal_service.detect(store, options=options)
     run = AlertRun(signals=len(signals))
     writer = _Writer(actor, now)
-    events: list[tuple[str, Alert | dict[str, Any]]] = []
+    events: list[tuple[str, dict[str, Any]]] = []
     for signal, rule, grade in matching(config, signals):
         key = alert_key(rule.id, signal.node)
         view = _view(store, key)

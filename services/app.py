@@ -16,8 +16,8 @@ from graph.factory import open_store
 from graph.port import GraphStore, SearchHit, Step
 from loaders import parse_path
 from loaders.base import ParseResult
-from risk.recall import DEFAULT_THRESHOLD, RecallScope
 from risk.alerts import load_config as load_alert_rules
+from risk.recall import DEFAULT_THRESHOLD, RecallScope
 from risk.signals.base import Signal
 from risk.signals.supplier import SupplierScore
 from schema.alerts import Alert, AlertGrade, AlertState, Task, TaskState
@@ -26,9 +26,8 @@ from schema.errors import InvalidInputError, TraceGraphError
 from schema.identifiers import canonical_key
 from schema.kinds import EdgeType, NodeKind
 from schema.model import NodeView, StoreStats, TimeWindow, TraceDirection, TraceQuery, TraceResult
-from services import governance, ingest
 from services import alerts as alert_service
-from services import recall
+from services import governance, ingest, recall
 from services import signals as signal_service
 from services.audit import AuditTrail, default_actor, record_load
 from services.settings import Settings

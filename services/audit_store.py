@@ -105,6 +105,9 @@ class AuditLog:
             db.execute("PRAGMA synchronous=FULL")  # an acknowledged entry survives a power cut
             if create:
                 db.executescript(SCHEMA)
+            elif db.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit_entry'").fetchone() is None:
+                db.close()
+                raise StoreError(f"{self.path} is not a TraceGraph audit trail (it has no audit entries table)")
         except sqlite3.OperationalError as exc:
             raise self._busy_or_broken(exc) from exc
         except sqlite3.DatabaseError as exc:

@@ -11,7 +11,7 @@ kind as a second label. Every edge is a relationship of its type with its identi
 
 from __future__ import annotations
 
-from schema.kinds import EdgeType, NodeKind
+from schema.kinds import TRACED_EDGES, EdgeType, NodeKind
 
 #: Each entry upgrades the schema by one version; never edit a released entry, append.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -210,6 +210,20 @@ EXPAND_FORWARD_AS_OF = (
 EXPAND_BACKWARD_AS_OF = (
     "UNWIND $keys AS k MATCH (s:Node)-[r]->(d:Node {key: k}) " + _AS_OF + _NEIGHBOUR.format(until=_UNTIL_AS_OF, n="s")
 )
+
+_TRACED = "|".join(sorted(t.value for t in TRACED_EDGES))
+# Everything reachable ignoring time (a superset of what a trace reaches: time only prunes),
+# with every traced, unretracted step out of it: one round trip instead of one per hop. A
+# node without steps still comes back once (OPTIONAL MATCH), so every start has a row.
+_REACHABLE_STEPS = """
+    MATCH (s:Node) WHERE s.key IN $keys
+    MATCH (s){there}[:{types}*0..]{back}(n:Node)
+    WITH DISTINCT n
+    OPTIONAL MATCH (n){there}[r:{types}]{back}(m:Node) WHERE NOT r.retracted
+    RETURN n.key, n.kind, type(r), r.at, r.until, m.key, m.kind
+"""
+REACHABLE_STEPS_FORWARD = _REACHABLE_STEPS.format(there="-", back="->", types=_TRACED)
+REACHABLE_STEPS_BACKWARD = _REACHABLE_STEPS.format(there="<-", back="-", types=_TRACED)
 
 KINDS = "UNWIND $keys AS k MATCH (n:Node {key: k}) WHERE n.first_recorded <= $as_of RETURN n.key AS key, n.kind AS kind"
 

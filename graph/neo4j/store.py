@@ -18,12 +18,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import orjson
-from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl, Session
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Result, RoutingControl, Session
 from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
 
 from graph.history import EXPORT_OPS, Version, VersionOp, replay
 from graph.neo4j import cypher
 from graph.port import GraphStore, SearchHit, Step
+from graph.sqlite.index import TraversalIndex
 from graph.sqlite.store import label_of
 from schema.errors import (
     ConflictError,
@@ -733,6 +734,46 @@ class Neo4jStore(GraphStore):
         return len(updates)
 
     # -- reading ---------------------------------------------------------------------
+    def compact_traversal(
+        self, keys: Sequence[str], direction: TraceDirection
+    ) -> tuple[TraversalIndex, list[int]] | None:
+        """For graph.trace: the subgraph reachable from ``keys`` in ``direction`` (ignoring time,
+        so a superset of what the trace reaches), fetched in one query, as a compact graph that
+        graph.trace walks as it walks the embedded store's index; and the starts' positions."""
+        query = (
+            cypher.REACHABLE_STEPS_FORWARD if direction is TraceDirection.FORWARD else cypher.REACHABLE_STEPS_BACKWARD
+        )
+        try:
+            rows = self._driver.execute_query(
+                query,
+                {"keys": list(keys)},
+                routing_=RoutingControl.READ,
+                database_=self.database,
+                result_transformer_=Result.values,
+            )
+        except (ServiceUnavailable, AuthError) as exc:
+            raise self._unavailable(exc) from exc
+        position: dict[str, int] = {}
+        node_keys: list[str] = []
+        node_kinds: list[str] = []
+
+        def at(key: str, kind: str) -> int:
+            found = position.get(key)
+            if found is None:
+                found = position[key] = len(node_keys)
+                node_keys.append(key)
+                node_kinds.append(kind)
+            return found
+
+        steps: list[tuple[int, int, str, Any, Any]] = []
+        for here, here_kind, etype, when, until, other, other_kind in rows:
+            where = at(here, here_kind)
+            if etype is not None:
+                steps.append((where, at(other, other_kind), etype, when, until))
+        if any(k not in position for k in keys):
+            return None
+        return TraversalIndex.of_steps(node_keys, node_kinds, steps), [position[k] for k in keys]
+
     def expand(
         self, keys: Sequence[str], direction: TraceDirection, *, as_of: datetime | None = None
     ) -> Mapping[str, Sequence[Step]]:

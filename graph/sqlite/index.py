@@ -22,6 +22,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -162,10 +163,27 @@ class TraversalIndex:
         at = np.fromiter((np.nan if r[3] is None else r[3] for r in edge_rows), dtype=np.float64, count=m)
         until = np.fromiter((np.inf if r[4] is None else r[4] for r in edge_rows), dtype=np.float64, count=m)
         del edge_rows
-        index = cls.__new__(cls)
-        cls.__init__(index, ids, keys, kinds, _EMPTY, _EMPTY, marks)
+        index = cls(ids, keys, kinds, _EMPTY, _EMPTY, marks)
         index.forward = index._adjacency(src, dst, types, at, until)
         index.backward = index._adjacency(dst, src, types, at, until)
+        return index
+
+    @classmethod
+    def of_steps(
+        cls, keys: list[str], kinds: Sequence[str], rows: Sequence[tuple[int, int, str, Any, Any]]
+    ) -> TraversalIndex:
+        """A one-direction graph from steps ``(here, neighbour, type, at, until)`` over positions
+        in ``keys``: a subgraph fetched from another store (Neo4j), traced the same way."""
+        m = len(rows)
+        here = np.fromiter((r[0] for r in rows), dtype=np.int32, count=m)
+        there = np.fromiter((r[1] for r in rows), dtype=np.int32, count=m)
+        types = np.fromiter((_TYPE_CODE[r[2]] for r in rows), dtype=np.int8, count=m)
+        at = np.fromiter((np.nan if r[3] is None else r[3] for r in rows), dtype=np.float64, count=m)
+        until = np.fromiter((np.inf if r[4] is None else r[4] for r in rows), dtype=np.float64, count=m)
+        codes = np.fromiter((_KIND_CODE[k] for k in kinds), dtype=np.int8, count=len(kinds))
+        ids = np.arange(len(keys), dtype=np.int64)
+        index = cls(ids, keys, codes, _EMPTY, _EMPTY, Watermarks(0, 0, 0, 0))
+        index.forward = index.backward = index._adjacency(here, there, types, at, until)
         return index
 
     def _adjacency(

@@ -261,15 +261,16 @@ class SQLiteStore(GraphStore):
     def _apply_nodes(
         self, db: sqlite3.Connection, facts: Sequence[NodeFact], batch_id: str, now: float
     ) -> tuple[dict[str, int], int, int]:
-        existing = self._lookup(db, list(dict.fromkeys(f.key for f in facts)))
+        # New rows get their ids here, as SQLite would (max + 1; the write lock is ours), so
+        # they go in with one executemany instead of one INSERT per node for its lastrowid.
+        next_id = db.execute(sql.MAX_NODE_ID).fetchone()[0] + 1
+        # An empty store (a first load) has nothing to look up.
+        existing = self._lookup(db, list(dict.fromkeys(f.key for f in facts))) if next_id > 1 else {}
         state: dict[str, tuple[int | None, str, dict[str, Any]]] = {
             key: (node_id, kind, orjson.loads(props)) for key, (node_id, kind, props) in existing.items()
         }
         added = changed = 0
         ids: dict[str, int] = {key: v[0] for key, v in existing.items()}
-        # New rows get their ids here, as SQLite would (max + 1; the write lock is ours), so
-        # they go in with one executemany instead of one INSERT per node for its lastrowid.
-        next_id = db.execute(sql.MAX_NODE_ID).fetchone()[0] + 1
         inserts: dict[int, tuple[Any, ...]] = {}  # new nodes, final state
         updates: dict[int, tuple[Any, ...]] = {}  # existing nodes, final state
         versions: list[tuple[Any, ...]] = []
@@ -520,8 +521,11 @@ class SQLiteStore(GraphStore):
         self._index_stamp = stamp
         return self._index
 
-    def compact_traversal(self, keys: Sequence[str]) -> tuple[TraversalIndex, list[int]] | None:
-        """For graph.trace: the index and the positions of ``keys`` in it (None: use ``expand``)."""
+    def compact_traversal(
+        self, keys: Sequence[str], direction: TraceDirection
+    ) -> tuple[TraversalIndex, list[int]] | None:
+        """For graph.trace: the index (both directions) and the positions of ``keys`` in it
+        (None: trace with ``expand``)."""
         index = self.traversal_index()
         if index is None:
             return None

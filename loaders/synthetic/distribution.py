@@ -432,7 +432,10 @@ class Distribution:
         wrong = self.mislabel
         if wrong is None or wrong.work_order != work_order.key:
             return rows
-        relabelled = [(g, s, wrong.lot_number, w, p, wrong.manufactured, wrong.expiry) for g, s, _l, w, p, _m, _e in rows]
+        relabelled = [
+            (gtin, serial, wrong.lot_number, wo, at, wrong.manufactured, wrong.expiry)
+            for gtin, serial, _lot, wo, at, _made, _expiry in rows
+        ]
         count = min(wrong.count, len(rows))
         self.affected_devices.extend(devices[:count])
         self.affected_set.update(devices[:count])

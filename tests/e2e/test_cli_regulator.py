@@ -133,9 +133,16 @@ def test_verify_names_the_tampered_entry(store: str, tmp_path: Path, statements:
     assert code == 0 and "3 entries, chain intact" in " ".join(out.split())
 
 
-def test_no_trail_yet(store: str) -> None:
+def test_no_trail_yet(store: str, tmp_path: Path) -> None:
     code, _, err = run(store, "audit", "verify")
     assert code == EXIT_NOT_FOUND and "no audit trail at" in err
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)")
+    code, _, err = run(store, "audit", "verify", "--file", str(other))
+    assert code == 4 and "is not a TraceGraph audit trail" in err
+    (tmp_path / "text.db").write_text("hello, I am not a database at all" * 10)
+    code, _, err = run(store, "audit", "verify", "--file", str(tmp_path / "text.db"))
+    assert code == 4 and "text.db" in err
 
 
 def test_the_trail_file_can_be_chosen(store: str, tmp_path: Path) -> None:

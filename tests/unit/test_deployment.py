@@ -65,3 +65,15 @@ def test_every_copied_folder_exists_and_every_variable_is_documented() -> None:
     used = set(re.findall(r"\$\{(\w+)", (ROOT / "docker-compose.yml").read_text()))
     documented = set(re.findall(r"^#?\s*(\w+)=", (ROOT / ".env.example").read_text(), re.M))
     assert used <= documented, f"undocumented in .env.example: {used - documented}"
+
+
+def test_every_process_shares_one_audit_trail_on_a_volume() -> None:
+    services = compose()["services"]
+    paths = {services[name]["environment"]["TRACEGRAPH_AUDIT"] for name in ("tracegraph", "migrate")}
+    assert len(paths) == 1
+    (path,) = paths
+    for name in ("tracegraph", "migrate"):
+        mounts = {v.split(":")[1]: v.split(":")[0] for v in services[name]["volumes"]}
+        assert any(path.startswith(m + "/") for m in mounts), f"{name}: {path} is not on a volume"
+        assert all(src in compose()["volumes"] for src in mounts.values())
+    assert "/data/audit" in dockerfile()  # exists in the image, owned by the non-root user

@@ -85,12 +85,23 @@ export const api = {
 
   async search(text, { first = 20, after = null } = {}, o) {
     const data = await graphql(
-      `query Search($text: String!, $first: Int!, $after: String) {
-        search(text: $text, first: $first, after: $after) {
-          edges { node { key kind label } }
-          pageInfo { hasNextPage endCursor }
+      `
+        query Search($text: String!, $first: Int!, $after: String) {
+          search(text: $text, first: $first, after: $after) {
+            edges {
+              node {
+                key
+                kind
+                label
+              }
+            }
+            pageInfo {
+              hasNextPage
+              endCursor
+            }
+          }
         }
-      }`,
+      `,
       { text, first, after },
       o,
     );
@@ -105,7 +116,14 @@ export const api = {
     const out = new Map();
     for (let i = 0; i < keys.length; i += 500) {
       const data = await graphql(
-        `query Props($keys: [String!]!) { nodes(keys: $keys) { key props } }`,
+        `
+          query Props($keys: [String!]!) {
+            nodes(keys: $keys) {
+              key
+              props
+            }
+          }
+        `,
         { keys: keys.slice(i, i + 500) },
         o,
       );

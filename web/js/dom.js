@@ -52,7 +52,10 @@ export function fmtInt(n) {
 export function fmtTime(iso) {
   if (!iso) return "";
   // Times are UTC in the store; show them so, without the noise of seconds' fractions.
-  return String(iso).replace("T", " ").replace(/\.\d+/, "").replace(/Z$|\+00:00$/, " UTC");
+  return String(iso)
+    .replace("T", " ")
+    .replace(/\.\d+/, "")
+    .replace(/Z$|\+00:00$/, " UTC");
 }
 
 /** A message box for errors and notes; role=alert makes screen readers announce errors. */

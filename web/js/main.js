@@ -54,7 +54,11 @@ function renderNav(view) {
         "li",
         null,
         target
-          ? h("a", { href: target, "aria-current": active ? "page" : null, class: active ? "active" : null }, item.title)
+          ? h(
+              "a",
+              { href: target, "aria-current": active ? "page" : null, class: active ? "active" : null },
+              item.title,
+            )
           : h("span", { class: "disabled", "aria-disabled": "true", title: "Search for something first" }, item.title),
       ),
     );

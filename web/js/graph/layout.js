@@ -23,7 +23,9 @@ export function layout(nodes, edges, { reverse = false } = {}) {
   const rank = new Map(); // id → position within its column, 0..1
   const column = new Map(nodes.map((n) => [n.id, columnOf(n)]));
   for (const col of columns) {
-    col.sort((a, b) => kindOrder(a.kind) - kindOrder(b.kind) || Number(a.aggregate) - Number(b.aggregate) || cmp(a.id, b.id));
+    col.sort(
+      (a, b) => kindOrder(a.kind) - kindOrder(b.kind) || Number(a.aggregate) - Number(b.aggregate) || cmp(a.id, b.id),
+    );
     setRanks(col, rank);
   }
   const neighbours = new Map(nodes.map((n) => [n.id, []]));

@@ -65,7 +65,16 @@ export function displayGraph(trace, groups, view, startKinds) {
     if (shown < g.members.length) {
       const id = aggregateId(g.id);
       const members = g.members.slice(shown);
-      nodes.push({ id, kind: g.kind, degree: g.degree, gid: g.id, aggregate: true, count: members.length, members, shown });
+      nodes.push({
+        id,
+        kind: g.kind,
+        degree: g.degree,
+        gid: g.id,
+        aggregate: true,
+        count: members.length,
+        members,
+        shown,
+      });
       for (const key of members) if (!of.has(key)) of.set(key, id);
     }
   }

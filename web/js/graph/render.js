@@ -16,12 +16,7 @@ export function createCanvas(container, { onSelect, onExpand, onLevel }) {
     role: "group",
     "aria-label": "Trace graph: drag to pan, wheel or + and − to zoom, 0 to fit; Tab to the nodes",
   });
-  const defs = s(
-    "defs",
-    null,
-    marker("arrow", "arrow"),
-    marker("arrow-hl", "arrow arrow-hl"),
-  );
+  const defs = s("defs", null, marker("arrow", "arrow"), marker("arrow-hl", "arrow arrow-hl"));
   const viewport = s("g", { class: "viewport" });
   svg.append(defs, viewport);
   container.append(svg);
@@ -40,8 +35,15 @@ export function createCanvas(container, { onSelect, onExpand, onLevel }) {
     const box = svg.getBoundingClientRect();
     if (!box.width || !box.height) return;
     const top = 48; // room for the zoom buttons drawn over the canvas
-    const k = Math.min(1.2, Math.max(MIN_SCALE, Math.min((box.width - 40) / bounds.width, (box.height - top - 12) / bounds.height)));
-    t = { k, x: (box.width - bounds.width * k) / 2, y: Math.max(top, top + (box.height - top - bounds.height * k) / 2) };
+    const k = Math.min(
+      1.2,
+      Math.max(MIN_SCALE, Math.min((box.width - 40) / bounds.width, (box.height - top - 12) / bounds.height)),
+    );
+    t = {
+      k,
+      x: (box.width - bounds.width * k) / 2,
+      y: Math.max(top, top + (box.height - top - bounds.height * k) / 2),
+    };
     apply();
   }
 
@@ -119,7 +121,8 @@ export function createCanvas(container, { onSelect, onExpand, onLevel }) {
     const box = svg.getBoundingClientRect();
     if ((event.key === "Enter" || event.key === " ") && (node || level)) {
       event.preventDefault();
-      if (node && event.key === "Enter" && event.shiftKey && node.classList.contains("aggregate")) onExpand(node.dataset.id);
+      if (node && event.key === "Enter" && event.shiftKey && node.classList.contains("aggregate"))
+        onExpand(node.dataset.id);
       else if (node) onSelect(node.dataset.id);
       else onLevel(Number(level.dataset.degree));
     } else if (event.key === "+" || event.key === "=") zoomAt(1.25, box.width / 2, box.height / 2);
@@ -160,7 +163,13 @@ export function createCanvas(container, { onSelect, onExpand, onLevel }) {
             { x: header.width / 2, y: 17, "text-anchor": "middle" },
             header.degree === 0 ? "start" : `level ${header.degree} ${collapsed ? "▸" : "▾"}`,
           ),
-          s("title", null, header.degree === 0 ? "The start" : `${header.degree} hops ${reverse ? "upstream" : "downstream"}; click to collapse or expand`),
+          s(
+            "title",
+            null,
+            header.degree === 0
+              ? "The start"
+              : `${header.degree} hops ${reverse ? "upstream" : "downstream"}; click to collapse or expand`,
+          ),
         ),
       );
     }
@@ -224,7 +233,11 @@ export function createCanvas(container, { onSelect, onExpand, onLevel }) {
     const box = svg.getBoundingClientRect();
     const own = el.getBoundingClientRect();
     if (own.left < box.left || own.right > box.right || own.top < box.top || own.bottom > box.bottom) {
-      t = { ...t, x: t.x + box.left + box.width / 2 - (own.left + own.width / 2), y: t.y + box.top + box.height / 2 - (own.top + own.height / 2) };
+      t = {
+        ...t,
+        x: t.x + box.left + box.width / 2 - (own.left + own.width / 2),
+        y: t.y + box.top + box.height / 2 - (own.top + own.height / 2),
+      };
       apply();
     }
   }
@@ -252,7 +265,17 @@ function marker(id, cls) {
   return s(
     "marker",
     // In user units: an arrow keeps its size whatever the width of the edge it ends.
-    { id, class: cls, viewBox: "0 0 10 10", refX: "9", refY: "5", markerUnits: "userSpaceOnUse", markerWidth: "9", markerHeight: "9", orient: "auto" },
+    {
+      id,
+      class: cls,
+      viewBox: "0 0 10 10",
+      refX: "9",
+      refY: "5",
+      markerUnits: "userSpaceOnUse",
+      markerWidth: "9",
+      markerHeight: "9",
+      orient: "auto",
+    },
     s("path", { d: "M0,0 L10,5 L0,10 z" }),
   );
 }
@@ -277,7 +300,19 @@ function nodeShape(n, at, labels) {
     "data-group": n.aggregate ? n.gid : null,
     "data-count": n.aggregate ? n.count : null,
   });
-  if (n.aggregate) g.append(s("rect", { class: "stack", x: 5, y: -5, width: NODE_W, height: NODE_H, rx: 6, fill: kindTint(n.kind, 0.93), stroke: color }));
+  if (n.aggregate)
+    g.append(
+      s("rect", {
+        class: "stack",
+        x: 5,
+        y: -5,
+        width: NODE_W,
+        height: NODE_H,
+        rx: 6,
+        fill: kindTint(n.kind, 0.93),
+        stroke: color,
+      }),
+    );
   g.append(
     s("rect", { class: "box", width: NODE_W, height: NODE_H, rx: 6, fill: kindTint(n.kind), stroke: color }),
     s("rect", { class: "stripe", width: 6, height: NODE_H, rx: 2, fill: color }),

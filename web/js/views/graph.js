@@ -84,20 +84,48 @@ async function render(main, route, { signal }) {
         { class: "key-line" },
         h("a", { href: href(["node", start.key]), class: "key" }, start.key),
         " · ",
-        h("a", { href: href(["graph", other, start.key], paramsOf(opts)) }, other === "forward" ? "forward impact" : "backward genealogy"),
+        h(
+          "a",
+          { href: href(["graph", other, start.key], paramsOf(opts)) },
+          other === "forward" ? "forward impact" : "backward genealogy",
+        ),
         " · ",
         h("a", { href: href(["recall", start.key], paramsOf(opts, { direction })) }, "recall list"),
       ),
     ),
   );
 
-  const depthSelect = selectField("depth", "Depth", DEPTHS.map((d) => [String(d), d === "" ? "all" : String(d)]), opts.depth || "");
+  const depthSelect = selectField(
+    "depth",
+    "Depth",
+    DEPTHS.map((d) => [String(d), d === "" ? "all" : String(d)]),
+    opts.depth || "",
+  );
   const ignoreTime = h("input", { type: "checkbox", id: "ignore-time", checked: opts.ignoreTime });
-  const groupSize = selectField("group-size", "Group over", GROUP_SIZES.map((n) => [String(n), String(n)]), String(AGGREGATE_OVER));
+  const groupSize = selectField(
+    "group-size",
+    "Group over",
+    GROUP_SIZES.map((n) => [String(n), String(n)]),
+    String(AGGREGATE_OVER),
+  );
   const levels = [...new Set([...groups.values()].map((g) => g.degree))].sort((a, b) => a - b);
-  const collapseFrom = selectField("collapse-from", "Collapse from level", [["", "none"], ...levels.map((l) => [String(l), String(l)])], "");
-  const find = h("input", { type: "search", id: "find", placeholder: "key, serial, lot, barcode…", autocomplete: "off" });
-  const kindChips = h("div", { class: "chips", role: "group", "aria-label": "Collapse or expand every group of a kind" });
+  const collapseFrom = selectField(
+    "collapse-from",
+    "Collapse from level",
+    [["", "none"], ...levels.map((l) => [String(l), String(l)])],
+    "",
+  );
+  const find = h("input", {
+    type: "search",
+    id: "find",
+    placeholder: "key, serial, lot, barcode…",
+    autocomplete: "off",
+  });
+  const kindChips = h("div", {
+    class: "chips",
+    role: "group",
+    "aria-label": "Collapse or expand every group of a kind",
+  });
 
   const toolbar = h(
     "div",
@@ -105,11 +133,34 @@ async function render(main, route, { signal }) {
     h(
       "div",
       { class: "segmented", role: "group", "aria-label": "Direction" },
-      h("a", { href: href(["graph", "forward", start.key], paramsOf(opts)), "aria-current": direction === "forward" ? "true" : null }, "Forward impact"),
-      h("a", { href: href(["graph", "backward", start.key], paramsOf(opts)), "aria-current": direction === "backward" ? "true" : null }, "Backward genealogy"),
+      h(
+        "a",
+        {
+          href: href(["graph", "forward", start.key], paramsOf(opts)),
+          "aria-current": direction === "forward" ? "true" : null,
+        },
+        "Forward impact",
+      ),
+      h(
+        "a",
+        {
+          href: href(["graph", "backward", start.key], paramsOf(opts)),
+          "aria-current": direction === "backward" ? "true" : null,
+        },
+        "Backward genealogy",
+      ),
     ),
     depthSelect.wrap,
-    h("label", { class: "check", for: "ignore-time", title: "Plain reachability, for comparison: ignores packing and unpacking times" }, ignoreTime, " Ignore time"),
+    h(
+      "label",
+      {
+        class: "check",
+        for: "ignore-time",
+        title: "Plain reachability, for comparison: ignores packing and unpacking times",
+      },
+      ignoreTime,
+      " Ignore time",
+    ),
     groupSize.wrap,
     collapseFrom.wrap,
     h(
@@ -135,11 +186,24 @@ async function render(main, route, { signal }) {
   main.append(toolbar, kindChips, summary, notes, h("div", { class: "graph-layout" }, canvasBox, panel));
 
   if (trace.is_partial) {
-    notes.append(notice("warn", "A server budget stopped this trace early: what is drawn is a lower bound. The export has its own, larger budget."));
+    notes.append(
+      notice(
+        "warn",
+        "A server budget stopped this trace early: what is drawn is a lower bound. The export has its own, larger budget.",
+      ),
+    );
   }
   if (trace.truncated) {
     notes.append(
-      notice("warn", `The graph lists the nearest ${fmtInt(trace.nodes.length)} of ${fmtInt(trace.total)} nodes. `, h("a", { href: href(["recall", start.key], paramsOf(opts, { direction })) }, "The recall list exports all of them.")),
+      notice(
+        "warn",
+        `The graph lists the nearest ${fmtInt(trace.nodes.length)} of ${fmtInt(trace.total)} nodes. `,
+        h(
+          "a",
+          { href: href(["recall", start.key], paramsOf(opts, { direction })) },
+          "The recall list exports all of them.",
+        ),
+      ),
     );
   }
 
@@ -157,7 +221,9 @@ async function render(main, route, { signal }) {
   function redraw({ fit = false } = {}) {
     state.display = displayGraph(trace, groups, state.view, startKinds);
     const placed = layout(state.display.nodes, state.display.edges, { reverse: direction === "backward" });
-    const collapsedLevels = new Set(levels.filter((l) => [...groups.values()].every((g) => g.degree !== l || shownCount(g, state.view) === 0)));
+    const collapsedLevels = new Set(
+      levels.filter((l) => [...groups.values()].every((g) => g.degree !== l || shownCount(g, state.view) === 0)),
+    );
     canvas.draw(state.display, placed, { labels, collapsedLevels, reverse: direction === "backward" });
     canvas.svg.dataset.total = String(trace.total);
     canvas.svg.dataset.aggregateOver = String(state.view.aggregateOver);
@@ -171,11 +237,17 @@ async function render(main, route, { signal }) {
   function renderSummary() {
     const counts = new Map();
     for (const n of trace.nodes) counts.set(n.kind, (counts.get(n.kind) || 0) + 1);
-    const parts = [...counts].sort((a, b) => kindOrder(a[0]) - kindOrder(b[0])).map(([k, n]) => `${fmtInt(n)} ${plural(k, n).toLowerCase()}`);
+    const parts = [...counts]
+      .sort((a, b) => kindOrder(a[0]) - kindOrder(b[0]))
+      .map(([k, n]) => `${fmtInt(n)} ${plural(k, n).toLowerCase()}`);
     summary.replaceChildren(
       h("strong", { "data-testid": "trace-total" }, fmtInt(trace.total)),
       ` nodes reached${opts.ignoreTime ? " (time ignored)" : ""}: ${parts.join(", ") || "none"}. `,
-      h("span", { class: "muted" }, `${fmtInt(state.display.nodes.length)} drawn; groups of more than ${state.view.aggregateOver} are drawn as one.`),
+      h(
+        "span",
+        { class: "muted" },
+        `${fmtInt(state.display.nodes.length)} drawn; groups of more than ${state.view.aggregateOver} are drawn as one.`,
+      ),
     );
   }
 
@@ -188,7 +260,16 @@ async function render(main, route, { signal }) {
       const collapsed = ofKind.every((g) => shownCount(g, state.view) === 0);
       const chip = h(
         "button",
-        { type: "button", class: "chip", "aria-pressed": String(collapsed), style: kindStyle(kind), "data-kind": kind, title: collapsed ? `Expand every group of ${plural(kind, 2).toLowerCase()}` : `Collapse every group of ${plural(kind, 2).toLowerCase()}` },
+        {
+          type: "button",
+          class: "chip",
+          "aria-pressed": String(collapsed),
+          style: kindStyle(kind),
+          "data-kind": kind,
+          title: collapsed
+            ? `Expand every group of ${plural(kind, 2).toLowerCase()}`
+            : `Collapse every group of ${plural(kind, 2).toLowerCase()}`,
+        },
         `${kind} ${fmtInt(total)}`,
         h("span", { class: "chip-state" }, collapsed ? " ▸" : " ▾"),
       );
@@ -202,7 +283,8 @@ async function render(main, route, { signal }) {
     if (collapse) state.view.collapsedKinds.add(kind);
     else {
       state.view.collapsedKinds.delete(kind);
-      for (const g of groups.values()) if (g.kind === kind) state.view.shown.set(g.id, Math.min(g.members.length, EXPAND_STEP));
+      for (const g of groups.values())
+        if (g.kind === kind) state.view.shown.set(g.id, Math.min(g.members.length, EXPAND_STEP));
     }
     redraw();
   }
@@ -246,13 +328,25 @@ async function render(main, route, { signal }) {
     if (!key) {
       panel.append(
         h("h2", null, "Select a node"),
-        h("p", null, "Select a node (click, or Tab to it and press Enter) to highlight the path that explains why the trace reached it."),
-        h("p", null, "Large groups of one kind at one level are drawn as a single node: select one to list its members or draw them. Click a level heading or a kind above to collapse or expand all of it."),
+        h(
+          "p",
+          null,
+          "Select a node (click, or Tab to it and press Enter) to highlight the path that explains why the trace reached it.",
+        ),
+        h(
+          "p",
+          null,
+          "Large groups of one kind at one level are drawn as a single node: select one to list its members or draw them. Click a level heading or a kind above to collapse or expand all of it.",
+        ),
         h("p", { class: "muted" }, "Keys: / search · Esc clear · + − zoom · 0 fit · arrows pan"),
       );
       return;
     }
-    if (key.startsWith("agg:")) return renderGroupPanel(groupOfId(key), state.display.nodes.find((n) => n.id === key));
+    if (key.startsWith("agg:"))
+      return renderGroupPanel(
+        groupOfId(key),
+        state.display.nodes.find((n) => n.id === key),
+      );
     const kind = kindOf.get(key);
     const path = paths.get(key) || [key];
     const drawnAs = state.display.nodes.find((n) => n.id === id);
@@ -260,8 +354,16 @@ async function render(main, route, { signal }) {
     panel.append(
       h("div", { class: "page-title" }, badge(kind), h("h2", null, shortLabel(key, labels.get(key)))),
       h("p", null, h("code", { class: "key", "data-testid": "selected-key" }, key)),
-      h("p", { class: "muted" }, key === start.key ? "The start." : `Level ${path.length - 1}: ${path.length - 1} hop${path.length === 2 ? "" : "s"} ${direction === "forward" ? "downstream" : "upstream"}.`),
-      h("div", { class: "actions" },
+      h(
+        "p",
+        { class: "muted" },
+        key === start.key
+          ? "The start."
+          : `Level ${path.length - 1}: ${path.length - 1} hop${path.length === 2 ? "" : "s"} ${direction === "forward" ? "downstream" : "upstream"}.`,
+      ),
+      h(
+        "div",
+        { class: "actions" },
         h("a", { class: "btn", href: href(["node", key]) }, "Open page"),
         key !== start.key ? h("a", { class: "btn", href: href(["graph", direction, key]) }, "Trace from here") : null,
         h("a", { class: "btn", href: href(["recall", key]) }, "Recall list"),
@@ -271,13 +373,20 @@ async function render(main, route, { signal }) {
       const index = group.members.indexOf(key);
       const draw = h("button", { type: "button", class: "btn-small" }, "Draw it");
       draw.addEventListener("click", () => {
-        state.view.shown.set(group.id, Math.min(group.members.length, Math.ceil((index + 1) / EXPAND_STEP) * EXPAND_STEP));
+        state.view.shown.set(
+          group.id,
+          Math.min(group.members.length, Math.ceil((index + 1) / EXPAND_STEP) * EXPAND_STEP),
+        );
         redraw();
         canvas.focusNode(key);
       });
       panel.append(h("p", null, `Drawn within “${drawnAs.count} ${plural(drawnAs.kind, drawnAs.count)}”. `, draw));
     } else if (group && group.members.length > state.view.aggregateOver) {
-      const fold = h("button", { type: "button", class: "btn-small" }, `Collapse its ${group.members.length} ${plural(group.kind, 2).toLowerCase()}`);
+      const fold = h(
+        "button",
+        { type: "button", class: "btn-small" },
+        `Collapse its ${group.members.length} ${plural(group.kind, 2).toLowerCase()}`,
+      );
       fold.addEventListener("click", () => collapse(group));
       panel.append(h("p", null, fold));
     }
@@ -292,7 +401,11 @@ async function render(main, route, { signal }) {
             null,
             badge(kindOf.get(step) || "Node"),
             " ",
-            h("button", { type: "button", class: "linkish", "data-key": step, onclick: () => choose(step) }, shortLabel(step, labels.get(step))),
+            h(
+              "button",
+              { type: "button", class: "linkish", "data-key": step, onclick: () => choose(step) },
+              shortLabel(step, labels.get(step)),
+            ),
             h("div", { class: "key muted" }, step),
           ),
         ),
@@ -303,8 +416,17 @@ async function render(main, route, { signal }) {
   function renderGroupPanel(group, drawn) {
     const shown = shownCount(group, state.view);
     panel.append(
-      h("div", { class: "page-title" }, badge(group.kind), h("h2", null, `${fmtInt(drawn.count)} ${shown ? "more " : ""}${plural(group.kind, drawn.count)}`)),
-      h("p", { class: "muted" }, `Level ${group.degree}, ${fmtInt(group.members.length)} in all; ${fmtInt(shown)} drawn one by one.`),
+      h(
+        "div",
+        { class: "page-title" },
+        badge(group.kind),
+        h("h2", null, `${fmtInt(drawn.count)} ${shown ? "more " : ""}${plural(group.kind, drawn.count)}`),
+      ),
+      h(
+        "p",
+        { class: "muted" },
+        `Level ${group.degree}, ${fmtInt(group.members.length)} in all; ${fmtInt(shown)} drawn one by one.`,
+      ),
     );
     const actions = h("div", { class: "actions" });
     const more = h("button", { type: "button", class: "btn" }, `Draw ${fmtInt(Math.min(EXPAND_STEP, drawn.count))}`);
@@ -320,9 +442,20 @@ async function render(main, route, { signal }) {
       h(
         "ul",
         { class: "plain members" },
-        drawn.members.slice(0, MEMBERS_LISTED).map((key) =>
-          h("li", null, h("button", { type: "button", class: "linkish", "data-key": key, onclick: () => choose(key) }, shortLabel(key, labels.get(key))), h("span", { class: "key muted" }, ` ${key}`)),
-        ),
+        drawn.members
+          .slice(0, MEMBERS_LISTED)
+          .map((key) =>
+            h(
+              "li",
+              null,
+              h(
+                "button",
+                { type: "button", class: "linkish", "data-key": key, onclick: () => choose(key) },
+                shortLabel(key, labels.get(key)),
+              ),
+              h("span", { class: "key muted" }, ` ${key}`),
+            ),
+          ),
       ),
     );
   }
@@ -337,7 +470,8 @@ async function render(main, route, { signal }) {
   });
   collapseFrom.el.addEventListener("change", () => {
     state.view.collapseFrom = collapseFrom.el.value === "" ? null : Number(collapseFrom.el.value);
-    for (const g of groups.values()) if (state.view.collapseFrom !== null && g.degree >= state.view.collapseFrom) state.view.shown.delete(g.id);
+    for (const g of groups.values())
+      if (state.view.collapseFrom !== null && g.degree >= state.view.collapseFrom) state.view.shown.delete(g.id);
     redraw({ fit: true });
   });
   zoom.addEventListener("click", (event) => {
@@ -385,12 +519,23 @@ async function render(main, route, { signal }) {
   }
 
   redraw({ fit: true });
-  const onResize = () => canvas.fit();
+  // Refit when the window really changes size (a rotated tablet), not when a phone's address
+  // bar slides away, which also fires resize and would undo the user's zoom.
+  let width = canvasBox.clientWidth;
+  const onResize = () => {
+    if (Math.abs(canvasBox.clientWidth - width) < 40) return;
+    width = canvasBox.clientWidth;
+    canvas.fit();
+  };
   window.addEventListener("resize", onResize);
   return () => window.removeEventListener("resize", onResize);
 }
 
 function selectField(id, label, options, value) {
-  const el = h("select", { id }, options.map(([v, text]) => h("option", { value: v, selected: v === value }, text)));
+  const el = h(
+    "select",
+    { id },
+    options.map(([v, text]) => h("option", { value: v, selected: v === value }, text)),
+  );
   return { el, wrap: h("label", { class: "field", for: id }, `${label} `, el) };
 }

@@ -38,7 +38,12 @@ async function render(main, route, { signal }) {
       "header",
       { class: "page-head" },
       h("div", { class: "page-title" }, badge(view.kind), h("h1", null, title)),
-      h("p", { class: "key-line" }, h("code", { class: "key", "data-testid": "node-key" }, view.key), copyButton(view.key, "Copy key")),
+      h(
+        "p",
+        { class: "key-line" },
+        h("code", { class: "key", "data-testid": "node-key" }, view.key),
+        copyButton(view.key, "Copy key"),
+      ),
       h(
         "div",
         { class: "actions" },
@@ -184,7 +189,13 @@ function evidenceList(evidence) {
             props.notes || props.description || props.failure_mode
               ? h("div", { class: "note" }, props.notes || props.description || props.failure_mode)
               : null,
-            source ? h("div", { class: "source" }, `${source.sourceSystem} · ${source.source}${source.line ? `:${source.line}` : ""}`) : null,
+            source
+              ? h(
+                  "div",
+                  { class: "source" },
+                  `${source.sourceSystem} · ${source.source}${source.line ? `:${source.line}` : ""}`,
+                )
+              : null,
           );
         }),
       ),
@@ -199,9 +210,7 @@ function relationships(view) {
   wrap.append(edgeGroups("Upstream (in)", view.edges_in, (e) => e.source));
   wrap.append(edgeGroups("Downstream (out)", view.edges_out, (e) => e.target));
   if (view.edges_truncated) {
-    wrap.append(
-      notice("info", "More relationships exist than listed here: the graph and recall views list them all."),
-    );
+    wrap.append(notice("info", "More relationships exist than listed here: the graph and recall views list them all."));
   }
   return wrap;
 }
@@ -223,7 +232,11 @@ function edgeGroups(title, edges, other) {
       h(
         "thead",
         null,
-        h("tr", null, ["Node", "At", "Until", "Source record"].map((t) => h("th", { scope: "col" }, t))),
+        h(
+          "tr",
+          null,
+          ["Node", "At", "Until", "Source record"].map((t) => h("th", { scope: "col" }, t)),
+        ),
       ),
       body,
     );

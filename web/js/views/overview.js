@@ -26,7 +26,12 @@ async function render(main, _route, { signal }) {
   document.title = "TraceGraph";
   const [stats, known] = await Promise.all([
     api.stats({ signal }),
-    api.props(EXAMPLES.map(([, key]) => key), { signal }).catch(() => new Map()),
+    api
+      .props(
+        EXAMPLES.map(([, key]) => key),
+        { signal },
+      )
+      .catch(() => new Map()),
   ]);
   const examples = EXAMPLES.filter(([, key]) => known.has(key));
   main.append(h("h1", null, "Overview"));
@@ -37,7 +42,12 @@ async function render(main, _route, { signal }) {
       stat("Nodes", fmtInt(stats.nodes), "stat-nodes"),
       stat("Relationships", fmtInt(stats.edges), "stat-edges"),
       stat("Devices", fmtInt(stats.nodes_by_kind.Device || 0), "stat-devices"),
-      stat("Loads", fmtInt(stats.batches), "stat-batches", stats.last_loaded_at && `last ${fmtTime(stats.last_loaded_at)}`),
+      stat(
+        "Loads",
+        fmtInt(stats.batches),
+        "stat-batches",
+        stats.last_loaded_at && `last ${fmtTime(stats.last_loaded_at)}`,
+      ),
       stat("Store", stats.backend, "stat-backend", `schema ${stats.schema_version}`),
     ),
   );
@@ -52,7 +62,9 @@ async function render(main, _route, { signal }) {
         "section",
         { class: "card", "aria-labelledby": "h-kinds" },
         h("h2", { id: "h-kinds" }, "Nodes by kind"),
-        kinds.length ? barTable(kinds, biggest) : h("p", { class: "muted" }, "The store is empty: load data with `tracegraph load`."),
+        kinds.length
+          ? barTable(kinds, biggest)
+          : h("p", { class: "muted" }, "The store is empty: load data with `tracegraph load`."),
       ),
       h(
         "section",
@@ -71,7 +83,12 @@ async function render(main, _route, { signal }) {
           "ul",
           { class: "plain examples" },
           examples.map(([text, , what]) =>
-            h("li", null, h("a", { href: href("search", { q: text }), class: "key" }, text), h("span", { class: "muted" }, ` ${what}`)),
+            h(
+              "li",
+              null,
+              h("a", { href: href("search", { q: text }), class: "key" }, text),
+              h("span", { class: "muted" }, ` ${what}`),
+            ),
           ),
         ),
         recentList(),
@@ -140,7 +157,14 @@ function recentList() {
       "ul",
       { class: "plain" },
       items.map((e) =>
-        h("li", null, badge(e.kind), " ", h("a", { href: href(["node", e.key]) }, e.label), h("span", { class: "muted key" }, ` ${e.key}`)),
+        h(
+          "li",
+          null,
+          badge(e.kind),
+          " ",
+          h("a", { href: href(["node", e.key]) }, e.label),
+          h("span", { class: "muted key" }, ` ${e.key}`),
+        ),
       ),
     ),
   ];

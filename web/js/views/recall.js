@@ -51,7 +51,12 @@ async function render(main, route, { signal }) {
     ),
   );
   if (trace.is_partial || consigneeTrace.is_partial) {
-    main.append(notice("warn", "A server budget stopped this trace early: the counts are lower bounds. The exports run with a larger budget and say if they are partial."));
+    main.append(
+      notice(
+        "warn",
+        "A server budget stopped this trace early: the counts are lower bounds. The exports run with a larger budget and say if they are partial.",
+      ),
+    );
   }
 
   const counts = new Map();
@@ -75,7 +80,11 @@ async function render(main, route, { signal }) {
       "section",
       { class: "card", "aria-labelledby": "h-export" },
       h("h2", { id: "h-export" }, "Export"),
-      h("p", { class: "muted" }, "Every node the trace reaches, with its level and the path that explains it (CSV columns degree, kind, key, via, path)."),
+      h(
+        "p",
+        { class: "muted" },
+        "Every node the trace reaches, with its level and the path that explains it (CSV columns degree, kind, key, via, path).",
+      ),
       h(
         "div",
         { class: "actions" },
@@ -110,14 +119,27 @@ async function render(main, route, { signal }) {
                 { "data-kind": kind },
                 h("th", { scope: "row" }, badge(kind)),
                 h("td", { class: "num", "data-testid": `count-${kind}` }, fmtInt(n)),
-                h("td", { class: "bar-cell", "aria-hidden": "true" }, h("span", { class: "bar", style: { ...kindStyle(kind), "--share": `${(100 * n) / biggest}%` } })),
+                h(
+                  "td",
+                  { class: "bar-cell", "aria-hidden": "true" },
+                  h("span", { class: "bar", style: { ...kindStyle(kind), "--share": `${(100 * n) / biggest}%` } }),
+                ),
               ),
             ),
-            h("tr", { class: "total" }, h("th", { scope: "row" }, "Total"), h("td", { class: "num", "data-testid": "count-total" }, fmtInt(trace.total)), h("td")),
+            h(
+              "tr",
+              { class: "total" },
+              h("th", { scope: "row" }, "Total"),
+              h("td", { class: "num", "data-testid": "count-total" }, fmtInt(trace.total)),
+              h("td"),
+            ),
           ),
         ),
         trace.truncated
-          ? notice("warn", `Counted over the ${fmtInt(trace.nodes.length)} nodes listed of ${fmtInt(trace.total)}; the total and the exports are complete.`)
+          ? notice(
+              "warn",
+              `Counted over the ${fmtInt(trace.nodes.length)} nodes listed of ${fmtInt(trace.total)}; the total and the exports are complete.`,
+            )
           : null,
       ),
       consigneeSection(),
@@ -134,7 +156,11 @@ async function render(main, route, { signal }) {
       h(
         "thead",
         null,
-        h("tr", null, ["Consignee", "Type", "Country", "GLN key", "Shipments", "Devices"].map((t) => h("th", { scope: "col" }, t))),
+        h(
+          "tr",
+          null,
+          ["Consignee", "Type", "Country", "GLN key", "Shipments", "Devices"].map((t) => h("th", { scope: "col" }, t)),
+        ),
       ),
       body,
     );
@@ -164,7 +190,16 @@ async function render(main, route, { signal }) {
       "section",
       { class: "card", "aria-labelledby": "h-consignees" },
       h("h2", { id: "h-consignees" }, `Consignees (${fmtInt(consigneeKeys.length)})`),
-      consigneeKeys.length ? h("div", { class: "scroll-x" }, table) : h("p", { class: "muted" }, "The trace reaches no consignee."),
+      consigneeKeys.length
+        ? h("div", { class: "scroll-x" }, table)
+        : h("p", { class: "muted" }, "The trace reaches no consignee."),
+      consigneeKeys.length
+        ? h(
+            "p",
+            { class: "muted small" },
+            "Shipments: of this trace, delivered there. Devices: of this trace, received there (inside the containers at the moment they were shipped); a distributor's count includes what it sent on.",
+          )
+        : null,
     );
     const countable = direction === "forward" && !trace.truncated && devices.size > 0;
     if (!countable) {
@@ -173,7 +208,11 @@ async function render(main, route, { signal }) {
       countDevices(deviceCells);
     } else {
       for (const cell of deviceCells.values()) cell.textContent = "";
-      const go = h("button", { type: "button", class: "btn" }, `Count devices per consignee (${consigneeKeys.length} traces)`);
+      const go = h(
+        "button",
+        { type: "button", class: "btn" },
+        `Count devices per consignee (${consigneeKeys.length} traces)`,
+      );
       go.addEventListener("click", () => {
         go.remove();
         countDevices(deviceCells);
@@ -186,7 +225,8 @@ async function render(main, route, { signal }) {
   /** A consignee's devices, listed whole when the server allows it (a distributor's can
    * number more than the default listing), else as many as it lists: then the count is "≥". */
   async function receivedDevices(key) {
-    const ask = (limit) => api.trace("backward", key, { kinds: "Device", ignoreTime: opts.ignoreTime, limit }, { signal });
+    const ask = (limit) =>
+      api.trace("backward", key, { kinds: "Device", ignoreTime: opts.ignoreTime, limit }, { signal });
     try {
       return await ask(FULL_LISTING);
     } catch (error) {

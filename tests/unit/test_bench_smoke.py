@@ -1,0 +1,46 @@
+"""The benchmark suite runs end to end on the small plant (no times asserted)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_bench_runs_on_the_small_plant(tmp_path: Path) -> None:
+    out, figures = tmp_path / "RESULTS.md", tmp_path / "results" / "speed.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--scales=small",
+            "--no-neo4j",
+            "--no-api",
+            "--rounds=3",
+            "--budget=1",
+            f"--cache={tmp_path / 'cache'}",
+            f"--out={out}",
+            f"--json={figures}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.fullmatch(r"targets met: \d+/\d+", done.stdout.strip().splitlines()[-1])
+    assert "## Targets" in out.read_text()
+    traces = orjson.loads(figures.read_bytes())["scales"]["small"]["trace_sqlite"]
+    checked = [v for k, v in traces.items() if "/" in k]
+    assert len(checked) == 6
+    # The in-memory index answered every query exactly as the per-hop SQL path did.
+    assert all(v["same_as_sql_path"] for v in checked)
