@@ -10,6 +10,7 @@ COPY api api
 COPY cli cli
 COPY risk risk
 COPY reports reports
+COPY web web
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim

@@ -37,6 +37,28 @@ class ApiSettings(Settings):
     )
     ready_timeout: float = Field(2.0, gt=0, description="Seconds /readyz waits for the store to answer")
 
+    # -- security (api.auth; docs/reference/security.md) ------------------------------
+    cors_origins: str | None = Field(
+        None, description="Comma-separated origins allowed to call the API from a browser; unset: none (CORS closed)"
+    )
+    hsts: bool = Field(False, description="Send Strict-Transport-Security (set when a TLS proxy is in front)")
+    rate_limit_per_minute: int = Field(600, gt=0, description="Requests one key, session or token may make a minute")
+    rate_limit_burst: int = Field(120, gt=0, description="Requests one key may make at once before the rate applies")
+    failed_auth_per_minute: int = Field(
+        10, gt=0, description="Failed sign-ins and bad credentials one client address may send a minute"
+    )
+    session_lifetime: float = Field(8 * 3600.0, gt=0, description="Seconds a dashboard session lasts at most")
+    session_idle_timeout: float = Field(
+        30 * 60.0, gt=0, description="Seconds without a request after which a dashboard session ends"
+    )
+    oidc_issuer: str | None = Field(None, description="OIDC/JWT bearer tokens: the issuer (iss) to accept")
+    oidc_audience: str | None = Field(None, description="OIDC/JWT bearer tokens: the audience (aud) to require")
+    oidc_jwks_file: str | None = Field(None, description="The issuer's public keys, as a JWKS JSON file")
+    oidc_public_key: str | None = Field(None, description="Or one public key: PEM text, or the path of a PEM file")
+    oidc_algorithms: str = Field("RS256,ES256", description="Signature algorithms accepted (never none or HS*)")
+    oidc_roles_claim: str = Field("roles", description="The claim listing the token's TraceGraph roles")
+    oidc_subject_claim: str = Field("sub", description="The claim that names the user in the audit trail")
+
     @classmethod
     def of(cls, settings: Settings | None) -> ApiSettings:
         """These settings from ``settings`` (the API's own fields from the environment), or all from it."""

@@ -270,9 +270,9 @@ def _run_compact(
     """:func:`run_trace` over a compact graph: the same BFS, state for state and step for step,
     on integer node positions, with each level's adjacency gathered by numpy at once.
 
-    Every branch below mirrors one in the generic loop and in :func:`step_constraint`; the
-    conformance suite and the store comparison (SQLite here, Neo4j on the generic path) check
-    that answers stay identical, paths included.
+    Every branch below mirrors one in the generic loop and in :func:`step_constraint`. The
+    conformance suite checks both stores against a reference; tests/unit/test_traversal_index.py
+    checks this path against the generic one (SQL per hop) on random plants, paths included.
     """
     kind_codes, type_codes = graph.kind_codes, graph.type_codes
     container = kind_codes.index(NodeKind.CONTAINER)
@@ -404,7 +404,9 @@ def _run_compact(
         wanted = frozenset(kind_codes.index(k) for k in query.kinds)
         reached = [n for n in reached if node_kind[n] in wanted]
     # By (degree, key): key ranks order as the keys do.
-    reached.sort(key=lambda n: (degree[n], int(key_rank[n])))
+    positions_reached = np.asarray(reached, dtype=np.int64)
+    degrees = np.fromiter((degree[n] for n in reached), dtype=np.int64, count=len(reached))
+    reached = positions_reached[np.lexsort((key_rank[positions_reached], degrees))].tolist()
     total = len(reached)
     truncated = query.limit is not None and total > query.limit
     listed = reached[: query.limit] if query.limit is not None else reached

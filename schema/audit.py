@@ -36,6 +36,11 @@ class AuditAction(StrEnum):
     CONFIGURATION = "configuration.changed"
     USER = "user.changed"
     KEY = "key.changed"
+    #: Sign-in and refusals: not changes, but who tried what is part of the record.
+    LOGIN = "session.login"
+    LOGOUT = "session.logout"
+    LOGIN_FAILED = "session.login_failed"
+    ACCESS_DENIED = "access.denied"
 
 
 #: Changes a person must explain: the entry is refused without a reason.

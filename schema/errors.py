@@ -83,3 +83,31 @@ class UnsupportedFormatError(InvalidInputError):
     """A recognised but unsupported format (e.g. an AHM code)."""
 
     code = "unsupported_format"
+
+
+class UnauthenticatedError(TraceGraphError):
+    """No credentials, or credentials that are not valid (unknown, revoked or expired key; bad token)."""
+
+    code = "unauthenticated"
+
+
+class ForbiddenError(TraceGraphError):
+    """Authenticated, but not allowed: the role lacks the permission, or a session request lacks its CSRF token."""
+
+    code = "forbidden"
+
+
+class RateLimitedError(LimitExceededError):
+    """Too many requests from one key (or failed attempts from one address); try again after ``retry_after``."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class InsecureConfigurationError(TraceGraphError):
+    """Settings that must not serve real data: default or weak secrets, half-configured sign-in."""
+
+    code = "insecure_configuration"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,20 @@ class Settings(BaseSettings):
         min_length=16,
         description="Secret for the HMAC-SHA256 over evidence package manifests (integrity, not identity)",
     )
+    environment: Literal["production", "development"] = Field(
+        "production",
+        description="production: sign-in required, secure defaults enforced; development: no sign-in, "
+        "127.0.0.1 only, GraphiQL on (for a laptop, never for real data)",
+    )
+    access: str | None = Field(
+        None,
+        description="Access file (SQLite: API keys, sessions, shares); default: beside a SQLite store as "
+        "<store>.access.db, else beside TRACEGRAPH_AUDIT, else ./tracegraph-access.db",
+    )
+
+    @property
+    def development(self) -> bool:
+        return self.environment == "development"
 
 
 @lru_cache(maxsize=1)

@@ -50,7 +50,8 @@ def demo(
         tour(services, manifest.notable)
     if serve_after:
         console.print(
-            f"\nserving it at http://127.0.0.1:{port}  (GraphiQL: http://127.0.0.1:{port}/graphql, "
+            f"\nserving it at http://127.0.0.1:{port}  (dashboard: http://127.0.0.1:{port}/, "
+            f"GraphiQL: http://127.0.0.1:{port}/graphql, "
             f"REST: http://127.0.0.1:{port}/api/v1/trace/forward?start={manifest.notable.failed_incoming_lot}); "
             "Ctrl+C stops"
         )

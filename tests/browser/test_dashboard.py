@@ -187,3 +187,31 @@ def test_the_backward_genealogy_fits_a_tablet(browser: Any, served: Served) -> N
         shoot(page, "tablet-genealogy")
     finally:
         context.close()
+
+
+def test_a_start_window_limits_what_a_machine_reached(page: Any, served: Served) -> None:
+    """A leak tester found out of tolerance: only what it tested since its last good calibration."""
+    n = served.notable
+
+    def inspected_at(inspection: str) -> str:
+        view = served.get(f"/api/v1/nodes/{inspection}")
+        return next(e["at"] for e in view["edges_out"] if e["type"] == "INSPECTED")
+
+    window = {"from": inspected_at(n.previous_calibration), "to": inspected_at(n.out_of_tolerance_calibration)}
+    trace = served.get("/api/v1/trace/forward", start=n.equipment, **window)
+    everything = served.get("/api/v1/trace/forward", start=n.equipment, limit=0)
+    assert trace["total"] < everything["total"]
+
+    page.goto(route("graph", "forward", n.equipment))
+    expect(page.get_by_test_id("trace-total")).to_have_text(f"{everything['total']:,}")
+    page.locator("details.window summary").click()
+    page.fill("#window-from", window["from"][:16])  # datetime-local: minutes, UTC as everywhere
+    page.fill("#window-to", window["to"][:16])
+    page.get_by_role("button", name="Apply").click()
+    expected = served.get("/api/v1/trace/forward", start=n.equipment, **{k: v[:16] for k, v in window.items()})
+    expect(page.get_by_test_id("trace-total")).to_have_text(f"{expected['total']:,}")
+    svg = page.locator("svg.graph[data-ready='true']")
+    expect(page.locator("svg.graph .node")).to_have_count(
+        drawn_nodes(expected, int(svg.get_attribute("data-aggregate-over")))
+    )
+    shoot(page, "start-window")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import pytest
 
@@ -22,7 +24,7 @@ from schema.kinds import NodeKind as K
 
 def chain(*nodes: str, **attrs: object) -> nx.DiGraph:
     G = nx.DiGraph()
-    for a, b in zip(nodes, nodes[1:], strict=False):
+    for a, b in itertools.pairwise(nodes):
         G.add_edge(a, b, **attrs)
     return G
 

@@ -34,9 +34,15 @@ def test_inspections_fail_marginal_and_measurements_against_limits() -> None:
     records = [
         InspectionRecord("inspection:1", "lot:A", "incoming", "fail", used=True, at=day(0)),
         InspectionRecord("inspection:2", "lot:B", "incoming", "fail", used=False, at=day(0)),
-        InspectionRecord("inspection:3", "plot:C", "in_process", "pass", measurements={"od": 4.3}, limits={"od": (4.0, 4.2)}),
-        InspectionRecord("inspection:4", "plot:D", "in_process", "pass", measurements={"od": 4.1}, limits={"od": (4.0, 4.2)}),
-        InspectionRecord("inspection:5", "plot:E", "in_process", "marginal", notes="Black specks: particulate contamination"),
+        InspectionRecord(
+            "inspection:3", "plot:C", "in_process", "pass", measurements={"od": 4.3}, limits={"od": (4.0, 4.2)}
+        ),
+        InspectionRecord(
+            "inspection:4", "plot:D", "in_process", "pass", measurements={"od": 4.1}, limits={"od": (4.0, 4.2)}
+        ),
+        InspectionRecord(
+            "inspection:5", "plot:E", "in_process", "marginal", notes="Black specks: particulate contamination"
+        ),
     ]
     found = {s.node: s for s in inspection_signals(records)}
     assert set(found) == {"lot:A", "lot:B", "plot:C", "plot:E"}
@@ -111,11 +117,19 @@ def test_changes_to_critical_parts_only() -> None:
 
 def test_process_spec_limits_raise_a_signal_of_their_own() -> None:
     samples = tuple((day(0) + timedelta(hours=h), 195.0 + (0.3 if h % 2 else -0.3)) for h in range(10))
-    broken = samples[:5] + ((day(0) + timedelta(hours=5), 210.0),) + samples[6:]
+    broken = (*samples[:5], (day(0) + timedelta(hours=5), 210.0), *samples[6:])
     runs = [
         ProcessRun("run:1", "equipment:E", "t", samples, work_order="wo:1", target=195.0, lsl=190.0, usl=200.0),
-        ProcessRun("run:2", "equipment:E", "t", tuple((a + timedelta(days=1), v) for a, v in broken), work_order="wo:2",
-                   target=195.0, lsl=190.0, usl=200.0),
+        ProcessRun(
+            "run:2",
+            "equipment:E",
+            "t",
+            tuple((a + timedelta(days=1), v) for a, v in broken),
+            work_order="wo:2",
+            target=195.0,
+            lsl=190.0,
+            usl=200.0,
+        ),
     ]
     spec = [s for s in process_signals(runs) if s.rule == "spc.spec"]
     assert len(spec) == 1 and {e.key for e in spec[0].evidence} == {"run:2", "wo:2"}
@@ -139,7 +153,9 @@ def plants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple
         services.close()
 
 
-def test_the_drifting_machine_raises_a_cusum_shift_over_the_drift(plants: dict[str, tuple[Services, PlantManifest]]) -> None:
+def test_the_drifting_machine_raises_a_cusum_shift_over_the_drift(
+    plants: dict[str, tuple[Services, PlantManifest]],
+) -> None:
     services, manifest = plants["machine_drift"]
     truth = manifest.defects[0]
     shifts = [s for s in detect(services.store) if s.rule == "spc.cusum" and s.node == truth.roots[0]]
@@ -150,18 +166,24 @@ def test_the_drifting_machine_raises_a_cusum_shift_over_the_drift(plants: dict[s
     assert window.start < truth.window_end and truth.window_start < window.end
     drifted_orders = {e.key for e in shifts[0].evidence if e.role == "work order"}
     assert drifted_orders <= set(truth.work_orders)
-    exposure = [s for s in detect(services.store) if s.rule == "calibration.out_of_tolerance" and s.node == truth.roots[0]]
+    exposure = [
+        s for s in detect(services.store) if s.rule == "calibration.out_of_tolerance" and s.node == truth.roots[0]
+    ]
     assert exposure, "the calibration after the drift finds the machine out of tolerance"
 
 
-def test_mislabelled_devices_are_found_by_label_reconciliation(plants: dict[str, tuple[Services, PlantManifest]]) -> None:
+def test_mislabelled_devices_are_found_by_label_reconciliation(
+    plants: dict[str, tuple[Services, PlantManifest]],
+) -> None:
     services, manifest = plants["mislabelled_lot"]
     (signal,) = [s for s in detect(services.store) if s.rule == "labels.mismatch"]
     assert sorted(signal.targets) == manifest.defects[0].devices
     assert signal.node == manifest.defects[0].work_orders[0]
 
 
-def test_a_clean_plant_has_no_label_or_shift_signal_on_the_defect(plants: dict[str, tuple[Services, PlantManifest]]) -> None:
+def test_a_clean_plant_has_no_label_or_shift_signal_on_the_defect(
+    plants: dict[str, tuple[Services, PlantManifest]],
+) -> None:
     services, _ = plants["bad_supplier_lot"]
     found = detect(services.store)
     assert not [s for s in found if s.rule == "labels.mismatch"]
@@ -178,6 +200,8 @@ def test_the_scorecard_covers_every_supplier_that_delivered(plants: dict[str, tu
     assert all(s.name for s in scores)
 
 
-def test_signals_as_of_before_the_load_are_none(plants: dict[str, tuple[Services, PlantManifest]], tmp_path: Path) -> None:
+def test_signals_as_of_before_the_load_are_none(
+    plants: dict[str, tuple[Services, PlantManifest]], tmp_path: Path
+) -> None:
     services, _ = plants["bad_supplier_lot"]
     assert services.signals(as_of=datetime(2000, 1, 1, tzinfo=UTC)) == []

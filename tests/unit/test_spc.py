@@ -74,9 +74,11 @@ def test_individuals_limits_use_the_mean_moving_range() -> None:
 
 def test_cusum_finds_a_small_sustained_shift_and_dates_it() -> None:
     rng = random.Random(4)
-    values = [rng.gauss(0, 1) for _ in range(60)] + [rng.gauss(1.0, 1) for _ in range(40)] + [
-        rng.gauss(0, 1) for _ in range(40)
-    ]
+    values = (
+        [rng.gauss(0, 1) for _ in range(60)]
+        + [rng.gauss(1.0, 1) for _ in range(40)]
+        + [rng.gauss(0, 1) for _ in range(40)]
+    )
     # A one-sigma shift hides from rule 1 but not from CUSUM.
     up = [a for a in cusum(values, 0.0, 1.0) if a.direction == 1]
     assert len(up) == 1

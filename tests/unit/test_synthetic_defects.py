@@ -57,7 +57,9 @@ def test_machine_drift_shifts_exactly_the_drifting_runs(tmp_path: Path) -> None:
     uses = [r for r in rows(path, "equipment_use.csv") if r["equipment"] == machine and r["work_order"] in drifted]
     start = min(datetime.fromisoformat(u["from"]) for u in uses)
     assert start == truth.window_start
-    found = [c for c in rows(path, "calibrations.csv") if c["equipment"] == machine and c["result"] == "out_of_tolerance"]
+    found = [
+        c for c in rows(path, "calibrations.csv") if c["equipment"] == machine and c["result"] == "out_of_tolerance"
+    ]
     assert any(datetime.fromisoformat(c["calibrated_at"]) > truth.window_end for c in found)
 
 

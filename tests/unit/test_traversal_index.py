@@ -3,8 +3,11 @@ writes to it, and answers exactly as the per-hop SQL path does."""
 
 from __future__ import annotations
 
+import tempfile
 from contextlib import closing
 from pathlib import Path
+
+from hypothesis import assume, given, settings
 
 from graph.port import GraphStore
 from graph.sqlite.store import SQLiteStore
@@ -12,6 +15,8 @@ from schema.kinds import EdgeType as E
 from schema.kinds import NodeKind as K
 from schema.model import EdgeOp, TraceDirection, TraceQuery
 from tests.conformance.plants import CASE_A, CASE_B, D1, D2, HOSPITAL_1, LOT, SHIP_DIST, SUPPLIER, repack_plant
+from tests.conformance.reference import RefPlant
+from tests.conformance.test_trace_properties import load, plants, things, unique_intervals
 from tests.factories import batch, edge, node, t
 
 
@@ -76,3 +81,26 @@ def test_as_of_traces_use_sql(tmp_path: Path) -> None:
         as_of = TraceQuery(starts=(D1,), as_of=first.recorded_at)
         assert {n.key for n in store.trace(as_of).nodes} == {CASE_A}
         assert reached(store, D1) == {CASE_A, CASE_B}
+
+
+@settings(max_examples=60, deadline=None)
+@given(plant=plants())
+def test_random_plants_answer_as_the_sql_path(plant: RefPlant) -> None:
+    assume(unique_intervals(plant))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        closing(SQLiteStore(Path(tmp) / "s.db")) as indexed,
+        closing(SQLiteStore(Path(tmp) / "s.db", traversal_index=False)) as plain,
+    ):
+        indexed.migrate()
+        load(indexed, plant)
+        starts = sorted(indexed.kinds(things(plant)))
+        queries = [
+            TraceQuery(starts=(start,), direction=direction, ignore_time=ignore_time)
+            for start in starts
+            for direction in TraceDirection
+            for ignore_time in (False, True)
+        ]
+        queries.append(TraceQuery(starts=tuple(starts), direction=TraceDirection.BACKWARD))
+        for query in queries:
+            assert indexed.trace(query).to_json() == plain.trace(query).to_json(), query

@@ -8,6 +8,7 @@ import { HEADER_H, NODE_H, NODE_W } from "./layout.js";
 const MIN_SCALE = 0.05;
 const MAX_SCALE = 2.5;
 const LABEL_CHARS = 24;
+const READABLE_SCALE = 0.45; // labels stay legible on a tablet
 
 export function createCanvas(container, { onSelect, onExpand, onLevel }) {
   const svg = s("svg", {
@@ -23,6 +24,7 @@ export function createCanvas(container, { onSelect, onExpand, onLevel }) {
 
   let t = { x: 20, y: 10, k: 1 };
   let bounds = { width: 1, height: 1 };
+  let startAtRight = false; // backward traces put their start in the rightmost column
   const apply = () => viewport.setAttribute("transform", `translate(${t.x},${t.y}) scale(${t.k})`);
 
   function zoomAt(factor, cx, cy) {
@@ -31,18 +33,26 @@ export function createCanvas(container, { onSelect, onExpand, onLevel }) {
     apply();
   }
 
-  function fit() {
+  /**
+   * Show the whole graph. With `readable`, never smaller than READABLE_SCALE: a trace too wide
+   * for the screen (a tablet) then shows its start end, left forward and right backward, at a
+   * size one can read, and the user pans to the rest.
+   */
+  function fit({ readable = false } = {}) {
     const box = svg.getBoundingClientRect();
     if (!box.width || !box.height) return;
     const top = 48; // room for the zoom buttons drawn over the canvas
-    const k = Math.min(
+    let k = Math.min(
       1.2,
       Math.max(MIN_SCALE, Math.min((box.width - 40) / bounds.width, (box.height - top - 12) / bounds.height)),
     );
+    if (readable) k = Math.max(k, READABLE_SCALE);
+    const spareX = box.width - bounds.width * k;
+    const spareY = box.height - top - bounds.height * k;
     t = {
       k,
-      x: (box.width - bounds.width * k) / 2,
-      y: Math.max(top, top + (box.height - top - bounds.height * k) / 2),
+      x: spareX >= 0 ? spareX / 2 : startAtRight ? spareX - 20 : 20,
+      y: top + spareY / 2, // centred: the start sits at mid-height
     };
     apply();
   }
@@ -143,6 +153,7 @@ export function createCanvas(container, { onSelect, onExpand, onLevel }) {
   function draw(display, placed, { labels, collapsedLevels, reverse }) {
     clear(viewport);
     bounds = { width: placed.width, height: placed.height };
+    startAtRight = reverse;
     const levels = s("g", { class: "levels" });
     for (const header of placed.headers) {
       const collapsed = collapsedLevels.has(header.degree);

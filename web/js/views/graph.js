@@ -127,6 +127,30 @@ async function render(main, route, { signal }) {
     "aria-label": "Collapse or expand every group of a kind",
   });
 
+  // The start window: from a machine found out of tolerance, only what it touched between two
+  // calibrations. Times as typed are UTC, as everywhere in TraceGraph.
+  const windowFrom = h("input", { type: "datetime-local", id: "window-from", value: localValue(opts.from) });
+  const windowTo = h("input", { type: "datetime-local", id: "window-to", value: localValue(opts.to) });
+  const windowForm = h(
+    "details",
+    { class: "window", open: opts.from || opts.to ? true : null },
+    h("summary", null, opts.from || opts.to ? "Start window (set)" : "Start window"),
+    h(
+      "form",
+      { "aria-label": "Start window, UTC" },
+      h("label", { for: "window-from" }, "from "),
+      windowFrom,
+      h("label", { for: "window-to" }, " to "),
+      windowTo,
+      h("span", { class: "muted" }, " UTC "),
+      h("button", { type: "submit" }, "Apply"),
+    ),
+  );
+  windowForm.querySelector("form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    reload({ from: windowFrom.value || undefined, to: windowTo.value || undefined });
+  });
+
   const toolbar = h(
     "div",
     { class: "toolbar", role: "toolbar", "aria-label": "Graph options" },
@@ -161,6 +185,7 @@ async function render(main, route, { signal }) {
       ignoreTime,
       " Ignore time",
     ),
+    windowForm,
     groupSize.wrap,
     collapseFrom.wrap,
     h(
@@ -230,7 +255,7 @@ async function render(main, route, { signal }) {
     canvas.svg.dataset.ready = "true";
     renderChips();
     renderSummary();
-    if (fit) canvas.fit();
+    if (fit) canvas.fit({ readable: true });
     choose(state.selected, { keepFocus: true });
   }
 
@@ -525,10 +550,15 @@ async function render(main, route, { signal }) {
   const onResize = () => {
     if (Math.abs(canvasBox.clientWidth - width) < 40) return;
     width = canvasBox.clientWidth;
-    canvas.fit();
+    canvas.fit({ readable: true });
   };
   window.addEventListener("resize", onResize);
   return () => window.removeEventListener("resize", onResize);
+}
+
+/** An ISO time from the address as a datetime-local input shows it (minutes, no zone). */
+function localValue(iso) {
+  return iso ? iso.replace(/Z$|[+-]00:?00$/, "").slice(0, 16) : null;
 }
 
 function selectField(id, label, options, value) {
