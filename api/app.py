@@ -3,25 +3,35 @@ on the way out; every request borrows them through ``api.deps``."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import epcis
+from api.auth import headers as security_headers
+from api.auth import routes as auth_routes
+from api.auth import startup as security_startup
+from api.auth.guard import Guard, authorize
+from api.auth.openapi import secure_openapi
+from api.auth.tokens import TokenVerifier
 from api.body_limit import BodySizeLimit
 from api.captures import CaptureRegistry
 from api.errors import install_error_handlers
 from api.graphql.router import graphql_router
 from api.graphql.schema import build_schema
 from api.metrics import Metrics, MetricsMiddleware
-from api.rest import health, ingest, nodes, trace
+from api.rest import audit, health, ingest, nodes, trace
 from api.runtime import Runtime
 from api.settings import ApiSettings
 from api.web import install as install_web
+from services.access import AccessControl
 from services.app import Services
 from services.settings import Settings
+
+log = logging.getLogger("tracegraph.api")
 
 DESCRIPTION = """\
 Traceability and early warning for medical-device manufacturers: trace any unit, lot, case or
@@ -37,12 +47,17 @@ OPENAPI_TAGS = [
     {"name": "ingest", "description": "Load files, as `tracegraph load`"},
     {"name": "epcis", "description": "GS1 EPCIS 2.0 capture and query (REST binding)"},
     {"name": "operations", "description": "Health, readiness and metrics"},
+    {"name": "auth", "description": "Dashboard sign-in with an API key (scripts send it as a bearer token)"},
+    {"name": "audit", "description": "The audit trail and its verification"},
 ]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service. Nothing is opened here: the store opens when the app starts serving."""
     api_settings = ApiSettings.of(settings)
+    # Refuses default secrets in production (InsecureConfigurationError) before anything listens.
+    security_warnings = security_startup.check(api_settings)
+    tokens = TokenVerifier.from_settings(api_settings)
     metrics = Metrics()
 
     @asynccontextmanager
@@ -60,8 +75,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 metrics=metrics,
                 captures=CaptureRegistry(api_settings.capture_registry_size),
             )
+            app.state.guard = Guard(
+                api_settings, AccessControl.for_settings(api_settings, audit=services.audit_trail()), tokens
+            )
+            for warning in security_warnings:
+                log.warning("%s", warning)
             yield
         finally:
+            guard = getattr(app.state, "guard", None)
+            if isinstance(guard, Guard):
+                guard.close()
             await anyio.to_thread.run_sync(services.close)
 
     app = FastAPI(
@@ -70,15 +93,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
+        # Every route runs the guard first (api.auth.guard); the pages that need a CDN only in development.
+        dependencies=[Depends(authorize)],
+        docs_url="/docs" if api_settings.development else None,
+        redoc_url="/redoc" if api_settings.development else None,
     )
     install_error_handlers(app)
     # Outermost last: metrics see every answer, the 413 included.
     app.add_middleware(BodySizeLimit, max_bytes=api_settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    security_headers.install(app, api_settings)  # CORS when configured, then headers on every answer
 
     # Routers carry their whole prefix, so a route's template (metrics label) is its full path.
     for router in (health.router, trace.router, nodes.router, ingest.router, epcis.router):
         app.include_router(router)
-    app.include_router(graphql_router(build_schema(api_settings)))
+    app.include_router(auth_routes.router)
+    app.include_router(audit.router)
+    app.include_router(graphql_router(build_schema(api_settings), ide=api_settings.development))
+    secure_openapi(app)
     install_web(app)  # the dashboard at /, /web/ and /api/v1/stats
     return app

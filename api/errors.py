@@ -8,6 +8,7 @@ traceback and the caller sees only "internal error", never a stack trace or a st
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,13 +22,16 @@ from strawberry.extensions import MaskErrors
 from loaders.base import Reject
 from schema.errors import (
     ConflictError,
+    ForbiddenError,
     InvalidInputError,
     LimitExceededError,
     NotFoundError,
+    RateLimitedError,
     RejectedRecordsError,
     StoreBusyError,
     StoreError,
     TraceGraphError,
+    UnauthenticatedError,
 )
 
 log = logging.getLogger("tracegraph.api")
@@ -61,6 +65,9 @@ _STATUS: tuple[tuple[type[TraceGraphError], int], ...] = (
     (InvalidInputError, 422),  # InvalidKeyError, UnsupportedFormatError
     (NotFoundError, 404),
     (ConflictError, 409),
+    (UnauthenticatedError, 401),
+    (ForbiddenError, 403),
+    (RateLimitedError, 429),
     (LimitExceededError, 422),
     (StoreError, 503),  # StoreBusyError, StoreUnavailableError, MigrationRequiredError
 )
@@ -71,6 +78,9 @@ _EPCIS_TYPES: tuple[tuple[type[TraceGraphError], str], ...] = (
     (UnsupportedMediaTypeError, "epcisException:ValidationException"),
     (InvalidInputError, "epcisException:ValidationException"),
     (NotFoundError, "epcisException:NoSuchResourceException"),
+    (UnauthenticatedError, "epcisException:SecurityException"),
+    (ForbiddenError, "epcisException:SecurityException"),
+    (RateLimitedError, "urn:tracegraph:error:rate_limited"),
     (LimitExceededError, "epcisException:QueryTooLargeException"),
     (StoreError, "epcisException:ImplementationException"),
 )
@@ -116,6 +126,10 @@ def problem(error: TraceGraphError, *, epcis: bool = False) -> dict[str, Any]:
 
 def error_response(error: TraceGraphError, *, epcis: bool = False) -> JSONResponse:
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if isinstance(error, StoreBusyError) else None
+    if isinstance(error, RateLimitedError):
+        headers = {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
+    elif isinstance(error, UnauthenticatedError):
+        headers = {"WWW-Authenticate": 'Bearer realm="tracegraph"'}
     body = problem(error, epcis=epcis)
     return JSONResponse(body, status_code=body["status"], headers=headers, media_type=PROBLEM_JSON)
 
@@ -164,6 +178,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
 _DESCRIBED = {
     400: "The body cannot be parsed as the media type it declares",
+    401: "Not signed in: no valid API key, session or token (WWW-Authenticate says how)",
+    403: "Signed in, but the role may not do this (or a session change lacks its X-CSRF-Token)",
+    429: "Too many requests from this key, or failed sign-ins from this address (with Retry-After)",
     404: "No such node or record",
     413: "The request body is over the configured limit",
     415: "The body's media type is not one this operation reads",

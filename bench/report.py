@@ -28,6 +28,17 @@ def _p95(figures: dict[str, Any] | None) -> float | None:
     return None if figures is None else float(figures["p95"])
 
 
+def part(r: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """One measurement of a plant, or None when it did not run or failed."""
+    found = r.get(name)
+    return None if not found or "error" in found else dict(found)
+
+
+def _entry(r: dict[str, Any], name: str, key: str) -> dict[str, Any] | None:
+    found = part(r, name)
+    return None if found is None else found.get(key)
+
+
 def targets(scales: dict[str, Any]) -> list[dict[str, Any]]:
     """Every target as ``{target, value, met}``; traces compare p95s, loads medians."""
     if not scales:
@@ -36,56 +47,48 @@ def targets(scales: dict[str, Any]) -> list[dict[str, Any]]:
     r = scales[scale]
     checks: list[dict[str, Any]] = []
 
-    def check(target: str, ratio: float | None, met: bool, unit: str = "x") -> None:
-        value = "not measured" if ratio is None else f"{ratio:.2f}{unit}"
-        checks.append({"target": f"[{scale}] {target}", "value": value, "met": ratio is not None and met})
+    def check(target: str, value: float | None, met: bool, unit: str = "x") -> None:
+        shown = "not measured" if value is None else f"{value:.2f}{unit}"
+        checks.append({"target": f"[{scale}] {target}", "value": shown, "met": value is not None and met})
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None or b == 0 else a / b
 
     for name in CLASSES:
         for direction in DIRECTIONS:
             key = f"{name}/{direction}"
-            ours = _p95(r["trace_sqlite"].get(key))
-            igraph = _p95(r["igraph"].get(key))
+            x = ratio(_p95(_entry(r, "trace_sqlite", key)), _p95(_entry(r, "igraph", key)))
             limit = 3.0 if name == "supplier" else 2.0
-            ratio = None if ours is None or igraph is None else ours / igraph
-            check(f"embedded {CLASS_NAMES[name]} {direction} p95 <= {limit:g}x igraph", ratio, (ratio or 0) <= limit)
+            check(f"embedded {CLASS_NAMES[name]} {direction} p95 <= {limit:g}x igraph", x, x is not None and x <= limit)
     for name in ("raw_material", "supplier"):
         for direction in DIRECTIONS:
             key = f"{name}/{direction}"
-            ours, cte = _p95(r["trace_sqlite"].get(key)), _p95(r["cte"].get(key))
-            ratio = None if ours is None or cte is None else cte / ours
-            check(f"embedded {CLASS_NAMES[name]} {direction} >= 5x faster than recursive CTE", ratio, (ratio or 0) >= 5)
-    for name in CLASSES:
-        for direction in DIRECTIONS:
-            key = f"{name}/{direction}"
-            ours, nx = _p95(r["trace_sqlite"].get(key)), _p95(r["networkx"].get(key))
-            ratio = None if ours is None or nx is None else nx / ours
-            check(f"embedded {CLASS_NAMES[name]} {direction} faster than networkx", ratio, (ratio or 0) > 1)
-    neo = r.get("trace_neo4j")
-    for name in CLASSES:
-        for direction in DIRECTIONS:
-            key = f"{name}/{direction}"
-            pair = neo.get(key) if neo else None
-            ratio = None if pair is None else _p95(pair["adapter"]) / _p95(pair["cypher"])  # type: ignore[operator]
+            x = ratio(_p95(_entry(r, "cte", key)), _p95(_entry(r, "trace_sqlite", key)))
             check(
-                f"Neo4j adapter {CLASS_NAMES[name]} {direction} p95 <= 1.5x variable-length Cypher",
-                ratio,
-                (ratio or 9) <= 1.5,
+                f"embedded {CLASS_NAMES[name]} {direction} >= 5x faster than recursive CTE", x, x is not None and x >= 5
             )
-    ours_load = r["load_sqlite"]["load"]["median"]
-    raw_load = r["load_raw"]["load"]["median"]
-    check("embedded bulk load <= 1.5x raw executemany (medians)", ours_load / raw_load, ours_load / raw_load <= 1.5)
-    rate = r["load_sqlite"]["edges"] / ours_load
-    check("embedded bulk load >= 100k edges/s", rate / 1000, rate >= 100_000, unit="k edges/s")
-    neo_load = r.get("load_neo4j")
-    neo_rate = None if neo_load is None else neo_load["edges"] / neo_load["load"]["median"]
-    check(
-        "Neo4j ingest >= 20k edges/s",
-        None if neo_rate is None else neo_rate / 1000,
-        (neo_rate or 0) >= 20_000,
-        unit="k edges/s",
-    )
-    per_edge = r["trace_sqlite"]["index"]["bytes_per_edge"]
-    check("in-memory traversal structures <= 64 bytes per edge", per_edge, per_edge <= 64, unit=" B/edge")
+    for name in CLASSES:
+        for direction in DIRECTIONS:
+            key = f"{name}/{direction}"
+            x = ratio(_p95(_entry(r, "networkx", key)), _p95(_entry(r, "trace_sqlite", key)))
+            check(f"embedded {CLASS_NAMES[name]} {direction} faster than networkx", x, x is not None and x > 1)
+    for name in CLASSES:
+        for direction in DIRECTIONS:
+            pair = _entry(r, "trace_neo4j", f"{name}/{direction}")
+            x = None if pair is None else ratio(_p95(pair["adapter"]), _p95(pair["cypher"]))
+            target = f"Neo4j adapter {CLASS_NAMES[name]} {direction} p95 <= 1.5x variable-length Cypher"
+            check(target, x, x is not None and x <= 1.5)
+    ours, raw = part(r, "load_sqlite"), part(r, "load_raw")
+    x = None if ours is None or raw is None else ratio(ours["load"]["median"], raw["load"]["median"])
+    check("embedded bulk load <= 1.5x raw executemany (medians)", x, x is not None and x <= 1.5)
+    rate = None if ours is None else ours["edges"] / ours["load"]["median"] / 1000
+    check("embedded bulk load >= 100k edges/s", rate, rate is not None and rate >= 100, unit="k edges/s")
+    neo = part(r, "load_neo4j")
+    rate = None if neo is None else neo["edges"] / neo["load"]["median"] / 1000
+    check("Neo4j ingest >= 20k edges/s", rate, rate is not None and rate >= 20, unit="k edges/s")
+    traces = part(r, "trace_sqlite")
+    per_edge = None if traces is None else traces["index"]["bytes_per_edge"]
+    check("in-memory traversal structures <= 64 bytes per edge", per_edge, (per_edge or 99) <= 64, unit=" B/edge")
     return checks
 
 
@@ -171,42 +174,50 @@ def _load(values: list[float] | tuple[float, ...]) -> str:
 
 
 def _scale_section(scale: str, r: dict[str, Any], neo4j: dict[str, Any]) -> list[str]:
-    ls, raw = r["load_sqlite"], r["load_raw"]
-    edges = ls["edges"]
-    lines = [
-        f"## Plant `{scale}`: {r['devices']:,} devices, {ls['nodes']:,} nodes, {edges:,} edges",
-        "",
-        f"Parsing the CSV files: {ls['parse_s']:.1f} s.",
-        "",
+    ls, raw, neo = part(r, "load_sqlite"), part(r, "load_raw"), part(r, "load_neo4j")
+    lines = [f"## Plant `{scale}`: {r['devices']:,} devices, {r['manifest_edges']:,} edges", ""]
+    failed = [f"`{name}` ({v['error']})" for name, v in r.items() if isinstance(v, dict) and "error" in v]
+    if failed:
+        lines += ["Failed measurements: " + "; ".join(failed) + ".", ""]
+    if ls is not None:
+        lines += [
+            f"Parsing the CSV files: {ls['parse_s']:.1f} s ({ls['nodes']:,} node and {ls['edges']:,} edge facts).",
+            "",
+        ]
+    lines += [
         "| load | seconds (median / p95) | edges/s (median) | vs raw executemany | peak RSS |",
         "|---|---|---|---|---|",
-        f"| embedded store (`SQLiteStore.apply`) | {_s(ls['load'])} | {edges / ls['load']['median']:,.0f} | "
-        f"{_ratio(ls['load']['median'], raw['load']['median'])} | {ls['peak_rss_mb']:,.0f} MiB |",
-        f"| raw `executemany`, same rows and tables | {_s(raw['load'])} | "
-        f"{edges / raw['load']['median']:,.0f} | 1.0× | {raw['peak_rss_mb']:,.0f} MiB |",
     ]
-    neo = r.get("load_neo4j")
-    if neo:
+    raw_median = None if raw is None else raw["load"]["median"]
+    for label, figures, extra in (
+        ("embedded store (`SQLiteStore.apply`)", ls, ""),
+        ("raw `executemany`, same rows and tables", raw, ""),
+        ("Neo4j (`Neo4jStore.apply`)", neo, f" (JVM {neo4j.get('peak_rss_mb') or 0:,.0f} MiB)"),
+    ):
+        if figures is None:
+            continue
+        median = figures["load"]["median"]
         lines.append(
-            f"| Neo4j (`Neo4jStore.apply`) | {_s(neo['load'])} | {edges / neo['load']['median']:,.0f} | "
-            f"{_ratio(neo['load']['median'], raw['load']['median'])} | {neo['peak_rss_mb']:,.0f} MiB "
-            f"(JVM {neo4j.get('peak_rss_mb') or 0:,.0f} MiB) |"
+            f"| {label} | {_s(figures['load'])} | {figures['edges'] / median:,.0f} | {_ratio(median, raw_median)} | "
+            f"{figures['peak_rss_mb']:,.0f} MiB{extra} |"
         )
-    index = r["trace_sqlite"]["index"]
+    ts, neo_t = part(r, "trace_sqlite"), part(r, "trace_neo4j") or {}
+    if ts is None:
+        return [*lines, ""]
+    index = ts["index"]
     lines += [
         "",
         f"Traversal index: built in {index['build_s']:.2f} s; {index['edges']:,} traced edges, "
         f"{index['array_bytes'] / 2**20:,.1f} MiB of arrays = **{index['bytes_per_edge']:.1f} bytes per edge** "
         f"(node keys as Python strings another {index['key_bytes'] / 2**20:,.1f} MiB).",
         "",
-        "Traces, milliseconds (median / p95), and each peer's p95 as a multiple of the embedded trace's p95 "
-        "(below 1×: the peer is faster):",
+        "Traces, milliseconds (median / p95). In brackets: the embedded trace's p95 divided by the peer's "
+        "(above 1×: the peer is faster), and for Neo4j the adapter's p95 divided by the Cypher query's.",
         "",
         "| query | reached | embedded | SQL per hop (1 run) | igraph (C BFS) | networkx | recursive CTE | "
         "Neo4j adapter | variable-length Cypher |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    ts, neo_t = r["trace_sqlite"], r.get("trace_neo4j") or {}
     for name in CLASSES:
         for direction in DIRECTIONS:
             key = f"{name}/{direction}"
@@ -214,34 +225,39 @@ def _scale_section(scale: str, r: dict[str, Any], neo4j: dict[str, Any]) -> list
             if ours is None:
                 continue
             starts = r["queries"][name][direction]
-            label = f"{CLASS_NAMES[name]} {direction} ({starts[0]}{f' +{len(starts) - 1}' if len(starts) > 1 else ''})"
-            cells = [label, f"{ours['reached']:,} (peers {r['igraph'][key]['reached']:,})", _ms(ours)]
-            same = "" if ours["same_as_sql_path"] else " **differs**"
-            cells.append(f"{ours['sql_path_s'] * 1000:,.0f}{same}")
+            more = f" +{len(starts) - 1}" if len(starts) > 1 else ""
+            peers_reached = _entry(r, "igraph", key)
+            cells = [
+                f"{CLASS_NAMES[name]} {direction} (`{starts[0]}`{more})",
+                f"{ours['reached']:,}" + (f" (peers {peers_reached['reached']:,})" if peers_reached else ""),
+                _ms(ours),
+                f"{ours['sql_path_s'] * 1000:,.0f}" + ("" if ours["same_as_sql_path"] else " **differs**"),
+            ]
             for peer in ("igraph", "networkx", "cte"):
-                p = r[peer].get(key)
-                cells.append(f"{_ms(p)} ({_ratio(_p95(p), ours['p95'])})")
+                p = _entry(r, peer, key)
+                cells.append(f"{_ms(p)} ({_ratio(ours['p95'], _p95(p))})")
             pair = neo_t.get(key)
             if pair:
                 cells.append(_ms(pair["adapter"]))
-                cells.append(
-                    f"{_ms(pair['cypher'])} ({_ratio(_p95(pair['adapter']), _p95(pair['cypher']))} adapter/Cypher)"
-                )
+                cells.append(f"{_ms(pair['cypher'])} ({_ratio(_p95(pair['adapter']), _p95(pair['cypher']))})")
             else:
                 cells += ["–", "–"]
             lines.append("| " + " | ".join(cells) + " |")
-    rss = {
-        "embedded trace": ts["peak_rss_mb"],
-        "igraph": r["igraph"]["peak_rss_mb"],
-        "networkx": r["networkx"]["peak_rss_mb"],
-        "recursive CTE": r["cte"]["peak_rss_mb"],
-    }
+    rss = {"embedded trace": ts["peak_rss_mb"]}
+    builds = []
+    for label, name in (("igraph", "igraph"), ("networkx", "networkx"), ("recursive CTE", "cte")):
+        found = part(r, name)
+        if found is not None:
+            rss[label] = found["peak_rss_mb"]
+            if "build_s" in found:
+                builds.append(f"{label} {found['build_s']:.2f} s")
     if neo_t:
         rss["Neo4j client"] = neo_t["peak_rss_mb"]
-    builds = f"graph build: igraph {r['igraph']['build_s']:.2f} s, networkx {r['networkx']['build_s']:.2f} s"
     lines += [
         "",
-        "Peak RSS per process: " + ", ".join(f"{k} {v:,.0f} MiB" for k, v in rss.items()) + f"; {builds}.",
+        "Peak RSS per process: "
+        + ", ".join(f"{k} {v:,.0f} MiB" for k, v in rss.items())
+        + (f"; graph build: {', '.join(builds)}." if builds else "."),
         "",
     ]
     return lines

@@ -39,7 +39,8 @@ LOAD_RUNS = {"small": (3, 3), "bench": (5, 3), "medium": (3, 2), "large": (1, 1)
 
 
 def worker(task: str, **args: Any) -> dict[str, Any]:
-    """Run one measurement in a fresh interpreter and return its figures."""
+    """Run one measurement in a fresh interpreter and return its figures, or ``{"error": …}``
+    (a failed measurement is reported, and the others still run)."""
     done = subprocess.run(
         [sys.executable, "-m", "bench.workers", task, orjson.dumps(args).decode()],
         capture_output=True,
@@ -48,7 +49,8 @@ def worker(task: str, **args: Any) -> dict[str, Any]:
         check=False,
     )
     if done.returncode != 0:
-        raise SystemExit(f"bench worker {task} failed:\n{done.stderr[-4000:]}")
+        print(f"bench worker {task} failed:\n{done.stderr[-4000:]}", file=sys.stderr, flush=True)
+        return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
     result: dict[str, Any] = orjson.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -114,6 +116,8 @@ def run_scale(scale: str, cache: Path, neo4j_url: str | None, rounds: int, budge
     common = {"plant_dir": str(plant_dir), "rounds": load_rounds, "budget": load_budget, "min_runs": load_min}
     out["load_raw"] = worker("load-raw", db=str(cache / f"{scale}-raw.db"), **common)
     out["load_sqlite"] = worker("load-sqlite", db=str(db), **common)
+    if "error" in out["load_sqlite"]:
+        return out  # nothing to trace
     queries = choose_queries(db, manifest)
     out["queries"] = queries
     trace_args = {"db": str(db), "queries": queries, "rounds": rounds, "budget": budget}
@@ -133,7 +137,8 @@ def run_scale(scale: str, cache: Path, neo4j_url: str | None, rounds: int, budge
             budget=load_budget,
             min_runs=min(neo_rounds, 2),
         )
-        out["trace_neo4j"] = worker("trace-neo4j", url=neo4j_url, queries=queries, rounds=rounds, budget=budget)
+        if "error" not in out["load_neo4j"]:
+            out["trace_neo4j"] = worker("trace-neo4j", url=neo4j_url, queries=queries, rounds=rounds, budget=budget)
     return out
 
 

@@ -7,9 +7,11 @@ import typer
 from cli.commands import (
     alerts,
     audit,
+    backup,
     copy,
     demo,
     dictionary,
+    keys,
     load,
     mapping,
     migrate,
@@ -68,6 +70,8 @@ app.add_typer(suppliers.app, name="suppliers")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(alerts.tasks_app, name="tasks")
 for module in (audit, report, verify):
+    module.register(app)
+for module in (keys, backup):
     module.register(app)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,15 +67,19 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Placement(_Model):
+class Placement(NamedTuple):
     """Where a device went, found by walking its containment forward in time."""
 
     shipped: bool
-    consignee: str | None = Field(None, description="The last consignee it was delivered to")
+    consignee: str | None = None
+    """The last consignee it was delivered to."""
     delivered_at: float | None = None
-    shipment: str | None = Field(None, description="The shipment that delivered it there")
-    consignees: tuple[str, ...] = Field((), description="Every consignee it reached, in delivery order")
-    container: str | None = Field(None, description="Outermost container that still holds it (on hand)")
+    shipment: str | None = None
+    """The shipment that delivered it there."""
+    consignees: tuple[str, ...] = ()
+    """Every consignee it reached, in delivery order."""
+    container: str | None = None
+    """Outermost container that still holds it (on hand)."""
 
 
 def placements(G: Any, devices: Iterable[str], *, rule: StepRule = ignore_time) -> dict[str, Placement]:

@@ -20,6 +20,7 @@ everywhere at once.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -65,6 +66,12 @@ def access_path(settings: Settings) -> Path:
 
 def digest(secret: str, salt: bytes = b"") -> bytes:
     return hashlib.sha256(salt + secret.encode()).digest()
+
+
+def csrf_token_for(session_token: str) -> str:
+    """A session's CSRF token: derived from the session token (which only the HttpOnly cookie
+    carries), so the server can give it again after a page reload without storing it."""
+    return base64.urlsafe_b64encode(hashlib.sha256(b"tracegraph-csrf\0" + session_token.encode()).digest()).decode()
 
 
 def _iso(at: float | None) -> str | None:
@@ -258,7 +265,7 @@ class AccessControl:
         return IssuedKey(key, f"{KEY_PREFIX}{key_id}_{secret}")
 
     def keys(self, *, include_inactive: bool = True) -> list[ApiKey]:
-        keys = [ApiKey.of(r) for r in self.store.keys()]
+        keys = [ApiKey.of(r) for r in self.store.all_keys()]
         return keys if include_inactive else [k for k in keys if k.state() == "active"]
 
     def key(self, key_id: str) -> ApiKey:
@@ -314,7 +321,8 @@ class AccessControl:
         """A dashboard session for a key's principal (sessions are opened with keys only)."""
         if not principal.id.startswith("key:"):
             raise InvalidInputError("sessions are opened with an API key")
-        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        token = secrets.token_urlsafe(32)
+        csrf = csrf_token_for(token)
         now = time.time()
         row = SessionRow(digest(token), principal.id.removeprefix("key:"), digest(csrf), now, now, now + lifetime)
         self.store.insert_session(row, purge_before=now)

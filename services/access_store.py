@@ -140,8 +140,7 @@ class AccessStore:
     def _busy_or_broken(self, exc: sqlite3.Error) -> StoreError:
         if "locked" in str(exc) or "busy" in str(exc):
             return StoreBusyError(
-                f"another process is writing to the access file {self.path}; try again "
-                f"(waited {self.busy_timeout:g} s)"
+                f"another process is writing to the access file {self.path}; try again (waited {self.busy_timeout:g} s)"
             )
         return StoreError(f"the access file {self.path} cannot be used: {exc}")
 
@@ -174,7 +173,7 @@ class AccessStore:
 
         return self._read(read, None)
 
-    def keys(self) -> list[KeyRow]:
+    def all_keys(self) -> list[KeyRow]:
         def read(db: sqlite3.Connection) -> list[KeyRow]:
             return [KeyRow(*r) for r in db.execute(f"SELECT {_KEY_COLUMNS} FROM api_key ORDER BY created_at, id")]
 

@@ -117,7 +117,9 @@ def markdown() -> str:
     lines = [BEGIN, "", "### Roles", "", "| role | may |", "|---|---|"]
     lines += [f"| `{r.value}` | {ROLE_DESCRIPTIONS[r]} |" for r in roles]
     lines += ["", "### Permissions by role", "", "| permission " + head, "|---" + rule]
-    lines += [f"| `{p.value}` | " + " | ".join(_cell(p in ROLE_PERMISSIONS[r]) for r in roles) + " |" for p in Permission]
+    lines += [
+        f"| `{p.value}` | " + " | ".join(_cell(p in ROLE_PERMISSIONS[r]) for r in roles) + " |" for p in Permission
+    ]
     lines += ["", "### HTTP operations", "", "| operation | needs " + head, "|---|---" + rule]
     for operation, requirement in REST.items():
         cells = " | ".join(_cell(allows(r, requirement)) for r in roles)

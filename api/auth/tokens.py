@@ -51,7 +51,8 @@ class TokenVerifier:
         if not (settings.oidc_issuer and settings.oidc_audience and sources):
             raise InsecureConfigurationError(
                 "token sign-in needs TRACEGRAPH_OIDC_ISSUER, TRACEGRAPH_OIDC_AUDIENCE and the issuer's keys "
-                "(TRACEGRAPH_OIDC_JWKS_FILE or TRACEGRAPH_OIDC_PUBLIC_KEY); without all three no token is safe to accept"
+                "(TRACEGRAPH_OIDC_JWKS_FILE or TRACEGRAPH_OIDC_PUBLIC_KEY): without all three no token is safe "
+                "to accept"
             )
         algorithms = [a.strip() for a in settings.oidc_algorithms.split(",") if a.strip()]
         refused = [a for a in algorithms if a not in ALLOWED_ALGORITHMS]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -19,6 +19,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionContext
 
+from api.auth.graphql import FieldPermissions
 from api.errors import GraphQLErrorMapping, is_expected
 from api.graphql.mutations import Mutation
 from api.graphql.queries import Query
@@ -42,6 +43,8 @@ def build_schema(settings: ApiSettings | None = None) -> strawberry.Schema:
         *QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
     ]
+    if not settings.development:  # the schema is public in schema.graphql; a live server need not recite it
+        rules.append(NoSchemaIntrospectionCustomRule)
     # Factories, not instances: every request gets its own extension objects.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: AddValidationRules(rules),
@@ -49,6 +52,7 @@ def build_schema(settings: ApiSettings | None = None) -> strawberry.Schema:
         lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
         GraphQLErrorMapping,
+        FieldPermissions,  # every root field's permission (api.auth.policy), before anything runs
     ]
     extension_list: list[Any] = extensions
     return TraceGraphSchema(query=Query, mutation=Mutation, extensions=extension_list)

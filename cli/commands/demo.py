@@ -55,7 +55,11 @@ def demo(
             f"REST: http://127.0.0.1:{port}/api/v1/trace/forward?start={manifest.notable.failed_incoming_lot}); "
             "Ctrl+C stops"
         )
-        serve(ctx, host="127.0.0.1", port=port)
+        console.print(
+            "[bold]this local trial runs in development mode[/]: no sign-in, on 127.0.0.1 only. For real data run "
+            "`tracegraph serve` (sign-in with keys from `tracegraph keys create`); see docs/reference/security.md"
+        )
+        serve(ctx, host="127.0.0.1", port=port, dev=True)
 
 
 def _names(services: Services, keys: list[str]) -> str:

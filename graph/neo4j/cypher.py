@@ -267,4 +267,10 @@ EXPORT_EDGE_VERSIONS = """
     RETURN type(r) AS type, s.key AS src, d.key AS dst, r.at AS at, r.v_batch AS batches, r.v_json AS versions
 """
 
-WIPE = "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+# Relationships first, then nodes, each in bounded transactions: DETACH DELETE of 10,000 nodes
+# at once also deletes all their relationships in that transaction (a lot holds thousands),
+# which outgrew a small server's transaction memory on a 100k-device plant.
+WIPE = (
+    "MATCH ()-[r]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 10000 ROWS",
+    "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+)

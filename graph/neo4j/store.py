@@ -917,4 +917,5 @@ class Neo4jStore(GraphStore):
         """Delete everything (tests and ``copy --replace`` only): not reversible."""
         # CALL … IN TRANSACTIONS needs an auto-commit transaction, hence session.run.
         with self._driver.session(database=self.database) as session:
-            session.run(cypher.WIPE).consume()
+            for statement in cypher.WIPE:
+                session.run(statement).consume()

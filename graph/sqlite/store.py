@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import sqlite3
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -127,6 +128,7 @@ class SQLiteStore(GraphStore):
         self._index: TraversalIndex | None = None
         self._index_stamp: tuple[int, int] = (-1, -1)
         self._commits = 0  # own commits: PRAGMA data_version only counts other connections' ones
+        self._index_lock = threading.Lock()
         self.location = str(self.path)
         self.busy_timeout = busy_timeout
         existed = self.path.exists()
@@ -189,15 +191,19 @@ class SQLiteStore(GraphStore):
             return self.store._db
 
         def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            db = self.store._db
             if exc_type is None:
                 try:
-                    self.store._db.execute("COMMIT")
+                    db.execute("COMMIT")
                 except sqlite3.OperationalError as err:
-                    self.store._db.execute("ROLLBACK")
-                    raise StoreError(f"cannot commit to {self.store.path}: {err}") from err
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise self.store._write_failed(err) from err
                 self.store._commits += 1
-            else:
-                self.store._db.execute("ROLLBACK")
+            elif db.in_transaction:
+                # SQLite has already rolled back after some errors (e.g. a full disk); a second
+                # ROLLBACK would fail and hide the real error.
+                db.execute("ROLLBACK")
 
     def _write(self) -> SQLiteStore._Transaction:
         return SQLiteStore._Transaction(self)
@@ -209,9 +215,13 @@ class SQLiteStore(GraphStore):
             with _collector_paused(len(batch.nodes) + len(batch.edges)), self._write() as db:
                 return self._apply(db, batch)
         except sqlite3.OperationalError as exc:
-            if "disk" in str(exc) or "full" in str(exc):
-                raise StoreError(f"the disk holding {self.path} is full; nothing of this batch was written") from exc
-            raise StoreError(f"writing to {self.path} failed, nothing of this batch was written: {exc}") from exc
+            raise self._write_failed(exc) from exc
+
+    def _write_failed(self, exc: sqlite3.OperationalError) -> StoreError:
+        """One message for a write that SQLite refused, whether mid-batch or at commit."""
+        if "full" in str(exc):
+            return StoreError(f"the disk holding {self.path} is full; nothing of this batch was written")
+        return StoreError(f"writing to {self.path} failed, nothing of this batch was written: {exc}")
 
     def _apply(self, db: sqlite3.Connection, batch: FactBatch) -> BatchResult:
         for probe, value in ((sql.FIND_BATCH_BY_HASH, batch.content_hash), (sql.FIND_BATCH_BY_ID, batch.batch_id)):
@@ -508,18 +518,21 @@ class SQLiteStore(GraphStore):
     # -- reading ---------------------------------------------------------------------
     def traversal_index(self) -> TraversalIndex | None:
         """The in-memory traversal index, brought up to date with the file first (None when off)."""
-        if not self.use_traversal_index:
+        if not self.use_traversal_index or self._db.in_transaction:
+            # Inside a write (another thread's, on this connection) reads would see rows that
+            # may yet be rolled back: those traces take the SQL path.
             return None
-        # Cheap check first: data_version moves when another connection commits, _commits
-        # when this one does; only then are the version tables read for what changed.
-        stamp = (int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._commits)
-        if self._index is not None and stamp == self._index_stamp:
+        with self._index_lock:  # one build at a time when threads share the store
+            # Cheap check first: data_version moves when another connection commits, _commits
+            # when this one does; only then are the version tables read for what changed.
+            stamp = (int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._commits)
+            if self._index is not None and stamp == self._index_stamp:
+                return self._index
+            if self._index is None or not self._index.refresh(self._db):
+                self._index = None  # let the old arrays go before the new ones are built
+                self._index = TraversalIndex.build(self._db)
+            self._index_stamp = stamp
             return self._index
-        if self._index is None or not self._index.refresh(self._db):
-            self._index = None  # let the old arrays go before the new ones are built
-            self._index = TraversalIndex.build(self._db)
-        self._index_stamp = stamp
-        return self._index
 
     def compact_traversal(
         self, keys: Sequence[str], direction: TraceDirection

@@ -17,6 +17,11 @@ genealogy, never from a trace:
 ``mislabelled_lot``
     At a lot change, labels of the previous lot stay on the line: the first devices of a
     finished lot carry the previous lot's number and expiry. Affected: those devices only.
+``bad_supplier``
+    Every lot of a bought part (the male luer by default) that one supplier delivered is bad,
+    as when the supplier changed its process without notice. Affected: every device built
+    from any of those lots. The supplier has at least two used lots, so the supplier, not
+    one of its lots, is the source.
 """
 
 from __future__ import annotations
@@ -70,6 +75,8 @@ def inject_defect(plan: ProductionPlan, defect: Defect, rng: random.Random, star
         return _cross_contamination(plan, defect, start, end)
     if defect.kind == "mislabelled_lot":
         return _mislabelled_lot(plan, defect, start, end)
+    if defect.kind == "bad_supplier":
+        return _bad_supplier(plan, defect)
     raise InvalidInputError(f"unknown defect kind {defect.kind!r}")
 
 
@@ -266,6 +273,42 @@ def _mislabelled_lot(plan: ProductionPlan, defect: Defect, start: int, end: int)
         roots=[previous.output.key, labelled.output.key],
     )
     return Injection(truth=truth, mislabel=mislabel)
+
+
+def _bad_supplier(plan: ProductionPlan, defect: Defect) -> Injection:
+    code = defect.part.removeprefix("part:")
+    used: dict[str, list[Lot]] = {}
+    for lot in plan.receipts:
+        if lot.part.code == code and lot.supplier is not None and lot.consumed_by:
+            used.setdefault(f"supplier:{lot.supplier}", []).append(lot)
+    shipped = {s: [lot for lot in lots if plan.feeds_shipped_goods(lot)] for s, lots in used.items()}
+    if defect.supplier:
+        if not shipped.get(defect.supplier):
+            raise InvalidInputError(f"{defect.supplier} delivered no used lot of {defect.part}")
+        chosen = defect.supplier
+    else:
+        # Two lots or more, and not every used lot: else no lot or device tells the supplier apart.
+        several = sorted(s for s, lots in shipped.items() if len(lots) >= 2 and len(used) > 1)
+        if not several:
+            raise InvalidInputError(f"no second source delivered two used lots of {defect.part}")
+        chosen = min(several, key=lambda s: (len(shipped[s]), s))
+    bad = used[chosen]
+    wos: dict[int, WorkOrder] = {}
+    lots: dict[int, Lot] = {}
+    for lot in bad:
+        below_wos, below_lots = genealogy(lot)
+        wos.update((id(w), w) for w in below_wos)
+        lots.update((id(x), x) for x in below_lots)
+    truth = _truth(
+        defect,
+        lot=shipped[chosen][0].key,
+        part=bad[0].part.key,
+        supplier=chosen,
+        work_orders=list(wos.values()),
+        lots=list(lots.values()),
+        roots=[chosen],
+    )
+    return Injection(truth=truth)
 
 
 # -- process data ---------------------------------------------------------------------------

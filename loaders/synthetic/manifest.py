@@ -42,6 +42,7 @@ _DEFECT_DEFAULTS: dict[str, dict[str, object]] = {
     "machine_drift": {"part": "part:PC-LUER", "failure_mode": "tubing kinks and occludes", "runs": 4},
     "cross_contamination": {"part": "part:RM-PVC", "failure_mode": "particulate matter in fluid path", "runs": 2},
     "mislabelled_lot": {"part": "part:PC-LUER", "failure_mode": "label shows wrong lot and expiry", "runs": 2},
+    "bad_supplier": {"part": "part:PC-LUER", "failure_mode": "luer thread cracks when connected", "runs": 1},
 }
 
 
@@ -56,15 +57,22 @@ class Defect(_Model):
     ``machine_drift``, ``cross_contamination`` and ``mislabelled_lot`` are described in
     :mod:`loaders.synthetic.defects`; ``runs`` is how many runs drift, how many later runs
     a contamination carries over to, or how many cases carry the wrong label.
+
+    ``bad_supplier``: every lot of ``part`` that one supplier (``supplier``, default the
+    part's source with the fewest used lots, at least two, of a part with two sources)
+    delivered is bad, as when a supplier changed its process; see :mod:`loaders.synthetic.defects`.
     """
 
-    kind: Literal["bad_supplier_lot", "machine_drift", "cross_contamination", "mislabelled_lot"] = "bad_supplier_lot"
+    kind: Literal["bad_supplier_lot", "machine_drift", "cross_contamination", "mislabelled_lot", "bad_supplier"] = (
+        "bad_supplier_lot"
+    )
     part: str = Field("part:PC-LUER", description="Part key of the bought part whose lot is bad (or contaminated)")
     complaint_rate: float = Field(0.05, ge=0.0, le=1.0)
     failure_mode: str = "leak at luer connector"
     equipment_type: str = Field("extruder", description="machine_drift: the type of machine that drifts")
     runs: int = Field(1, ge=1, description="Drifting runs, carry-over runs, or mislabelled cases")
     shift: float = Field(2.0, gt=0.0, description="machine_drift: mean shift of the parameter, in standard deviations")
+    supplier: str = Field("", description="bad_supplier: key of the supplier whose lots are bad (default: chosen)")
 
     @model_validator(mode="before")
     @classmethod

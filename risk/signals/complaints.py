@@ -11,7 +11,11 @@ for the number of lots or modes tested:
   other lots of the product? One-sided binomial test of ``k`` complaints among the lot's
   ``N`` devices against the others' rate.
 - per component lot and failure mode: the same over every device made from the lot
-  (``upstream`` maps a component lot to the finished lots it went into).
+  (``upstream`` maps a component lot to the finished lots it went into), explaining away:
+  once the most significant lot is chosen, its finished lots' complaints are its, and the
+  other lots are tested on the rest (otherwise every lot that shared finished lots with a bad
+  one would look bad too). A finished lot a chosen component lot explains raises no signal
+  of its own.
 """
 
 from __future__ import annotations
@@ -93,7 +97,16 @@ def complaint_signals(
     for c in records:
         by_mode[c.failure_mode].append(c)
 
-    # Per finished lot and mode.
+    # Per component lot and mode, explaining away: the most significant lot takes its
+    # finished lots' complaints; the others are tested again on what is left, so the lots
+    # that merely shared finished lots with a bad one do not raise signals of their own.
+    explained: dict[str, set[str]] = defaultdict(set)  # mode -> finished lots explained
+    if upstream:
+        signals += _explain_away(
+            by_mode, upstream, exposure, total_devices, explained, alpha=alpha, min_count=min_count
+        )
+
+    # Per finished lot and mode, for lots no component lot explains.
     tests: list[tuple[str, str, int, int, float, list[ComplaintRecord]]] = []
     for mode, found in by_mode.items():
         per_lot: dict[str, list[ComplaintRecord]] = defaultdict(list)
@@ -107,32 +120,56 @@ def complaint_signals(
                 continue
             base = max(len(found) - len(mine), 0.5) / others  # half a complaint when none: no zero rate
             tests.append((lot, mode, len(mine), n, base, mine))
-    signals += _binomial_signals("complaints.lot", tests, alpha=alpha)
-
-    # Per component lot and mode.
-    if upstream:
-        ctests: list[tuple[str, str, int, int, float, list[ComplaintRecord]]] = []
-        for component, lots in upstream.items():
-            made = set(lots)
-            n = sum(exposure.get(lot, 0) for lot in made)
-            others = total_devices - n
-            if n <= 0 or others <= 0:
-                continue
-            for mode, found in by_mode.items():
-                mine = [c for c in found if c.lot in made]
-                if len(mine) < min_count:
-                    continue
-                base = max(len(found) - len(mine), 0.5) / others
-                ctests.append((component, mode, len(mine), n, base, mine))
-        signals += _binomial_signals("complaints.component_lot", ctests, alpha=alpha)
+    m = len(tests)
+    tests = [t for t in tests if t[0] not in explained[t[1]]]
+    signals += _binomial_signals("complaints.lot", tests, alpha=alpha, m=m)
     return signals
 
 
+def _explain_away(
+    by_mode: Mapping[str, list[ComplaintRecord]],
+    upstream: Mapping[str, Collection[str]],
+    exposure: Mapping[str, int],
+    total_devices: int,
+    explained: dict[str, set[str]],
+    *,
+    alpha: float,
+    min_count: int,
+) -> list[Signal]:
+    chosen: list[tuple[str, str, int, int, float, list[ComplaintRecord]]] = []
+    candidates = [(component, set(lots)) for component, lots in sorted(upstream.items()) if lots]
+    m = max(1, len(candidates) * max(1, len(by_mode)))
+    for mode, found in sorted(by_mode.items()):
+        taken: set[str] = set()
+        while True:
+            best: tuple[float, str, int, int, float, list[ComplaintRecord], set[str]] | None = None
+            left = [c for c in found if c.lot not in taken]
+            exposed = total_devices - sum(exposure.get(lot, 0) for lot in taken)
+            for component, made in candidates:
+                fresh = made - taken
+                mine = [c for c in left if c.lot in fresh]
+                n = sum(exposure.get(lot, 0) for lot in fresh)
+                others = exposed - n
+                if len(mine) < min_count or n <= 0 or others <= 0:
+                    continue
+                base = max(len(left) - len(mine), 0.5) / others
+                p_value = binomial_p(len(mine), n, min(base, 1.0))
+                if best is None or (p_value, component) < (best[0], best[1]):
+                    best = (p_value, component, len(mine), n, base, mine, fresh)
+            if best is None or prior_from_p(min(1.0, best[0] * m), alpha) <= 0:
+                break
+            _p, component, k, n, base, mine, fresh = best
+            chosen.append((component, mode, k, n, base, mine))
+            taken |= fresh
+        explained[mode] |= taken
+    return _binomial_signals("complaints.component_lot", chosen, alpha=alpha, m=m)
+
+
 def _binomial_signals(
-    rule: str, tests: list[tuple[str, str, int, int, float, list[ComplaintRecord]]], *, alpha: float
+    rule: str, tests: list[tuple[str, str, int, int, float, list[ComplaintRecord]]], *, alpha: float, m: int
 ) -> list[Signal]:
     signals = []
-    m = max(1, len(tests))
+    m = max(1, m)
     for node, mode, k, n, base, mine in sorted(tests, key=lambda t: (t[0], t[1])):
         p_value = binomial_p(k, n, min(base, 1.0))
         p_adj = min(1.0, p_value * m)

@@ -79,7 +79,9 @@ def _free_socket() -> socket.socket:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("dashboard")
     manifest = generate_plant(root / "plant", scale="small", seed=0)
-    settings = ApiSettings(store="sqlite:///" + str(root / "store.db"))
+    # Development mode (no sign-in, loopback only) until the dashboard has its sign-in screen
+    # (POST /auth/login, X-CSRF-Token; docs/reference/security.md).
+    settings = ApiSettings(store="sqlite:///" + str(root / "store.db"), environment="development")
     services = Services.build(settings, migrate=True)
     try:
         services.load_paths([root / "plant"])

@@ -1,7 +1,9 @@
 """The API as production builds it, on a temporary SQLite store, spoken to over HTTP.
 
 ``async with running_api(tmp_path) as api:`` starts the app's lifespan (the composition root),
-loads the repack plant through its Services, and gives an httpx client on the ASGI app.
+loads the repack plant through its Services, and gives an httpx client on the ASGI app. The
+app runs as in production, sign-in required: the client sends an ``admin`` API key issued in
+the store's access file (``role=`` another role, or ``role=None`` for none).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from api.app import create_app
 from api.runtime import Runtime
 from api.settings import ApiSettings
 from loaders.base import ParseResult
+from schema.access import Role
 from schema.model import FactBatch
+from services.access import AccessControl
 from services.app import Services
 from tests.conformance.plants import repack_plant
 
@@ -28,6 +32,8 @@ from tests.conformance.plants import repack_plant
 class Api:
     client: httpx.AsyncClient
     app: FastAPI
+    #: The API key the client sends (None: it sends none).
+    key: str | None = None
 
     @property
     def runtime(self) -> Runtime:
@@ -56,13 +62,29 @@ def store_url(tmp_path: Path) -> str:
     return "sqlite:///" + str(tmp_path / "t.db")
 
 
+def issue_key(settings: ApiSettings, role: Role | str = Role.ADMIN, name: str | None = None) -> str:
+    """A new API key in the access file the app of ``settings`` reads, as `tracegraph keys create`."""
+    access = AccessControl.for_settings(settings)
+    try:
+        role_name = role.value if isinstance(role, Role) else role
+        return access.create_key(name=name or f"test {role_name}", role=role, actor="test").secret
+    finally:
+        access.close()
+
+
 @asynccontextmanager
-async def running_api(tmp_path: Path, *, plant: bool = True, **settings: Any) -> AsyncIterator[Api]:
-    app = create_app(ApiSettings(store=store_url(tmp_path), **settings))
+async def running_api(
+    tmp_path: Path, *, plant: bool = True, role: Role | str | None = Role.ADMIN, **settings: Any
+) -> AsyncIterator[Api]:
+    api_settings = ApiSettings(store=store_url(tmp_path), **settings)
+    app = create_app(api_settings)
+    key = issue_key(api_settings, role) if role is not None and not api_settings.development else None
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     async with app.router.lifespan_context(app):
         # As a server would: an unexpected error is a 500 answer, not an exception in the client.
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        api = Api(httpx.AsyncClient(transport=transport, base_url="http://tracegraph.test"), app)
+        client = httpx.AsyncClient(transport=transport, base_url="http://tracegraph.test", headers=headers)
+        api = Api(client, app, key)
         if plant:
             load(api.services, repack_plant())
         async with api.client:

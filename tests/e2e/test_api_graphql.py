@@ -241,6 +241,8 @@ async def test_depth_alias_and_token_limits(tmp_path: Path) -> None:
         assert fine["data"]["node"]["key"] == D1
 
 
-async def test_graphiql_is_served(api: Api) -> None:
-    page = await api.client.get("/graphql", headers={"accept": "text/html"})
-    assert page.status_code == 200 and "graphiql" in page.text.lower()
+async def test_graphiql_is_served_in_development_mode_only(api: Api, tmp_path: Path) -> None:
+    assert (await api.client.get("/graphql", headers={"accept": "text/html"})).status_code == 404
+    async with running_api(tmp_path / "dev", environment="development") as dev:
+        page = await dev.client.get("/graphql", headers={"accept": "text/html"})
+        assert page.status_code == 200 and "graphiql" in page.text.lower()

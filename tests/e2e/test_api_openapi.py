@@ -21,7 +21,7 @@ from api.app import create_app
 from api.settings import ApiSettings
 from services.app import Services
 from tests.conformance.plants import repack_plant
-from tests.e2e.api_client import load, store_url
+from tests.e2e.api_client import issue_key, load, store_url
 
 #: Examples per operation: enough to reach every parameter, few enough to stay well under a minute.
 #: Derandomized, so CI runs the same cases every time; raise it (and vary the seed) for a deeper hunt.
@@ -48,16 +48,29 @@ def test_errors_are_documented_as_problem_details() -> None:
     assert "application/problem+json" in trace["responses"]["404"]["content"]
 
 
+class _SignedIn:
+    """The app, with every HTTP request carrying an admin key, as a real client's would."""
+
+    def __init__(self, app: Any, key: str) -> None:
+        self.app = app
+        self.header = (b"authorization", f"Bearer {key}".encode())
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "headers": [*scope.get("headers", []), self.header]}
+        await self.app(scope, receive, send)
+
+
 @pytest.fixture
 def served_app(tmp_path: Path) -> Any:
     """The app on a store holding the plant (schemathesis starts its lifespan on the first call)."""
-    api_settings = ApiSettings(store=store_url(tmp_path))
+    api_settings = ApiSettings(store=store_url(tmp_path), rate_limit_burst=10_000)
     services = Services.build(api_settings, migrate=True)
     try:
         load(services, repack_plant())
     finally:
         services.close()
-    return create_app(api_settings)
+    return _SignedIn(create_app(api_settings), issue_key(api_settings))
 
 
 # The document needs no store: create_app opens nothing until it serves.

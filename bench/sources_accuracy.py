@@ -1,0 +1,299 @@
+"""How often does ``tracegraph sources`` put the true source first? Measured on ground truth.
+
+    python -m bench.sources_accuracy [--seeds 20] [--draws 5] [--out bench/results/sources_accuracy.json]
+
+A *plant* is the synthetic plant (``loaders.synthetic``) at the ``sources`` profile below,
+with one defect planted at a known upstream node:
+
+- ``bad_supplier_lot``: one lot of the male luer connector (a component lot);
+- ``machine_drift``: an extruder drifting over four consecutive runs (a machine during a window);
+- ``bad_supplier``: every luer lot of one of its two suppliers (a supplier; the pouch, when
+  the luer's second source delivered fewer than two lots).
+
+Affected devices draw complaints at ``COMPLAINT_RATE``; every other device draws background
+complaints at the generator's rate (about ``complaints`` per plant). A plant is kept when its
+defect is identifiable at all: the generator could plant it, and it affects at most
+``MAX_AFFECTED`` of the devices (a lot in every device cannot be told from the plant itself).
+
+A *scenario* is a plant and a case count ``n``: ``n`` complaints drawn at random, a share
+``NOISE`` of them background complaints and the rest caused by the defect, handed to
+``Services.likely_sources`` with the automatic controls and the default knobs. The truth's
+*rank* is that of the candidate naming it (for a drifting machine: the machine, with a window
+that overlaps the drift), counting candidates tied with it as ranked before it; a truth that
+is one of a candidate's ``equivalent`` nodes (same cases, same controls: no count can tell
+them apart) has that candidate's rank, and ``first_named`` says how often it was also the
+name shown. ``cross_contamination`` is measured too, for information only: its residue
+reaches runs the contaminated lot never touched, so the lot is one of two true answers.
+
+Writes ``bench/results/sources_accuracy.json``; ``tests/unit/test_sources_accuracy.py``
+asserts the rates on a few small scenarios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from loaders.synthetic import SCALES, Defect, DefectTruth, PlantManifest, ScaleProfile, generate_plant
+from risk.sources import Candidate, LikelySources
+from schema.errors import InvalidInputError
+from schema.model import utc
+from services.app import Services
+from services.settings import Settings
+from services.sources import likely_sources
+
+#: ~3,000 devices in lots of ~100 over four months: enough lots per part that a lot, a
+#: supplier or a machine window is a small share of production.
+PROFILE = ScaleProfile(devices=3_000, lot_size=100, days=120, distributors=2, hospitals=10, complaints=15)
+SCALE = "sources"
+KINDS = ("bad_supplier_lot", "machine_drift", "bad_supplier")
+EXTRA_KINDS = ("cross_contamination",)
+CASE_COUNTS = (3, 5, 10, 20)
+NOISE = 0.2
+COMPLAINT_RATE = 0.1
+MAX_AFFECTED = 0.6
+#: Parts tried in turn for a bad supplier: two sources each.
+SUPPLIER_PARTS = ("part:PC-LUER", "part:PK-POUCH")
+
+
+@dataclass
+class Scenario:
+    seed: int
+    defect: str
+    truth: str
+    cases: int
+    noise: int
+    draw: int
+    rank: int | None
+    first_named: bool
+    candidates: int
+    controls: int
+    top: str
+    top_group: str
+    top_share: float | None
+    seconds: float
+
+
+@dataclass
+class Plant:
+    seed: int
+    defect: str
+    truth: str
+    affected_share: float
+    defect_complaints: int
+    background_complaints: int
+    skipped: str | None = None
+
+
+@contextmanager
+def registered() -> Iterator[None]:
+    """The ``sources`` profile known to the generator while it runs (``loaders.synthetic`` is
+    left as it is, as ``bench/plants.py`` does for its own profile)."""
+    if SCALE in SCALES:
+        yield
+        return
+    SCALES[SCALE] = PROFILE
+    try:
+        yield
+    finally:
+        del SCALES[SCALE]
+
+
+def plant(workdir: Path, seed: int, kind: str) -> tuple[Path, PlantManifest] | str:
+    """Generate one plant with its defect; the reason when it cannot be planted identifiably."""
+    parts = SUPPLIER_PARTS if kind == "bad_supplier" else (None,)
+    reason = "not planted"
+    for part in parts:
+        spec: dict[str, object] = {"kind": kind, "complaint_rate": COMPLAINT_RATE}
+        if part is not None:
+            spec["part"] = part
+        out = workdir / f"{kind}-{seed}-{(part or 'default').removeprefix('part:')}"
+        try:
+            with registered():
+                manifest = generate_plant(out, scale=SCALE, seed=seed, inject=[Defect.model_validate(spec)])
+        except InvalidInputError as exc:
+            reason = str(exc)
+            continue
+        truth = manifest.defects[0]
+        share = truth.device_count / max(1, manifest.devices)
+        if share > MAX_AFFECTED:
+            reason = f"affects {share:.0%} of the devices"
+            continue
+        return out, manifest
+    return reason
+
+
+def truth_key(truth: DefectTruth) -> str:
+    if truth.kind in ("bad_supplier_lot", "cross_contamination"):
+        return truth.lot
+    if truth.kind == "bad_supplier":
+        return truth.supplier
+    return truth.roots[0]
+
+
+def names_truth(candidate: Candidate, truth: DefectTruth) -> bool:
+    """Whether the candidate (or a node equivalent to it) is the planted source."""
+    key = truth_key(truth)
+    if key != candidate.key and key not in candidate.equivalent:
+        return False
+    if truth.kind != "machine_drift":
+        return True
+    if candidate.window_start is None or truth.window_start is None or truth.window_end is None:
+        return False
+    end = candidate.window_end or candidate.window_start
+    return candidate.window_start <= utc(truth.window_end) and utc(truth.window_start) <= end
+
+
+def truth_rank(answer: LikelySources, truth: DefectTruth) -> tuple[int | None, bool]:
+    """The truth's rank, ties counted before it, and whether it is the name shown."""
+    for c in answer.candidates:
+        if names_truth(c, truth):
+            return sum(1 for other in answer.candidates if other.rank <= c.rank), c.key == truth_key(truth)
+    return None, False
+
+
+def complaints(out: Path) -> list[str]:
+    with (out / "complaints.csv").open(newline="", encoding="utf-8") as f:
+        return [row["complaint"] for row in csv.DictReader(f)]
+
+
+def draw_cases(caused: Sequence[str], background: Sequence[str], n: int, rng: random.Random) -> tuple[list[str], int]:
+    """``n`` complaints, a share ``NOISE`` of them background (as many as there are)."""
+    noise = min(len(background), round(NOISE * n))
+    picked = rng.sample(list(background), noise) + rng.sample(list(caused), min(len(caused), n - noise))
+    rng.shuffle(picked)
+    return picked, noise
+
+
+def measure_plant(
+    workdir: Path, seed: int, kind: str, *, counts: Sequence[int] = CASE_COUNTS, draws: int = 5
+) -> tuple[Plant, list[Scenario]]:
+    made = plant(workdir, seed, kind)
+    if isinstance(made, str):
+        return Plant(seed, kind, "", 0.0, 0, 0, skipped=made), []
+    out, manifest = made
+    truth = manifest.defects[0]
+    caused = list(truth.complaints)
+    background = [c for c in complaints(out) if c not in set(caused)]
+    record = Plant(
+        seed, kind, truth_key(truth), truth.device_count / max(1, manifest.devices), len(caused), len(background)
+    )
+    scenarios: list[Scenario] = []
+    services = Services.build(Settings(store=f"sqlite:///{out}.db"), migrate=True)
+    try:
+        services.load_paths([out])
+        for n in counts:
+            if len(caused) < n - round(NOISE * n):
+                continue
+            for draw in range(draws):
+                rng = random.Random(f"sources:{seed}:{kind}:{n}:{draw}")
+                cases, noise = draw_cases(caused, background, n, rng)
+                started = time.perf_counter()
+                answer = likely_sources(services, cases, limit=1_000_000, evidence=0, resamples=0)
+                elapsed = time.perf_counter() - started
+                rank, first_named = truth_rank(answer, truth)
+                top = answer.candidates[0] if answer.candidates else None
+                scenarios.append(
+                    Scenario(
+                        seed=seed,
+                        defect=kind,
+                        truth=truth_key(truth),
+                        cases=n,
+                        noise=noise,
+                        draw=draw,
+                        rank=rank,
+                        first_named=first_named and rank == 1,
+                        candidates=answer.total,
+                        controls=answer.controls,
+                        top=top.key if top else "",
+                        top_group=top.group if top else "",
+                        top_share=top.top_share if top else None,
+                        seconds=round(elapsed, 3),
+                    )
+                )
+    finally:
+        services.close()
+    return record, scenarios
+
+
+def summarise(scenarios: Sequence[Scenario]) -> dict[str, dict[str, float | int]]:
+    """Rank-1 and top-3 rates overall, per defect kind, per case count, per both."""
+    buckets: dict[str, list[Scenario]] = defaultdict(list)
+    for s in scenarios:
+        for name in ("all", s.defect, f"n={s.cases}", f"{s.defect} n={s.cases}", "n<=10" if s.cases <= 10 else ""):
+            if name:
+                buckets[name].append(s)
+    out: dict[str, dict[str, float | int]] = {}
+    for name, rows in buckets.items():
+        out[name] = {
+            "scenarios": len(rows),
+            "rank1": sum(1 for r in rows if r.rank == 1) / len(rows),
+            "top3": sum(1 for r in rows if r.rank is not None and r.rank <= 3) / len(rows),
+            "first_named": sum(1 for r in rows if r.first_named) / len(rows),
+            "found": sum(1 for r in rows if r.rank is not None) / len(rows),
+        }
+    return dict(sorted(out.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=20, help="Seeds 1..N per defect kind")
+    parser.add_argument("--draws", type=int, default=5, help="Case draws per plant and case count")
+    parser.add_argument("--kinds", default=",".join(KINDS + EXTRA_KINDS))
+    parser.add_argument("--out", type=Path, default=Path("bench/results/sources_accuracy.json"))
+    args = parser.parse_args()
+    plants: list[Plant] = []
+    scenarios: list[Scenario] = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="tracegraph-sources-") as tmp:
+        for kind in args.kinds.split(","):
+            for seed in range(1, args.seeds + 1):
+                record, rows = measure_plant(Path(tmp), seed, kind, draws=args.draws)
+                plants.append(record)
+                scenarios.extend(rows)
+                ranks = [r.rank for r in rows]
+                print(
+                    f"{kind:20s} seed {seed:3d}  "
+                    + (
+                        f"skipped: {record.skipped}"
+                        if record.skipped
+                        else f"truth {record.truth:22s} affected {record.affected_share:.0%}  "
+                        f"rank1 {sum(1 for r in ranks if r == 1)}/{len(ranks)}  "
+                        f"top3 {sum(1 for r in ranks if r is not None and r <= 3)}/{len(ranks)}  "
+                        f"misses {[(r.cases, r.rank, r.top) for r in rows if r.rank != 1][:4]}"
+                    ),
+                    flush=True,
+                )
+    asserted = [s for s in scenarios if s.defect in KINDS]
+    payload = {
+        "what": "rank of the planted source among `tracegraph sources` candidates (bench/sources_accuracy.py)",
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "seconds": round(time.perf_counter() - started, 1),
+        "profile": asdict(PROFILE),
+        "complaint_rate": COMPLAINT_RATE,
+        "noise": NOISE,
+        "case_counts": list(CASE_COUNTS),
+        "max_affected": MAX_AFFECTED,
+        "summary": summarise(asserted),
+        "summary_information_only": summarise([s for s in scenarios if s.defect not in KINDS]),
+        "plants": [asdict(p) for p in plants],
+        "scenarios": [asdict(s) for s in scenarios],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    for name, row in payload["summary"].items():  # type: ignore[union-attr]
+        print(f"{name:32s} {row}")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,768 @@
+"""Finding the source: which upstream node is common to a set of complaints or failures.
+
+Every *case* (a complained or failed unit) and every *control* (a comparable unit without a
+complaint) is traced backward; :func:`rank_sources` then scores each upstream node they reach
+by two counts:
+
+``explained``
+    How many cases pass through it. Divided by the number of cases this is FoodChain-Lab's
+    normalised tracing score (Weiser et al., PLOS ONE 11(3): e0151977, 2016): 1.0 marks a
+    *common link*, a node on the backward trace of every case.
+``controls``
+    How many controls pass through it too: a node every unit passes through explains every
+    complaint and says nothing.
+
+Both counts become one ranking by a likelihood ratio (the default) or by Fisher's exact test.
+
+The likelihood ratio is that of a mixture model, as in Kaufman et al. (PLOS Comput Biol
+10(1): e1003378, 2014) for contaminated food products: if node ``v`` is the source, each
+case is a unit of ``v`` with probability ``pi`` (drawn at random among ``v``'s units) or a
+background complaint on any unit with probability ``1 - pi``. Against no source at all::
+
+    LR(v) = max over pi of (1 + pi * (N / s - 1)) ** a * (1 - pi) ** (n - a)
+
+with ``a`` cases explained out of ``n``, ``s`` units through ``v`` (cases and controls) and
+``N`` units in all. The maximising ``pi`` (``attributable``) is the share of the cases the
+node accounts for, and background complaints cost a candidate little, which a common-link
+count alone cannot say. Fisher's one-sided exact test of the same 2 x 2 table gives the
+p-value shown beside it.
+
+Equipment is a node *in a time window*: its ``USED_IN`` runs form a sequence, and the
+candidate is the window of consecutive runs that best separates cases from controls
+(windows begin and end on runs some case passed through; a wider one only adds controls).
+Choosing the window is fitting a parameter, so the window's p-value is multiplied by the
+number of windows tried (Bonferroni) and its log-likelihood ratio pays ``log`` of that
+number. A change record on a machine is the machine from the change on.
+
+Nodes that explain exactly the same cases and pass exactly the same controls (a work order
+and the product lot it made; a lot and the only work order that consumed it in the period)
+cannot be told apart by any count: they are one candidate, listed as ``equivalent``.
+
+Algorithms here take networkx graphs and plain mappings, never a store. Graph conventions
+are those of :mod:`risk.propagation`: node attribute ``kind`` (a :class:`~schema.kinds.NodeKind`),
+edge attributes ``type`` (an :class:`~schema.kinds.EdgeType`) and ``at``/``until`` (epoch seconds
+or None).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
+from scipy.stats import hypergeom
+
+from schema.kinds import EdgeType, NodeKind
+from schema.model import from_epoch
+
+#: What can be a source, and the group each is listed under.
+GROUPS: dict[NodeKind, str] = {
+    NodeKind.SUPPLIER: "supplier",
+    NodeKind.MATERIAL_LOT: "material lot",
+    NodeKind.PRODUCT_LOT: "product lot",
+    NodeKind.WORK_ORDER: "work order",
+    NodeKind.EQUIPMENT: "equipment window",
+    NodeKind.CHANGE_RECORD: "process change",
+}
+CANDIDATE_KINDS = frozenset(GROUPS)
+
+#: Which member of a set of equivalent candidates is shown: the narrowest, most actionable
+#: explanation first (a lot before the one work order it fed, a work order before the
+#: product lot it made or a one-run equipment window, a lot before its supplier).
+KIND_PREFERENCE: dict[NodeKind, int] = {
+    NodeKind.MATERIAL_LOT: 0,
+    NodeKind.WORK_ORDER: 1,
+    NodeKind.PRODUCT_LOT: 2,
+    NodeKind.EQUIPMENT: 3,
+    NodeKind.CHANGE_RECORD: 4,
+    NodeKind.SUPPLIER: 5,
+}
+
+Statistic = Literal["bayes", "likelihood", "fisher"]
+
+#: Beta prior on the attributable share of the "bayes" statistic: most cases that are
+#: brought together as one problem come from its source (mean 0.75), but a few may not.
+DEFAULT_PRIOR = (3.0, 1.0)
+#: Midpoints of the attributable share the Bayes factor integrates over.
+_GRID = (np.arange(64) + 0.5) / 64
+
+#: Fewer cases than this: say plainly that the evidence is weak.
+WEAK_CASES = 5
+#: Significance level of the plain-language statements (after Bonferroni over candidates).
+ALPHA = 0.05
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Evidence(_Model):
+    """A record on a candidate: an inspection, calibration, process run or change record."""
+
+    key: str
+    kind: NodeKind | None = None
+    relation: EdgeType
+    at: datetime | None = None
+    summary: str = ""
+    flagged: bool = Field(False, description="The record reads as a problem: failed, marginal, out of tolerance, open")
+
+
+class NextSteps(_Model):
+    """What to run next from a candidate: its forward impact and its recall scope."""
+
+    trace: str = Field(description="CLI: the forward trace (impact) from the candidate")
+    recall: str = Field(description="CLI: the recall scope if the candidate is the source")
+    trace_call: str = Field(description="The same trace as a service call")
+    recall_call: str = Field(description="The same recall scope as a service call")
+
+
+class Candidate(_Model):
+    """One upstream node (or machine window) scored as the possible source of the cases."""
+
+    rank: int = Field(description="1 is the most likely; tied candidates share a rank")
+    key: str
+    kind: NodeKind
+    group: str = Field(description="supplier, material lot, product lot, work order, equipment window, process change")
+    window_start: datetime | None = Field(None, description="Equipment and changes: the window's first run began")
+    window_end: datetime | None = Field(None, description="... and its last run ended (None: still open)")
+    runs: tuple[str, ...] = Field((), description="Equipment: the work orders run in the window, in order")
+    target: str | None = Field(None, description="Process change: the machine (or other node) it changed")
+    cases: tuple[str, ...] = Field(description="The cases it explains")
+    explained: int
+    score: float = Field(description="FoodChain-Lab's normalised score: explained / cases")
+    common_link: bool = Field(description="It explains every case")
+    controls: int = Field(description="Controls that pass through it too")
+    control_share: float
+    log_bayes_factor: float = Field(
+        description="Source against no source, over a prior on the attributable share; less log(windows tried)"
+    )
+    log_likelihood_ratio: float = Field(description="Of the mixture model at its best share; less log(windows tried)")
+    attributable: float = Field(description="Share of the cases the mixture model attributes to it")
+    odds_ratio: float = Field(description="Of cases against controls, with 0.5 added to every cell")
+    p_value: float = Field(description="Fisher's exact test, one-sided (more cases pass through it than chance)")
+    p_adjusted: float = Field(description="p-value times the windows tried (Bonferroni); the p-value otherwise")
+    windows_tried: int = 1
+    top_share: float | None = Field(None, description="Share of bootstrap resamples of the cases ranking it first")
+    equivalent: tuple[str, ...] = Field((), description="Nodes with the same cases and controls: indistinguishable")
+    paths: tuple[tuple[str, ...], ...] = Field((), description="Explaining paths, from a case up to the candidate")
+    evidence: tuple[Evidence, ...] = ()
+    next: NextSteps | None = None
+
+
+class SourceRanking(_Model):
+    """What :func:`rank_sources` finds."""
+
+    cases: int
+    controls: int
+    statistic: Statistic
+    candidates: tuple[Candidate, ...]
+    tested: int = Field(description="Distinct candidates scored (equivalent nodes count once)")
+    notes: tuple[str, ...] = Field((), description="The ranking's uncertainty, in plain words")
+
+    def by_group(self) -> dict[str, list[str]]:
+        """Candidate keys per group, each in rank order."""
+        out: dict[str, list[str]] = {}
+        for c in self.candidates:
+            out.setdefault(c.group, []).append(c.key)
+        return out
+
+
+class CaseUnit(_Model):
+    """A case as given (a unit, or a complaint) and the unit it stands for."""
+
+    key: str
+    unit: str
+    produced_at: datetime | None = None
+
+
+class LikelySources(_Model):
+    """The answer of ``Services.likely_sources``: the ranking, and what it was computed from."""
+
+    cases: tuple[CaseUnit, ...]
+    controls_mode: Literal["auto", "explicit"]
+    controls: int = Field(description="Units compared against (without a complaint)")
+    period_start: datetime | None = Field(None, description="Automatic controls: built from ...")
+    period_end: datetime | None = Field(None, description="... until")
+    statistic: Statistic
+    tested: int = Field(description="Distinct candidates scored (equivalent nodes count once)")
+    total: int = Field(description="Candidates ranked; ``candidates`` lists the first and each group's leader")
+    candidates: tuple[Candidate, ...]
+    by_group: dict[str, list[str]] = Field(description="Listed candidate keys per group, in rank order")
+    notes: tuple[str, ...] = Field(description="The ranking's uncertainty, in plain words")
+    is_partial: bool = Field(False, description="A trace was cut short by a server budget")
+    as_of: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of ``tracegraph sources --json``."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        return data
+
+
+# -- statistics --------------------------------------------------------------------------------
+
+
+def fisher_greater(a: Any, n_cases: int, b: Any, n_controls: int) -> Any:
+    """One-sided Fisher exact test: P(at least ``a`` of the cases pass through a node that
+    ``a + b`` of all units pass through), under no association. Vectorised over ``a`` and ``b``.
+
+    It is the hypergeometric tail, which is what ``scipy.stats.fisher_exact`` computes with
+    ``alternative="greater"`` for the table ``[[a, n_cases - a], [b, n_controls - b]]``:
+
+    >>> from scipy.stats import fisher_exact
+    >>> round(float(fisher_greater(4, 5, 10, 95)), 6)
+    0.000285
+    >>> round(float(fisher_exact([[4, 1], [10, 85]], alternative="greater").pvalue), 6)
+    0.000285
+    """
+    a_arr = np.asarray(a, dtype=np.int64)
+    b_arr = np.asarray(b, dtype=np.int64)
+    return np.minimum(1.0, hypergeom.sf(a_arr - 1, n_cases + n_controls, a_arr + b_arr, n_cases))
+
+
+def mixture_llr(a: Any, n_cases: int, b: Any, n_controls: int) -> tuple[Any, Any]:
+    """Log-likelihood ratio of "the node is the source, with background complaints" against
+    "no source", maximised over the attributable share ``pi``; returns ``(llr, pi)``.
+    Vectorised over ``a`` and ``b``. See the module docstring for the model.
+
+    >>> llr, pi = mixture_llr(4, 5, 10, 95)  # 4 of 5 cases, 10 of 95 controls
+    >>> round(float(llr), 3), round(float(pi), 3)
+    (4.659, 0.763)
+    >>> mixture_llr(5, 5, 95, 95)[0]  # every unit passes through it: no information
+    0.0
+    """
+    a_arr = np.asarray(a, dtype=np.float64)
+    s = a_arr + np.asarray(b, dtype=np.float64)
+    total = float(n_cases + n_controls)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(s > 0, total / np.maximum(s, 1.0), 1.0)
+        pi = np.where(r > 1.0, (a_arr * r - n_cases) / (n_cases * (r - 1.0)), 0.0)
+        pi = np.clip(np.nan_to_num(pi, nan=0.0), 0.0, 1.0)
+        rest = n_cases - a_arr
+        llr = a_arr * np.log1p(pi * (r - 1.0)) + np.where(rest > 0, rest * np.log1p(-np.minimum(pi, 1.0 - 1e-12)), 0.0)
+    llr = np.maximum(llr, 0.0)
+    if llr.ndim == 0:
+        return float(llr), float(pi)
+    return llr, pi
+
+
+def log_bayes_factor(a: Any, n_cases: int, b: Any, n_controls: int, *, prior: tuple[float, float] = DEFAULT_PRIOR) -> Any:
+    """Log Bayes factor of "the node is the source" against "no source": the mixture
+    likelihood ratio averaged over the attributable share ``pi`` under a Beta ``prior``.
+    Vectorised over ``a`` and ``b``.
+
+    Where :func:`mixture_llr` lets ``pi`` fall as low as the data like, so that a node
+    holding half of the cases competes with one holding nearly all, the prior says that most
+    of the cases brought together as one problem share its source.
+
+    >>> round(float(log_bayes_factor(4, 5, 10, 95)), 2)  # 4 of 5 cases, 10 of 95 controls
+    3.47
+    >>> round(float(log_bayes_factor(2, 5, 2, 95)), 2)  # 2 of 5 cases, but only 2 controls
+    0.53
+    """
+    a_arr = np.asarray(a, dtype=np.float64)
+    s = a_arr + np.asarray(b, dtype=np.float64)
+    total = float(n_cases + n_controls)
+    r = np.where(s > 0, total / np.maximum(s, 1.0), 1.0)[..., None]
+    pi = _GRID
+    log_lr = a_arr[..., None] * np.log1p(pi * (r - 1.0)) + (n_cases - a_arr)[..., None] * np.log1p(-pi)
+    alpha, beta = prior
+    log_prior = (alpha - 1.0) * np.log(pi) + (beta - 1.0) * np.log1p(-pi)
+    log_prior = log_prior - np.log(np.exp(log_prior - log_prior.max()).sum()) - log_prior.max()
+    joined = log_lr + log_prior
+    top = joined.max(axis=-1)
+    out = top + np.log(np.exp(joined - top[..., None]).sum(axis=-1))
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def strength(
+    a: Any,
+    n_cases: int,
+    b: Any,
+    n_controls: int,
+    *,
+    statistic: Statistic = "bayes",
+    tried: Any = 1,
+    prior: tuple[float, float] = DEFAULT_PRIOR,
+) -> Any:
+    """What the ranking sorts on, larger first: the log Bayes factor, the log-likelihood ratio,
+    or ``-log10`` of Fisher's p-value, each paying for the ``tried`` windows a machine's
+    candidate was chosen from (``log(tried)``; Bonferroni for the p-value).
+
+    >>> round(float(strength(4, 5, 10, 95, statistic="fisher")), 2)  # p = 0.000285
+    3.55
+    """
+    if statistic == "fisher":
+        p = np.minimum(1.0, fisher_greater(a, n_cases, b, n_controls) * np.asarray(tried))
+        return -np.log10(np.maximum(p, 1e-300))
+    penalty = np.log(np.asarray(tried, dtype=np.float64))
+    if statistic == "likelihood":
+        score = mixture_llr(a, n_cases, b, n_controls)[0] - penalty
+    else:
+        score = log_bayes_factor(a, n_cases, b, n_controls, prior=prior) - penalty
+    return score
+
+
+def odds_ratio(a: int, n_cases: int, b: int, n_controls: int) -> float:
+    """Odds of passing through the node, cases against controls, with 0.5 added to each cell
+    (Haldane-Anscombe), so that an empty cell gives a finite number.
+
+    >>> round(odds_ratio(4, 5, 10, 95), 1)
+    26.8
+    """
+    return ((a + 0.5) * (n_controls - b + 0.5)) / ((n_cases - a + 0.5) * (b + 0.5))
+
+
+# -- the ranking -------------------------------------------------------------------------------
+
+
+class _Option:
+    """A scored candidate before ranking: one node, or one machine window."""
+
+    __slots__ = ("cases", "controls", "end", "key", "kind", "runs", "start", "target", "tried")
+
+    def __init__(
+        self,
+        key: Hashable,
+        kind: NodeKind,
+        cases: frozenset[int],
+        controls: frozenset[int],
+        *,
+        tried: int = 1,
+        start: float | None = None,
+        end: float | None = None,
+        runs: tuple[str, ...] = (),
+        target: str | None = None,
+    ) -> None:
+        self.key = key
+        self.kind = kind
+        self.cases = cases
+        self.controls = controls
+        self.tried = tried
+        self.start = start
+        self.end = end
+        self.runs = runs
+        self.target = target
+
+
+def rank_sources(
+    G: Any,
+    cases: Mapping[Hashable, Collection[Hashable]],
+    controls: Mapping[Hashable, Collection[Hashable]] | None = None,
+    *,
+    weights: Mapping[Hashable, int] | None = None,
+    kinds: Collection[NodeKind] | None = None,
+    statistic: Statistic = "bayes",
+    prior: tuple[float, float] = DEFAULT_PRIOR,
+    resamples: int = 200,
+    seed: int = 0,
+) -> SourceRanking:
+    """Rank the upstream nodes of ``cases`` as their likely common source.
+
+    Parameters
+    ----------
+    G : networkx.DiGraph
+        The traced upstream graph, edges pointing downstream. Nodes carry ``kind``. Every
+        ``USED_IN`` edge of an equipment node in ``G`` (its whole run history, not only the
+        runs the traces reached, so that windows are consecutive on the machine) carries
+        ``at`` and ``until``; ``AFFECTS`` edges of change records carry ``at``.
+    cases : mapping
+        Case → the nodes its backward trace reached. At least one case.
+    controls : mapping, optional
+        Control → the nodes its backward trace reached. A control may stand for several units
+        with the same upstream nodes (all units of one work order): see ``weights``.
+    weights : mapping, optional
+        Control → how many units it stands for (default 1 each).
+    kinds : collection of NodeKind, optional
+        Only rank these kinds (default :data:`CANDIDATE_KINDS`).
+    statistic : {"likelihood", "fisher"}, optional
+        Rank by the mixture log-likelihood ratio (default) or by Fisher's p-value.
+    resamples : int, optional
+        Bootstrap resamples of the cases for ``top_share`` (0: none).
+    seed : int, optional
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    SourceRanking
+        Every candidate reached by at least one case, best first, with ``notes`` on how far
+        the ranking can be trusted. Paths, evidence and next steps are left for the caller.
+
+    Examples
+    --------
+    Two lots feed two work orders each; three of four complaints come from units of lot A,
+    one (background) from lot B's; of 30 units without a complaint, 8 came from lot A:
+
+    >>> import networkx as nx
+    >>> G = nx.DiGraph()
+    >>> for lot in ("lot:A", "lot:B"):
+    ...     G.add_node(lot, kind=NodeKind.MATERIAL_LOT)
+    >>> G.add_node("supplier:S", kind=NodeKind.SUPPLIER)
+    >>> up = {"A": {"lot:A", "supplier:S"}, "B": {"lot:B", "supplier:S"}}
+    >>> cases = {"c1": up["A"], "c2": up["A"], "c3": up["A"], "c4": up["B"]}
+    >>> controls = {"units of A": up["A"], "units of B": up["B"]}
+    >>> ranking = rank_sources(G, cases, controls, weights={"units of A": 8, "units of B": 22})
+    >>> [(c.rank, c.key, c.explained, c.controls) for c in ranking.candidates]
+    [(1, 'lot:A', 3, 8), (2, 'lot:B', 1, 22), (3, 'supplier:S', 4, 30)]
+    >>> top = ranking.candidates[0]
+    >>> round(top.score, 2), top.common_link, round(top.p_value, 4)
+    (0.75, False, 0.0295)
+    >>> ranking.notes[0]
+    '4 cases: weak evidence. Treat the ranking as leads to check, not a finding.'
+
+    A machine's runs in order; complaints cluster on runs 2 and 3:
+
+    >>> G.add_node("equipment:X", kind=NodeKind.EQUIPMENT)
+    >>> for i in range(1, 5):
+    ...     G.add_edge("equipment:X", f"wo:{i}", type=EdgeType.USED_IN, at=i * 100.0, until=i * 100.0 + 50)
+    >>> cases = {"c1": {"equipment:X", "wo:2"}, "c2": {"equipment:X", "wo:3"}, "c3": {"equipment:X", "wo:2"}}
+    >>> controls = {f"u{i}": {"equipment:X", f"wo:{i}"} for i in range(1, 5)}
+    >>> best = rank_sources(G, cases, controls, weights=dict.fromkeys(controls, 10)).candidates[0]
+    >>> best.key, best.runs, best.explained, best.controls, best.windows_tried
+    ('equipment:X', ('wo:2', 'wo:3'), 3, 20, 3)
+    """
+    case_ids = list(cases)
+    n_cases = len(case_ids)
+    if n_cases == 0:
+        raise ValueError("rank_sources needs at least one case")
+    controls = controls or {}
+    weights = weights or {}
+    group_ids = list(controls)
+    group_weight = np.array([int(weights.get(g, 1)) for g in group_ids], dtype=np.int64)
+    n_controls = int(group_weight.sum())
+    wanted = CANDIDATE_KINDS if kinds is None else frozenset(kinds) & CANDIDATE_KINDS
+
+    def kind_of(node: Hashable) -> NodeKind | None:
+        if node not in G:
+            return None
+        kind = G.nodes[node].get("kind")
+        return kind if isinstance(kind, NodeKind) else None
+
+    # Which cases and controls pass through every node.
+    case_sets: dict[Hashable, set[int]] = {}
+    control_sets: dict[Hashable, set[int]] = {}
+    for i, case in enumerate(case_ids):
+        for node in cases[case]:
+            case_sets.setdefault(node, set()).add(i)
+    for j, group in enumerate(group_ids):
+        for node in controls[group]:
+            control_sets.setdefault(node, set()).add(j)
+
+    options: list[_Option] = []
+    for node in sorted(case_sets, key=str):
+        kind = kind_of(node)
+        if kind is None or kind not in wanted or kind in (NodeKind.EQUIPMENT, NodeKind.CHANGE_RECORD):
+            continue
+        options.append(_Option(node, kind, frozenset(case_sets[node]), frozenset(control_sets.get(node, ()))))
+
+    unit_nodes: list[Collection[Hashable]] = [cases[c] for c in case_ids] + [controls[g] for g in group_ids]
+    for node in sorted(case_sets, key=str):
+        kind = kind_of(node)
+        if kind is NodeKind.EQUIPMENT and kind in wanted:
+            option = _best_window(G, node, unit_nodes, n_cases, group_weight, statistic, prior)
+            if option is not None:
+                options.append(option)
+        elif kind is NodeKind.CHANGE_RECORD and kind in wanted:
+            options.extend(_change_options(G, node, unit_nodes, n_cases))
+    return _rank(options, case_ids, n_cases, group_weight, n_controls, statistic, prior, resamples, seed)
+
+
+def _runs_of(G: Any, equipment: Hashable) -> list[tuple[float, float | None, str]]:
+    runs = []
+    for _u, wo, data in G.out_edges(equipment, data=True):
+        if data.get("type") is EdgeType.USED_IN:
+            at = data.get("at")
+            runs.append((-math.inf if at is None else float(at), data.get("until"), str(wo)))
+    runs.sort(key=lambda r: (r[0], r[2]))
+    return runs
+
+
+def _run_hits(
+    runs: Sequence[tuple[float, float | None, str]], unit_nodes: Sequence[Collection[Hashable]]
+) -> npt.NDArray[np.int64]:
+    """Prefix sums over the runs of how many of each unit's runs are among the first k."""
+    index = {wo: i for i, (_at, _until, wo) in enumerate(runs)}
+    hits = np.zeros((len(unit_nodes), len(runs)), dtype=np.int64)
+    for u, nodes in enumerate(unit_nodes):
+        for node in nodes:
+            i = index.get(str(node))
+            if i is not None:
+                hits[u, i] = 1
+    return np.concatenate([np.zeros((len(unit_nodes), 1), dtype=np.int64), np.cumsum(hits, axis=1)], axis=1)
+
+
+def _best_window(
+    G: Any,
+    equipment: Hashable,
+    unit_nodes: Sequence[Collection[Hashable]],
+    n_cases: int,
+    group_weight: npt.NDArray[np.int64],
+    statistic: Statistic,
+    prior: tuple[float, float],
+) -> _Option | None:
+    runs = _runs_of(G, equipment)
+    if not runs:
+        return None
+    prefix = _run_hits(runs, unit_nodes)
+    case_runs = np.flatnonzero((np.diff(prefix[:n_cases], axis=1) > 0).any(axis=0))
+    if len(case_runs) == 0:
+        return None
+    lo, hi = np.triu_indices(len(case_runs))
+    first, last = case_runs[lo], case_runs[hi]
+    inside = (prefix[:, last + 1] - prefix[:, first]) > 0  # units x windows
+    a = inside[:n_cases].sum(axis=0)
+    b = group_weight @ inside[n_cases:] if len(group_weight) else np.zeros(len(first), dtype=np.int64)
+    n_controls = int(group_weight.sum())
+    score = strength(a, n_cases, b, n_controls, statistic=statistic, prior=prior)
+    order = np.lexsort((first, last - first, b, -a, -np.round(score, 9)))
+    best = int(order[0])
+    i, j = int(first[best]), int(last[best])
+    members = inside[:, best]
+    until = runs[j][1]
+    return _Option(
+        equipment,
+        NodeKind.EQUIPMENT,
+        frozenset(int(k) for k in np.flatnonzero(members[:n_cases])),
+        frozenset(int(k) for k in np.flatnonzero(members[n_cases:])),
+        tried=len(first),
+        start=None if math.isinf(runs[i][0]) else runs[i][0],
+        end=None if until is None else float(until),
+        runs=tuple(wo for _at, _until, wo in runs[i : j + 1]),
+    )
+
+
+def _change_options(
+    G: Any, change: Hashable, unit_nodes: Sequence[Collection[Hashable]], n_cases: int
+) -> list[_Option]:
+    """A change on a machine: the units made on it from the change on. On anything else:
+    the units that pass through what it changed."""
+    options = []
+    for _c, target, data in G.out_edges(change, data=True):
+        if data.get("type") is not EdgeType.AFFECTS:
+            continue
+        at = data.get("at")
+        runs = [r for r in _runs_of(G, target) if at is None or r[1] is None or r[1] > at]
+        if runs:
+            prefix = _run_hits(runs, unit_nodes)
+            members = prefix[:, -1] > 0
+            start = runs[0][0] if at is None else float(at)
+        else:
+            members = np.array([target in nodes for nodes in unit_nodes], dtype=bool)
+            start = None if at is None else float(at)
+        if not members[:n_cases].any():
+            continue
+        options.append(
+            _Option(
+                change,
+                NodeKind.CHANGE_RECORD,
+                frozenset(int(k) for k in np.flatnonzero(members[:n_cases])),
+                frozenset(int(k) for k in np.flatnonzero(members[n_cases:])),
+                start=None if start is None or math.isinf(start) else start,
+                runs=tuple(wo for _at, _until, wo in runs),
+                target=str(target),
+            )
+        )
+    return options
+
+
+def _rank(
+    options: list[_Option],
+    case_ids: list[Hashable],
+    n_cases: int,
+    group_weight: npt.NDArray[np.int64],
+    n_controls: int,
+    statistic: Statistic,
+    prior: tuple[float, float],
+    resamples: int,
+    seed: int,
+) -> SourceRanking:
+    # Equivalent options (same cases, same controls) become one candidate.
+    classes: dict[tuple[frozenset[int], frozenset[int]], list[_Option]] = {}
+    for option in options:
+        classes.setdefault((option.cases, option.controls), []).append(option)
+    members = [
+        sorted(group, key=lambda o: (KIND_PREFERENCE[o.kind], o.tried, str(o.key))) for group in classes.values()
+    ]
+    if not members:
+        return SourceRanking(
+            cases=n_cases,
+            controls=n_controls,
+            statistic=statistic,
+            candidates=(),
+            tested=0,
+            notes=("No candidate: the cases' backward traces reach no supplier, lot, work order or equipment.",),
+        )
+    heads = [group[0] for group in members]
+    for group in members:
+        # A work order equivalent to a one-run machine window: that run is its window too.
+        head = group[0]
+        windowed = next((o for o in group[1:] if o.start is not None and head.start is None), None)
+        if windowed is not None:
+            head.start, head.end = windowed.start, windowed.end
+            head.runs = head.runs or windowed.runs
+    a = np.array([len(h.cases) for h in heads], dtype=np.int64)
+    b = np.array([int(group_weight[list(h.controls)].sum()) if h.controls else 0 for h in heads], dtype=np.int64)
+    tried = np.array([h.tried for h in heads], dtype=np.int64)
+    penalty = np.log(tried.astype(np.float64))
+    p = fisher_greater(a, n_cases, b, n_controls)
+    p_adj = np.minimum(1.0, p * tried)
+    llr, pi = mixture_llr(a, n_cases, b, n_controls)
+    bayes = log_bayes_factor(a, n_cases, b, n_controls, prior=prior) - penalty
+    preference = np.array([KIND_PREFERENCE[h.kind] for h in heads])
+    names = np.array([str(h.key) for h in heads])
+    name_rank = np.argsort(np.argsort(names, kind="stable"), kind="stable")
+    primary = -np.round(strength(a, n_cases, b, n_controls, statistic=statistic, tried=tried, prior=prior), 9)
+    order = np.lexsort((name_rank, preference, b, -a, primary))
+
+    top_share = _bootstrap(heads, n_cases, b, n_controls, tried, preference, name_rank, statistic, prior, resamples, seed)
+
+    candidates = []
+    rank = 0
+    previous: tuple[float, int, int] | None = None
+    for position, k in enumerate(order.tolist(), 1):
+        tie_key = (float(primary[k]), int(a[k]), int(b[k]))
+        if tie_key != previous:
+            rank = position
+            previous = tie_key
+        head = heads[k]
+        candidates.append(
+            Candidate(
+                rank=rank,
+                key=str(head.key),
+                kind=head.kind,
+                group=GROUPS[head.kind],
+                window_start=None if head.start is None else from_epoch(head.start),
+                window_end=None if head.end is None else from_epoch(head.end),
+                runs=head.runs,
+                target=head.target,
+                cases=tuple(str(case_ids[i]) for i in sorted(head.cases)),
+                explained=int(a[k]),
+                score=float(a[k]) / n_cases,
+                common_link=bool(a[k] == n_cases),
+                controls=int(b[k]),
+                control_share=float(b[k]) / n_controls if n_controls else 0.0,
+                log_bayes_factor=round(float(bayes[k]), 6),
+                log_likelihood_ratio=round(float(llr[k] - penalty[k]), 6),
+                attributable=round(float(pi[k]), 6),
+                odds_ratio=round(odds_ratio(int(a[k]), n_cases, int(b[k]), n_controls), 6),
+                p_value=float(p[k]),
+                p_adjusted=float(p_adj[k]),
+                windows_tried=int(tried[k]),
+                top_share=None if top_share is None else round(float(top_share[k]), 3),
+                equivalent=tuple(str(o.key) for o in members[k][1:]),
+            )
+        )
+    notes = _notes(candidates, n_cases, n_controls, len(heads), statistic)
+    return SourceRanking(
+        cases=n_cases,
+        controls=n_controls,
+        statistic=statistic,
+        candidates=tuple(candidates),
+        tested=len(heads),
+        notes=tuple(notes),
+    )
+
+
+def _bootstrap(
+    heads: list[_Option],
+    n_cases: int,
+    b: npt.NDArray[np.int64],
+    n_controls: int,
+    tried: npt.NDArray[np.int64],
+    preference: npt.NDArray[np.int64],
+    name_rank: npt.NDArray[np.int64],
+    statistic: Statistic,
+    prior: tuple[float, float],
+    resamples: int,
+    seed: int,
+) -> npt.NDArray[np.float64] | None:
+    """How often each candidate ranks first when the cases are resampled with replacement
+    (windows stay as chosen on the data, so a window's share is a little optimistic)."""
+    if resamples <= 0 or n_cases < 2:
+        return None
+    membership = np.zeros((len(heads), n_cases), dtype=np.int64)
+    for k, head in enumerate(heads):
+        membership[k, list(head.cases)] = 1
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(n_cases, np.full(n_cases, 1.0 / n_cases), size=resamples)  # resamples x cases
+    a = draws @ membership.T  # resamples x candidates
+    wins = np.zeros(len(heads))
+    for row in range(resamples):
+        primary = -np.round(strength(a[row], n_cases, b, n_controls, statistic=statistic, tried=tried, prior=prior), 9)
+        order = np.lexsort((name_rank, preference, b, -a[row], primary))
+        wins[order[0]] += 1
+    return wins / resamples
+
+
+def _fmt_p(p: float) -> str:
+    return f"{p:.2g}" if p >= 1e-3 else f"{p:.1e}"
+
+
+def _notes(candidates: list[Candidate], n_cases: int, n_controls: int, tested: int, statistic: Statistic) -> list[str]:
+    """The ranking's uncertainty, plainly."""
+    notes = []
+    if n_cases < WEAK_CASES:
+        notes.append(
+            f"{n_cases} case{'s' if n_cases != 1 else ''}: weak evidence. "
+            "Treat the ranking as leads to check, not a finding."
+        )
+    elif n_cases < 10:
+        notes.append(f"{n_cases} cases: limited evidence; more cases would sharpen the ranking.")
+    if n_controls == 0:
+        notes.append(
+            "No controls: candidates are ranked by how many cases they explain; how specific each is stays unknown."
+        )
+    if not candidates:
+        return notes
+    top = candidates[0]
+    tied = [c for c in candidates if c.rank == top.rank]
+    if len(tied) > 1:
+        notes.append(
+            f"{len(tied)} candidates are tied at the top ({', '.join(c.key for c in tied[:5])}"
+            + (", …" if len(tied) > 5 else "")
+            + "): the counts cannot order them."
+        )
+    if top.equivalent:
+        notes.append(
+            f"{top.key} cannot be told apart from {', '.join(top.equivalent[:5])}"
+            + (", …" if len(top.equivalent) > 5 else "")
+            + ": they explain the same cases and pass the same controls."
+        )
+    if n_controls:
+        bonferroni = min(1.0, top.p_adjusted * tested)
+        if bonferroni > ALPHA:
+            notes.append(
+                f"Not significant: the top candidate's p = {_fmt_p(top.p_adjusted)}, "
+                f"{_fmt_p(bonferroni)} once the {tested} candidates tested are accounted for (Bonferroni)."
+            )
+        else:
+            notes.append(
+                f"{top.key} is significant: p = {_fmt_p(top.p_adjusted)}, "
+                f"{_fmt_p(bonferroni)} after Bonferroni over the {tested} candidates tested."
+            )
+    if len(candidates) > 1 and len(tied) == 1:
+        runner = candidates[1]
+        if statistic == "likelihood":
+            gap = top.log_likelihood_ratio - runner.log_likelihood_ratio
+            if gap < math.log(10.0):
+                notes.append(
+                    f"Close call: {top.key} is only {math.exp(gap):.1f} times as likely a source as {runner.key}."
+                )
+        elif runner.p_adjusted < 10 * top.p_adjusted:
+            notes.append(f"Close call: {runner.key} has a p-value within a factor of 10 of {top.key}'s.")
+    if top.top_share is not None and top.top_share < 0.8:
+        notes.append(
+            f"{top.key} ranks first in {top.top_share:.0%} of bootstrap resamples of the cases: "
+            "the order at the top could change with a few more or fewer cases."
+        )
+    if not top.common_link:
+        best = max(c.explained for c in candidates)
+        if best < n_cases:
+            notes.append(
+                f"No candidate explains all {n_cases} cases (at most {best}): some complaints may be "
+                "background, unrelated to the source, or have another cause."
+            )
+    return notes

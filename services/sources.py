@@ -1,0 +1,456 @@
+"""Finding the source as a use case: trace the cases and controls backward through the
+store's own trace, then let :func:`risk.sources.rank_sources` score what they reach.
+
+Cases are complained or failed units, or complaints (and nonconformances), which stand for
+the units they concern (``CONCERNS``). Controls are units without a complaint: given, or by
+default *the units built in the same period*:
+
+    the period runs from the earliest to the latest production time of the cases' units,
+    widened by ``margin_days`` on both sides; a unit's production time is the time of the
+    ``PRODUCED`` (else ``INCLUDES``, else ``TRANSFORMED_INTO``) record that made it, else the
+    start of its work order's first equipment use. Every device produced in the period that
+    no complaint or nonconformance concerns, and that is not a case, is a control.
+
+Every backward trace is the store's (``Services.trace``), so both stores give the same answer.
+Units whose first upstream step leads to the same nodes (the devices of one work order and
+lot) have the same backward trace; each such group is traced once, from those nodes, and
+counted with its size. Listing devices goes through ``search`` by key (``/21/``: a serial;
+``device:``), as ``Services.events`` lists events, until the port can list the nodes of a kind.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from risk.sources import (
+    CANDIDATE_KINDS,
+    DEFAULT_PRIOR,
+    Candidate,
+    CaseUnit,
+    Evidence,
+    LikelySources,
+    NextSteps,
+    Statistic,
+    rank_sources,
+)
+from schema.errors import InvalidInputError, NotFoundError
+from schema.identifiers import canonical_key
+from schema.kinds import FLOW_EDGES, TERMINAL_KINDS, EdgeType, NodeKind
+from schema.model import TraceDirection, TraceQuery, TraceResult, from_epoch, iso, to_epoch
+
+if TYPE_CHECKING:
+    from services.app import Services
+
+_CHUNK = 5_000
+_ALL = 10_000_000
+#: Kinds that stand for the units they concern.
+_REPORTS = frozenset({NodeKind.COMPLAINT, NodeKind.NONCONFORMANCE})
+#: First upstream steps that make a unit: their times are its production time, in this order.
+_MADE_BY = (EdgeType.PRODUCED, EdgeType.INCLUDES, EdgeType.TRANSFORMED_INTO)
+#: Relationships that attach evidence to a candidate.
+_EVIDENCE_EDGES = frozenset({EdgeType.INSPECTED, EdgeType.AFFECTS, EdgeType.CONCERNS})
+_FLAGGED = frozenset(
+    {"fail", "failed", "marginal", "out_of_tolerance", "reject", "rejected", "nonconforming", "open", "critical"}
+)
+DEFAULT_MARGIN_DAYS = 7.0
+PATHS_PER_CANDIDATE = 5
+EVIDENCE_PER_CANDIDATE = 8
+
+
+class _Unit:
+    """What one ``expand`` backward says of a unit."""
+
+    __slots__ = ("complained", "kind", "parent_kinds", "parents", "produced_at", "work_orders")
+
+    def __init__(self, kind: NodeKind | None) -> None:
+        self.kind = kind
+        self.parents: set[str] = set()
+        self.parent_kinds: dict[str, NodeKind] = {}
+        self.produced_at: float | None = None
+        self.complained = False
+        self.work_orders: set[str] = set()
+
+
+def _units(services: Services, keys: Sequence[str], as_of: datetime | None) -> dict[str, _Unit]:
+    """Parents, production time and complaints of each unit, in one ``expand`` per chunk."""
+    kinds = services.store.kinds(keys, as_of=as_of)
+    out: dict[str, _Unit] = {}
+    for i in range(0, len(keys), _CHUNK):
+        chunk = keys[i : i + _CHUNK]
+        hops = services.store.expand(chunk, TraceDirection.BACKWARD, as_of=as_of)
+        for key in chunk:
+            unit = out[key] = _Unit(kinds.get(key))
+            made: dict[EdgeType, float] = {}
+            for step in hops.get(key, ()):
+                if step.type in (EdgeType.CONCERNS,) or step.neighbour_kind in _REPORTS:
+                    unit.complained = True
+                elif step.type in FLOW_EDGES:
+                    unit.parents.add(step.neighbour)
+                    unit.parent_kinds[step.neighbour] = step.neighbour_kind
+                    if step.neighbour_kind is NodeKind.WORK_ORDER:
+                        unit.work_orders.add(step.neighbour)
+                if step.type in _MADE_BY and step.at is not None:
+                    made[step.type] = min(made.get(step.type, step.at), step.at)
+            unit.produced_at = next((made[t] for t in _MADE_BY if t in made), None)
+    # No timed record of the making: the start of the work order's first equipment use.
+    untimed = sorted({wo for u in out.values() if u.produced_at is None for wo in u.work_orders})
+    if untimed:
+        starts: dict[str, float] = {}
+        for i in range(0, len(untimed), _CHUNK):
+            for wo, steps in services.store.expand(untimed[i : i + _CHUNK], TraceDirection.BACKWARD, as_of=as_of).items():
+                times = [s.at for s in steps if s.type is EdgeType.USED_IN and s.at is not None]
+                if times:
+                    starts[wo] = min(times)
+        for unit in out.values():
+            if unit.produced_at is None:
+                times = [starts[wo] for wo in unit.work_orders if wo in starts]
+                unit.produced_at = min(times) if times else None
+    return out
+
+
+def _resolve(services: Services, keys: Sequence[str], as_of: datetime | None, role: str) -> list[tuple[str, str]]:
+    """``(case id, unit)`` for each key: a unit is itself; a complaint, the units it concerns."""
+    canon = list(dict.fromkeys(canonical_key(k) for k in keys))
+    kinds = services.store.kinds(canon, as_of=as_of)
+    missing = [k for k in canon if k not in kinds]
+    if missing:
+        raise NotFoundError(f"{role}: no node with key {', '.join(missing)}")
+    reports = [k for k in canon if kinds[k] in _REPORTS]
+    concerns = services.store.expand(reports, TraceDirection.FORWARD, as_of=as_of) if reports else {}
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for key in canon:
+        if kinds[key] not in _REPORTS:
+            units = [key]
+        else:
+            units = sorted({s.neighbour for s in concerns.get(key, ()) if s.type is EdgeType.CONCERNS})
+            if not units:
+                raise InvalidInputError(f"{role}: {key} concerns no unit (no CONCERNS relationship)")
+        for unit in units:
+            if unit in seen:
+                continue  # two complaints about one unit are one case
+            seen.add(unit)
+            out.append((key if len(units) == 1 else f"{key}@{unit}", unit))
+    return out
+
+
+def _devices(services: Services) -> list[str]:
+    found: set[str] = set()
+    for text in ("/21/", "device:"):
+        found.update(h.key for h in services.store.search(text, kinds=[NodeKind.DEVICE], limit=_ALL))
+    return sorted(found)
+
+
+def _trace(services: Services, starts: Iterable[str], as_of: datetime | None) -> TraceResult:
+    return services.trace(TraceQuery(starts=tuple(starts), direction=TraceDirection.BACKWARD, as_of=as_of))
+
+
+def _traceable_as_group(unit: _Unit) -> bool:
+    """Whether a trace from the unit's parents reaches what a trace from the unit reaches: yes
+    unless containment time or a party's terminality could make them differ."""
+    if unit.kind is NodeKind.CONTAINER or not unit.parents:
+        return False
+    return not any(k is NodeKind.CONTAINER or k in TERMINAL_KINDS for k in unit.parent_kinds.values())
+
+
+def likely_sources(
+    services: Services,
+    cases: Sequence[str],
+    *,
+    controls: Sequence[str] | None = None,
+    kinds: Collection[NodeKind] | None = None,
+    margin_days: float = DEFAULT_MARGIN_DAYS,
+    as_of: datetime | None = None,
+    limit: int = 20,
+    evidence: int = 10,
+    statistic: Statistic = "bayes",
+    prior: tuple[float, float] = DEFAULT_PRIOR,
+    resamples: int = 200,
+) -> LikelySources:
+    """See :meth:`services.app.Services.likely_sources`."""
+    if not cases:
+        raise InvalidInputError("sources: give at least one case (a complaint or a complained unit)")
+    if margin_days < 0:
+        raise InvalidInputError("sources: the period margin cannot be negative")
+    resolved = _resolve(services, cases, as_of, "case")
+    case_units = [unit for _case, unit in resolved]
+    info = _units(services, case_units, as_of)
+
+    # Controls: given, or the units built in the same period.
+    period: tuple[float, float] | None = None
+    if controls is not None:
+        control_units = [u for _c, u in _resolve(services, controls, as_of, "control") if u not in set(case_units)]
+        control_info = _units(services, control_units, as_of)
+    else:
+        times = [info[u].produced_at for u in case_units if info[u].produced_at is not None]
+        if not times:
+            raise InvalidInputError(
+                "sources: no case has a production time to define the period by; give the controls (--controls)"
+            )
+        margin = timedelta(days=margin_days).total_seconds()
+        period = (min(t for t in times if t is not None) - margin, max(t for t in times if t is not None) + margin)
+        candidates = [d for d in _devices(services) if d not in set(case_units)]
+        everything = _units(services, candidates, as_of)
+        control_info = {
+            key: unit
+            for key, unit in everything.items()
+            if not unit.complained and unit.produced_at is not None and period[0] <= unit.produced_at <= period[1]
+        }
+        control_units = sorted(control_info)
+
+    is_partial = False
+    G = nx.DiGraph()
+
+    def absorb(result: TraceResult) -> set[str]:
+        nonlocal is_partial
+        is_partial = is_partial or result.is_partial
+        for node in result.nodes:
+            G.add_node(node.key, kind=node.kind)
+        for edge in result.edges:
+            if not G.has_edge(edge.source, edge.target):
+                G.add_edge(edge.source, edge.target, type=edge.type)
+        return {n.key for n in result.nodes}
+
+    case_traces: dict[str, TraceResult] = {}
+    case_upstream: dict[str, set[str]] = {}
+    for case, unit in resolved:
+        result = case_traces.get(unit) or _trace(services, [unit], as_of)
+        case_traces[unit] = result
+        case_upstream[case] = absorb(result)
+
+    # Controls with the same parents share one trace, from the parents; others trace alone.
+    groups: dict[tuple[bool, tuple[str, ...]], list[str]] = defaultdict(list)
+    for key in control_units:
+        unit = control_info[key]
+        if _traceable_as_group(unit):
+            groups[(True, tuple(sorted(unit.parents)))].append(key)
+        else:
+            groups[(False, (key,))].append(key)
+    control_upstream: dict[str, set[str]] = {}
+    weights: dict[str, int] = {}
+    for (by_parents, starts), members in groups.items():
+        name = members[0]
+        if by_parents:
+            kinds_of = control_info[name].parent_kinds
+            for parent in starts:
+                G.add_node(parent, kind=kinds_of[parent])
+            control_upstream[name] = absorb(_trace(services, starts, as_of)) | set(starts)
+        else:
+            control_upstream[name] = absorb(_trace(services, starts, as_of))
+        weights[name] = len(members)
+
+    _add_machine_history(services, G, as_of)
+    wanted = CANDIDATE_KINDS if kinds is None else frozenset(kinds) & CANDIDATE_KINDS
+    if not wanted:
+        raise InvalidInputError(
+            "sources: --kinds must name one of " + ", ".join(sorted(k.value for k in CANDIDATE_KINDS))
+        )
+    ranking = rank_sources(
+        G,
+        case_upstream,
+        control_upstream,
+        weights=weights,
+        kinds=wanted,
+        statistic=statistic,
+        prior=prior,
+        resamples=resamples,
+    )
+
+    # The top candidates, and the leader of every group, in full.
+    shown: list[Candidate] = list(ranking.candidates[:limit])
+    leaders = {c.group for c in shown}
+    for c in ranking.candidates[limit:]:
+        if c.group not in leaders:
+            leaders.add(c.group)
+            shown.append(c)
+    unit_of = dict(resolved)
+    detailed = []
+    for position, candidate in enumerate(shown):
+        update: dict[str, Any] = {
+            "paths": _paths(candidate, case_traces, unit_of),
+            "next": _next_steps(candidate, as_of),
+        }
+        if position < evidence:
+            update["evidence"] = _evidence(services, candidate, as_of)
+        detailed.append(candidate.model_copy(update=update))
+
+    by_group: dict[str, list[str]] = {}
+    for c in detailed:
+        by_group.setdefault(c.group, []).append(c.key)
+    return LikelySources(
+        cases=tuple(
+            CaseUnit(key=case, unit=unit, produced_at=from_epoch(info[unit].produced_at)) for case, unit in resolved
+        ),
+        controls_mode="explicit" if controls is not None else "auto",
+        controls=ranking.controls,
+        period_start=None if period is None else from_epoch(period[0]),
+        period_end=None if period is None else from_epoch(period[1]),
+        statistic=ranking.statistic,
+        tested=ranking.tested,
+        candidates=tuple(detailed),
+        total=len(ranking.candidates),
+        by_group=by_group,
+        notes=ranking.notes,
+        is_partial=is_partial,
+        as_of=as_of,
+    )
+
+
+def _add_machine_history(services: Services, G: Any, as_of: datetime | None) -> None:
+    """Every run of every machine reached (``USED_IN`` with its interval), and when each change
+    record reached took effect (``AFFECTS`` with its time)."""
+    machines = sorted(n for n, k in G.nodes(data="kind") if k is NodeKind.EQUIPMENT)
+    changes = sorted(n for n, k in G.nodes(data="kind") if k is NodeKind.CHANGE_RECORD)
+    keys = machines + changes
+    for i in range(0, len(keys), _CHUNK):
+        for here, steps in services.store.expand(keys[i : i + _CHUNK], TraceDirection.FORWARD, as_of=as_of).items():
+            for step in steps:
+                if step.type is EdgeType.USED_IN:
+                    if step.neighbour not in G:
+                        G.add_node(step.neighbour, kind=step.neighbour_kind)
+                    G.add_edge(here, step.neighbour, type=EdgeType.USED_IN, at=step.at, until=step.until)
+                elif step.type is EdgeType.AFFECTS:
+                    at = step.at if step.at is not None else _change_time(services, here, as_of)
+                    if step.neighbour not in G:
+                        G.add_node(step.neighbour, kind=step.neighbour_kind)
+                    G.add_edge(here, step.neighbour, type=EdgeType.AFFECTS, at=at)
+
+
+def _change_time(services: Services, key: str, as_of: datetime | None) -> float | None:
+    props = services.node(key, as_of=as_of, edge_limit=0).props
+    for name in ("effective_at", "at", "implemented_at", "approved_at", "created_at"):
+        value = props.get(name)
+        if isinstance(value, str) and value:
+            try:
+                return to_epoch(datetime.fromisoformat(value.replace("Z", "+00:00")))
+            except ValueError:
+                continue
+    return None
+
+
+def _paths(
+    candidate: Candidate, traces: dict[str, TraceResult], unit_of: dict[str, str]
+) -> tuple[tuple[str, ...], ...]:
+    """From each explained case (its complaint first, then the unit) up to the candidate."""
+    out = []
+    runs = set(candidate.runs)
+    for case in candidate.cases[:PATHS_PER_CANDIDATE]:
+        unit = unit_of.get(case, case.rsplit("@", 1)[-1])
+        trace = traces.get(unit)
+        if trace is None:
+            continue
+        paths = {n.key: n.path for n in trace.nodes}
+        if candidate.kind is NodeKind.EQUIPMENT and runs:
+            via = next((wo for wo in candidate.runs if wo in paths), None)
+            path = (*paths[via], candidate.key) if via is not None else paths.get(candidate.key)
+        else:
+            path = paths.get(candidate.key)
+        if path is None:  # an equivalent node was the one reached
+            path = next((paths[k] for k in candidate.equivalent if k in paths), None)
+        if path is None:
+            continue
+        out.append(((case,) if case != unit else ()) + tuple(path))
+    return tuple(out)
+
+
+def _command_time(value: datetime | None) -> str | None:
+    return iso(value)
+
+
+def _next_steps(candidate: Candidate, as_of: datetime | None) -> NextSteps:
+    """The forward impact and the recall scope of the candidate, as commands and as calls."""
+    target = candidate.key
+    start, end = candidate.window_start, candidate.window_end
+    if candidate.kind is NodeKind.CHANGE_RECORD and candidate.target is not None:
+        target, end = candidate.target, None
+    windowed = candidate.kind in (NodeKind.EQUIPMENT, NodeKind.CHANGE_RECORD) and start is not None
+    key = shlex.quote(target)
+    trace_cli = f"tracegraph trace forward {key}"
+    recall_cli = f"tracegraph recall --from {key}"
+    window_call = ""
+    if windowed:
+        s, e = _command_time(start), _command_time(end)
+        trace_cli += f" --from {s}" + (f" --to {e}" if e else "")
+        recall_cli += f" --window-from {s}" + (f" --window-to {e}" if e else "")
+        window_call = f"window=TimeWindow(start=datetime.fromisoformat({s!r})" + (
+            f", end=datetime.fromisoformat({e!r}))" if e else ")"
+        )
+    as_of_text = _command_time(as_of)
+    if as_of_text:
+        trace_cli += f" --as-of {as_of_text}"
+        recall_cli += f" --as-of {as_of_text}"
+    as_of_call = f"as_of=datetime.fromisoformat({as_of_text!r})" if as_of_text else ""
+    trace_args = ", ".join(x for x in (f"starts=({target!r},)", window_call, as_of_call) if x)
+    recall_args = ", ".join(x for x in (f"starts=[{target!r}]", window_call, as_of_call) if x)
+    return NextSteps(
+        trace=trace_cli,
+        recall=recall_cli,
+        trace_call=f"services.trace(TraceQuery({trace_args}))",
+        recall_call=f"services.recall_scope({recall_args})",
+    )
+
+
+def _evidence(services: Services, candidate: Candidate, as_of: datetime | None) -> tuple[Evidence, ...]:
+    """Inspections, calibrations, process runs, change records and complaints on the candidate
+    (for a window: those around it), problems first."""
+    key = candidate.target if candidate.kind is NodeKind.CHANGE_RECORD and candidate.target else candidate.key
+    try:
+        view = services.node(key, as_of=as_of)
+    except NotFoundError:
+        return ()
+    lo = to_epoch(candidate.window_start) if candidate.window_start else None
+    hi = to_epoch(candidate.window_end) if candidate.window_end else None
+    slack = timedelta(days=30).total_seconds()
+    items: list[tuple[float | None, str, EdgeType]] = []
+    for edge in view.edges_in:
+        if edge.type not in _EVIDENCE_EDGES or edge.retracted:
+            continue
+        at = to_epoch(edge.at)
+        if lo is not None and at is not None and not (lo - slack <= at <= (hi if hi is not None else at) + slack):
+            continue
+        items.append((at, edge.source, edge.type))
+    if candidate.kind is NodeKind.CHANGE_RECORD:
+        items.append((to_epoch(candidate.window_start), candidate.key, EdgeType.AFFECTS))
+    # Nearest to the window (or latest) first, then read at most a few dozen.
+    anchor = lo if lo is not None else None
+    items.sort(key=lambda x: (abs((x[0] or 0.0) - anchor) if anchor is not None else -(x[0] or 0.0), x[1]))
+    found = []
+    for at, source, relation in items[: 5 * EVIDENCE_PER_CANDIDATE]:
+        try:
+            record = services.node(source, as_of=as_of, edge_limit=0)
+        except NotFoundError:
+            continue
+        summary, flagged = _summary(record.kind, record.props)
+        found.append(
+            Evidence(key=source, kind=record.kind, relation=relation, at=from_epoch(at), summary=summary, flagged=flagged)
+        )
+    found.sort(key=lambda e: (not e.flagged, -(to_epoch(e.at) or 0.0) if anchor is None else 0.0))
+    return tuple(found[:EVIDENCE_PER_CANDIDATE])
+
+
+def _summary(kind: NodeKind, props: dict[str, Any]) -> tuple[str, bool]:
+    """One line about a record, and whether it reads as a problem."""
+    if kind is NodeKind.PROCESS_RUN:
+        samples = props.get("samples")
+        limits = props.get("limits") if isinstance(props.get("limits"), dict) else {}
+        values = [v for v in samples.values() if isinstance(v, int | float)] if isinstance(samples, dict) else []
+        if not values:
+            return f"{props.get('parameter', 'process run')}", False
+        mean = sum(values) / len(values)
+        target, lsl, usl = limits.get("target"), limits.get("lsl"), limits.get("usl")
+        text = f"{props.get('parameter', 'parameter')} mean {mean:.4g}"
+        flagged = False
+        if isinstance(target, int | float) and isinstance(lsl, int | float) and isinstance(usl, int | float):
+            sigma = (usl - lsl) / 12.0  # limits at +-6 sigma
+            text += f" (target {target:g}, limits {lsl:g} to {usl:g})"
+            flagged = sigma > 0 and abs(mean - target) > sigma or any(v < lsl or v > usl for v in values)
+        return text, flagged
+    words = [str(props[k]) for k in ("type", "result", "status", "failure_mode", "title", "description") if props.get(k)]
+    state = str(props.get("result") or props.get("status") or "").lower()
+    return " · ".join(dict.fromkeys(words)) or kind.value, state in _FLAGGED
