@@ -23,7 +23,7 @@ from api.errors import install_error_handlers
 from api.graphql.router import graphql_router
 from api.graphql.schema import build_schema
 from api.metrics import Metrics, MetricsMiddleware
-from api.rest import audit, health, ingest, nodes, trace
+from api.rest import audit, early_warning, health, ingest, nodes, trace
 from api.runtime import Runtime
 from api.settings import ApiSettings
 from api.web import install as install_web
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(auth_routes.router)
     app.include_router(audit.router)
+    app.include_router(early_warning.router)
     app.include_router(graphql_router(build_schema(api_settings), ide=api_settings.development))
     secure_openapi(app)
     install_web(app)  # the dashboard at /, /web/ and /api/v1/stats

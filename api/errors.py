@@ -182,6 +182,7 @@ _DESCRIBED = {
     403: "Signed in, but the role may not do this (or a session change lacks its X-CSRF-Token)",
     429: "Too many requests from this key, or failed sign-ins from this address (with Retry-After)",
     404: "No such node or record",
+    409: "The change conflicts with what the store holds (e.g. a task move its state does not allow)",
     413: "The request body is over the configured limit",
     415: "The body's media type is not one this operation reads",
     422: "Invalid input: a bad key, parameter or document",

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import random
 import tempfile
 import time
@@ -75,6 +76,8 @@ class Scenario:
     draw: int
     rank: int | None
     first_named: bool
+    group_rank: int | None
+    oracle_rank: int | None
     candidates: int
     controls: int
     top: str
@@ -161,6 +164,37 @@ def truth_rank(answer: LikelySources, truth: DefectTruth) -> tuple[int | None, b
     return None, False
 
 
+def group_rank(answer: LikelySources, truth: DefectTruth) -> int | None:
+    """The truth's rank among the candidates of its own kind (supplier, material lot, ...)."""
+    for c in answer.candidates:
+        if names_truth(c, truth):
+            return sum(1 for o in answer.candidates if o.group == c.group and o.rank <= c.rank)
+    return None
+
+
+def oracle_rank(answer: LikelySources, truth: DefectTruth, noise: int) -> int | None:
+    """The truth's rank had the ranking known the true share of background complaints: the
+    mixture log-likelihood ratio at that share, from the same counts. No ranking from these
+    counts can do much better, so this is about as well as cases and controls can tell."""
+    n = len(answer.cases)
+    share = (n - noise) / n
+    total = n + answer.controls
+
+    def score(c: Candidate) -> float:
+        r = total / max(1, c.explained + c.controls)
+        return (
+            c.explained * math.log1p(share * (r - 1.0))
+            + (n - c.explained) * math.log1p(-min(share, 1 - 1e-12))
+            - math.log(c.windows_tried)
+        )
+
+    scored = [(score(c), c) for c in answer.candidates]
+    for value, c in scored:
+        if names_truth(c, truth):
+            return sum(1 for other, _ in scored if other >= value)
+    return None
+
+
 def complaints(out: Path) -> list[str]:
     with (out / "complaints.csv").open(newline="", encoding="utf-8") as f:
         return [row["complaint"] for row in csv.DictReader(f)]
@@ -212,6 +246,8 @@ def measure_plant(
                         draw=draw,
                         rank=rank,
                         first_named=first_named and rank == 1,
+                        group_rank=group_rank(answer, truth),
+                        oracle_rank=oracle_rank(answer, truth, noise),
                         candidates=answer.total,
                         controls=answer.controls,
                         top=top.key if top else "",
@@ -240,6 +276,9 @@ def summarise(scenarios: Sequence[Scenario]) -> dict[str, dict[str, float | int]
             "top3": sum(1 for r in rows if r.rank is not None and r.rank <= 3) / len(rows),
             "first_named": sum(1 for r in rows if r.first_named) / len(rows),
             "found": sum(1 for r in rows if r.rank is not None) / len(rows),
+            "first_of_its_kind": sum(1 for r in rows if r.group_rank == 1) / len(rows),
+            "oracle_rank1": sum(1 for r in rows if r.oracle_rank == 1) / len(rows),
+            "oracle_top3": sum(1 for r in rows if r.oracle_rank is not None and r.oracle_rank <= 3) / len(rows),
         }
     return dict(sorted(out.items()))
 
@@ -290,7 +329,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    for name, row in payload["summary"].items():  # type: ignore[union-attr]
+    for name, row in summarise(asserted).items():
         print(f"{name:32s} {row}")
     print(f"wrote {args.out}")
 

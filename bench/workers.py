@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from graph.sqlite.store import SQLiteStore
+from graph.trace import walk_compact
 from schema.kinds import TRACED_EDGES
 from schema.model import FactBatch, TraceDirection, TraceQuery
 
@@ -68,6 +69,14 @@ def summary(samples: list[float]) -> dict[str, Any]:
 
 
 def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ``ru_maxrss``: Linux carries the latter
+    over exec from the forked parent, so every worker would report at least the runner's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
@@ -121,7 +130,9 @@ def load_raw(plant_dir: str, db: str, rounds: int, budget: float, min_runs: int 
     return {"edges": len(batch.edges), "load": figures}
 
 
-def load_neo4j(plant_dir: str, url: str, rounds: int, budget: float, min_runs: int = 2) -> dict[str, Any]:
+def load_neo4j(
+    plant_dir: str, url: str, rounds: int, budget: float, min_runs: int = 2, warmup: int = 0
+) -> dict[str, Any]:
     """``Neo4jStore.apply`` of the whole parsed plant into an emptied database, per run."""
     from graph.neo4j.store import Neo4jStore
 
@@ -133,9 +144,9 @@ def load_neo4j(plant_dir: str, url: str, rounds: int, budget: float, min_runs: i
         store.migrate()
 
     try:
-        # No warm-up run: the smaller plant, loaded just before, warmed the server and driver.
+        # A warm-up run on the first plant only: the server then has compiled every query.
         figures = timings(
-            lambda: store.apply(batch), rounds=rounds, budget=budget, warmup=0, min_runs=min_runs, setup=setup
+            lambda: store.apply(batch), rounds=rounds, budget=budget, warmup=warmup, min_runs=min_runs, setup=setup
         )
         stats = store.stats()
     finally:
@@ -170,6 +181,16 @@ def trace_sqlite(db: str, queries: Queries, rounds: int, budget: float) -> dict[
                 query = _query(starts, direction)
                 result = store.trace(query)
                 figures = timings(lambda q=query: store.trace(q), rounds=rounds, budget=budget)  # type: ignore[misc]
+                # The walk alone: the same BFS without turning what it found into a TraceResult.
+                found = store.compact_traversal(query.starts, query.direction)
+                assert found is not None
+                graph, positions = found
+                kinds = [store.kinds(query.starts)[k] for k in query.starts]
+                walk = timings(
+                    lambda q=query, g=graph, p=positions, k=kinds: walk_compact(g, p, k, None, q),  # type: ignore[misc]
+                    rounds=rounds,
+                    budget=budget,
+                )
                 started = time.perf_counter()
                 slow = sql_only.trace(query)
                 sql_path_s = time.perf_counter() - started
@@ -178,6 +199,7 @@ def trace_sqlite(db: str, queries: Queries, rounds: int, budget: float) -> dict[
                     **figures,
                     "reached": result.total,
                     "edges": len(result.edges),
+                    "walk": walk,
                     "sql_path_s": sql_path_s,
                     "same_as_sql_path": same,
                 }
@@ -207,6 +229,9 @@ def trace_neo4j(url: str, queries: Queries, rounds: int, budget: float) -> dict[
                 query = _query(starts, direction)
                 result = store.trace(query)
                 adapter = timings(lambda q=query: store.trace(q), rounds=rounds, budget=budget)  # type: ignore[misc]
+                started = time.perf_counter()
+                store.compact_traversal(query.starts, query.direction)
+                adapter["fetch_s"] = time.perf_counter() - started  # the one query, once
                 reached = len(set(hand(direction, starts)) - set(starts))
                 plain = timings(lambda d=direction, s=starts: hand(d, s), rounds=rounds, budget=budget)  # type: ignore[misc]
                 out[f"{name}/{direction}"] = {

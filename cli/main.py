@@ -22,6 +22,7 @@ from cli.commands import (
     serve,
     show,
     signals,
+    sources,
     stats,
     suppliers,
     trace,
@@ -64,7 +65,7 @@ for module in (demo, load, trace, show, stats, migrate, copy, serve, quality, di
 app.add_typer(neo4j.app, name="neo4j")
 app.add_typer(udi.app, name="udi")
 app.add_typer(mapping.app, name="mapping")
-for module in (recall, signals):
+for module in (recall, signals, sources):
     module.register(app)
 app.add_typer(suppliers.app, name="suppliers")
 app.add_typer(alerts.app, name="alerts")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -267,8 +268,36 @@ def _run_compact(
     max_states: int | None,
     deadline: float | None,
 ) -> TraceResult:
-    """:func:`run_trace` over a compact graph: the same BFS, state for state and step for step,
-    on integer node positions, with each level's adjacency gathered by numpy at once.
+    """:func:`run_trace` over a compact graph: the walk, then the answer made of it."""
+    walk = walk_compact(graph, positions, [start_kinds[k] for k in starts], window, query, max_states, deadline)
+    return _compact_result(graph, walk, starts, query)
+
+
+@dataclass
+class CompactWalk:
+    """What a walk over a compact graph found, before it becomes a :class:`TraceResult`."""
+
+    state_node: list[int]
+    state_parent: list[int]
+    node_kind: dict[int, int]
+    first_state: dict[int, int]
+    degree: dict[int, int]
+    edge_codes: list[int]  # (source * nodes + target) * types + type, per traversed step
+    start_set: frozenset[int]
+    is_partial: bool
+
+
+def walk_compact(
+    graph: CompactGraph,
+    positions: list[int],
+    start_kinds: list[NodeKind],
+    window: Interval,
+    query: TraceQuery,
+    max_states: int | None = None,
+    deadline: float | None = None,
+) -> CompactWalk:
+    """The BFS of :func:`run_trace`, state for state and step for step, on integer node
+    positions, with each level's adjacency gathered by numpy at once (bench/ times it alone).
 
     Every branch below mirrors one in the generic loop and in :func:`step_constraint`. The
     conformance suite checks both stores against a reference; tests/unit/test_traversal_index.py
@@ -301,7 +330,7 @@ def _run_compact(
     edge_codes: list[int] = []
 
     frontier: list[int] = []
-    for key, node in zip(starts, positions, strict=True):
+    for kind, node in zip(start_kinds, positions, strict=True):
         state_node.append(node)
         state_constraint.append(window)
         state_parent.append(-1)
@@ -309,7 +338,7 @@ def _run_compact(
             free.add(node)
         else:
             seen[node] = [window]
-        node_kind[node] = kind_codes.index(start_kinds[key])
+        node_kind[node] = kind_codes.index(kind)
         first_state[node] = len(state_node) - 1
         degree[node] = 0
         frontier.append(len(state_node) - 1)
@@ -390,6 +419,17 @@ def _run_compact(
         frontier = next_frontier
         depth += 1
 
+    return CompactWalk(
+        state_node, state_parent, node_kind, first_state, degree, edge_codes, frozenset(positions), is_partial
+    )
+
+
+def _compact_result(graph: CompactGraph, walk: CompactWalk, starts: tuple[str, ...], query: TraceQuery) -> TraceResult:
+    """The answer of a walk, exactly as run_trace builds it from its own walk."""
+    kind_codes, type_codes = graph.kind_codes, graph.type_codes
+    n_types, n_nodes = len(type_codes), len(graph.keys)
+    state_node, state_parent, node_kind = walk.state_node, walk.state_parent, walk.node_kind
+    first_state, degree, start_set = walk.first_state, walk.degree, walk.start_set
     keys, key_rank = graph.keys, graph.key_rank
 
     def path_of(state: int) -> tuple[str, ...]:
@@ -414,7 +454,7 @@ def _run_compact(
         TraceNode(key=keys[n], kind=kind_codes[node_kind[n]], degree=degree[n], path=path_of(first_state[n]))
         for n in listed
     )
-    codes = np.sort(np.asarray(edge_codes, dtype=np.int64))
+    codes = np.sort(np.asarray(walk.edge_codes, dtype=np.int64))
     codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes  # as a set would
     edge_type = codes % n_types
     target = (codes // n_types) % n_nodes
@@ -432,7 +472,7 @@ def _run_compact(
         direction=query.direction,
         total=total,
         truncated=truncated,
-        is_partial=is_partial,
+        is_partial=walk.is_partial,
         nodes=nodes,
         edges=tuple(
             TraceEdge(source=keys[a], target=keys[b], type=type_codes[t])

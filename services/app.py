@@ -29,6 +29,7 @@ from schema.model import NodeView, StoreStats, TimeWindow, TraceDirection, Trace
 from services import alerts as alert_service
 from services import governance, ingest, recall
 from services import signals as signal_service
+from services import sources as source_service
 from services.audit import AuditTrail, default_actor, record_load
 from services.settings import Settings
 
@@ -284,3 +285,35 @@ class Services:
         if after.state is TaskState.CLOSED:
             self.record(AuditAction.ALERT_TRANSITION, after.alert, old="open", new="closed", reason=reason)
         return after
+
+    # -- investigation ---------------------------------------------------------------
+    def likely_sources(
+        self,
+        cases: Sequence[str],
+        *,
+        controls: Sequence[str] | None = None,
+        kinds: Iterable[NodeKind] | None = None,
+        margin_days: float = source_service.DEFAULT_MARGIN_DAYS,
+        as_of: datetime | None = None,
+        limit: int = 20,
+        evidence: int = 10,
+        statistic: source_service.Statistic = "bayes",
+    ) -> source_service.LikelySources:
+        """The upstream nodes common to ``cases`` (complaints, or complained or failed units),
+        ranked as their likely source against ``controls`` (units; None: the units built in the
+        same period, ``margin_days`` either side, without a complaint). Each candidate comes with
+        the cases it explains, the controls it shares, its Bayes factor and Fisher p-value, its
+        best window (equipment), explaining paths, evidence (the first ``evidence`` candidates)
+        and the trace and recall to run next; ``notes`` say how far the ranking can be trusted.
+        At most ``limit`` candidates are listed, and the best of every kind."""
+        return source_service.likely_sources(
+            self,
+            cases,
+            controls=controls,
+            kinds=None if kinds is None else frozenset(kinds),
+            margin_days=margin_days,
+            as_of=as_of,
+            limit=limit,
+            evidence=evidence,
+            statistic=statistic,
+        )

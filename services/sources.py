@@ -40,12 +40,14 @@ from risk.sources import (
     rank_sources,
 )
 from schema.errors import InvalidInputError, NotFoundError
-from schema.identifiers import canonical_key
+from schema.identifiers import canonical_key, key_kind
 from schema.kinds import FLOW_EDGES, TERMINAL_KINDS, EdgeType, NodeKind
 from schema.model import TraceDirection, TraceQuery, TraceResult, from_epoch, iso, to_epoch
 
 if TYPE_CHECKING:
     from services.app import Services
+
+__all__ = ["DEFAULT_MARGIN_DAYS", "LikelySources", "Statistic", "likely_sources"]
 
 _CHUNK = 5_000
 _ALL = 10_000_000
@@ -58,7 +60,8 @@ _EVIDENCE_EDGES = frozenset({EdgeType.INSPECTED, EdgeType.AFFECTS, EdgeType.CONC
 _FLAGGED = frozenset(
     {"fail", "failed", "marginal", "out_of_tolerance", "reject", "rejected", "nonconforming", "open", "critical"}
 )
-DEFAULT_MARGIN_DAYS = 7.0
+#: Automatic controls: the period the cases were built in, widened by this many days each side.
+DEFAULT_MARGIN_DAYS = 30.0
 PATHS_PER_CANDIDATE = 5
 EVIDENCE_PER_CANDIDATE = 8
 
@@ -103,7 +106,8 @@ def _units(services: Services, keys: Sequence[str], as_of: datetime | None) -> d
     if untimed:
         starts: dict[str, float] = {}
         for i in range(0, len(untimed), _CHUNK):
-            for wo, steps in services.store.expand(untimed[i : i + _CHUNK], TraceDirection.BACKWARD, as_of=as_of).items():
+            hops = services.store.expand(untimed[i : i + _CHUNK], TraceDirection.BACKWARD, as_of=as_of)
+            for wo, steps in hops.items():
                 times = [s.at for s in steps if s.type is EdgeType.USED_IN and s.at is not None]
                 if times:
                     starts[wo] = min(times)
@@ -227,9 +231,9 @@ def likely_sources(
     # Controls with the same parents share one trace, from the parents; others trace alone.
     groups: dict[tuple[bool, tuple[str, ...]], list[str]] = defaultdict(list)
     for key in control_units:
-        unit = control_info[key]
-        if _traceable_as_group(unit):
-            groups[(True, tuple(sorted(unit.parents)))].append(key)
+        control = control_info[key]
+        if _traceable_as_group(control):
+            groups[(True, tuple(sorted(control.parents)))].append(key)
         else:
             groups[(False, (key,))].append(key)
     control_upstream: dict[str, set[str]] = {}
@@ -397,8 +401,9 @@ def _next_steps(candidate: Candidate, as_of: datetime | None) -> NextSteps:
 
 
 def _evidence(services: Services, candidate: Candidate, as_of: datetime | None) -> tuple[Evidence, ...]:
-    """Inspections, calibrations, process runs, change records and complaints on the candidate
-    (for a window: those around it), problems first."""
+    """Inspections, calibrations, change records, complaints and process runs on the candidate
+    (for a window: its process runs within 30 days of it), problems first, then records before
+    runs, each nearest the window first."""
     key = candidate.target if candidate.kind is NodeKind.CHANGE_RECORD and candidate.target else candidate.key
     try:
         view = services.node(key, as_of=as_of)
@@ -407,30 +412,41 @@ def _evidence(services: Services, candidate: Candidate, as_of: datetime | None) 
     lo = to_epoch(candidate.window_start) if candidate.window_start else None
     hi = to_epoch(candidate.window_end) if candidate.window_end else None
     slack = timedelta(days=30).total_seconds()
+
+    def distance(at: float | None) -> float:
+        """How far from the window (0 inside it); from now backwards without one."""
+        if at is None:
+            return float("inf")
+        if lo is None:
+            return -at
+        return max(0.0, lo - at, at - (hi if hi is not None else at))
+
     items: list[tuple[float | None, str, EdgeType]] = []
     for edge in view.edges_in:
         if edge.type not in _EVIDENCE_EDGES or edge.retracted:
             continue
         at = to_epoch(edge.at)
-        if lo is not None and at is not None and not (lo - slack <= at <= (hi if hi is not None else at) + slack):
+        # Process runs only near the window (one per run); calibrations and other records all.
+        if key_kind(edge.source) is NodeKind.PROCESS_RUN and lo is not None and distance(at) > slack:
             continue
         items.append((at, edge.source, edge.type))
     if candidate.kind is NodeKind.CHANGE_RECORD:
-        items.append((to_epoch(candidate.window_start), candidate.key, EdgeType.AFFECTS))
-    # Nearest to the window (or latest) first, then read at most a few dozen.
-    anchor = lo if lo is not None else None
-    items.sort(key=lambda x: (abs((x[0] or 0.0) - anchor) if anchor is not None else -(x[0] or 0.0), x[1]))
+        items.append((lo, candidate.key, EdgeType.AFFECTS))
+    # Records before process runs (a machine has one per run), each nearest the window first.
+    items.sort(key=lambda x: (key_kind(x[1]) is NodeKind.PROCESS_RUN, distance(x[0]), x[1]))
     found = []
-    for at, source, relation in items[: 5 * EVIDENCE_PER_CANDIDATE]:
+    for at, source, relation in items[: 4 * EVIDENCE_PER_CANDIDATE]:
         try:
             record = services.node(source, as_of=as_of, edge_limit=0)
         except NotFoundError:
             continue
         summary, flagged = _summary(record.kind, record.props)
         found.append(
-            Evidence(key=source, kind=record.kind, relation=relation, at=from_epoch(at), summary=summary, flagged=flagged)
+            Evidence(
+                key=source, kind=record.kind, relation=relation, at=from_epoch(at), summary=summary, flagged=flagged
+            )
         )
-    found.sort(key=lambda e: (not e.flagged, -(to_epoch(e.at) or 0.0) if anchor is None else 0.0))
+    found.sort(key=lambda e: (not e.flagged, e.kind is NodeKind.PROCESS_RUN, distance(to_epoch(e.at)), e.key))
     return tuple(found[:EVIDENCE_PER_CANDIDATE])
 
 
@@ -438,7 +454,8 @@ def _summary(kind: NodeKind, props: dict[str, Any]) -> tuple[str, bool]:
     """One line about a record, and whether it reads as a problem."""
     if kind is NodeKind.PROCESS_RUN:
         samples = props.get("samples")
-        limits = props.get("limits") if isinstance(props.get("limits"), dict) else {}
+        raw_limits = props.get("limits")
+        limits: dict[str, Any] = raw_limits if isinstance(raw_limits, dict) else {}
         values = [v for v in samples.values() if isinstance(v, int | float)] if isinstance(samples, dict) else []
         if not values:
             return f"{props.get('parameter', 'process run')}", False
@@ -449,8 +466,9 @@ def _summary(kind: NodeKind, props: dict[str, Any]) -> tuple[str, bool]:
         if isinstance(target, int | float) and isinstance(lsl, int | float) and isinstance(usl, int | float):
             sigma = (usl - lsl) / 12.0  # limits at +-6 sigma
             text += f" (target {target:g}, limits {lsl:g} to {usl:g})"
-            flagged = sigma > 0 and abs(mean - target) > sigma or any(v < lsl or v > usl for v in values)
+            flagged = (sigma > 0 and abs(mean - target) > sigma) or any(v < lsl or v > usl for v in values)
         return text, flagged
-    words = [str(props[k]) for k in ("type", "result", "status", "failure_mode", "title", "description") if props.get(k)]
+    fields = ("type", "result", "status", "failure_mode", "title", "description")
+    words = [str(props[k]) for k in fields if props.get(k)]
     state = str(props.get("result") or props.get("status") or "").lower()
     return " · ".join(dict.fromkeys(words)) or kind.value, state in _FLAGGED

@@ -42,6 +42,16 @@ REST: dict[str, Requirement] = {
     "POST /api/v1/ingest": Permission.INGEST,
     "GET /api/v1/audit": Permission.AUDIT_READ,
     "GET /api/v1/audit/verify": Permission.AUDIT_READ,
+    # early warning (api.rest.early_warning)
+    "GET /api/v1/recall": Permission.RECALL,
+    "GET /api/v1/signals": Permission.ALERTS,
+    "GET /api/v1/suppliers/scorecard": Permission.ALERTS,
+    "GET /api/v1/alerts": Permission.ALERTS,
+    "POST /api/v1/alerts/run": Permission.ALERTS,
+    "GET /api/v1/alerts/{key:path}": Permission.ALERTS,
+    "GET /api/v1/tasks": Permission.ALERTS,
+    "POST /api/v1/tasks/{key:path}/move": Permission.ALERTS,
+    "GET /api/v1/tasks/{key:path}": Permission.ALERTS,
     # EPCIS 2.0
     "POST /epcis/capture": Permission.EPCIS_CAPTURE,
     "GET /epcis/capture": Permission.EPCIS_CAPTURE,
@@ -71,6 +81,7 @@ GRAPHQL: dict[str, Requirement] = {
     "query trace": Permission.GRAPH_READ,
     "query traceCount": Permission.GRAPH_READ,
     "query genealogy": Permission.GRAPH_READ,
+    "query recallScope": Permission.RECALL,
     "mutation ingest": Permission.INGEST,
 }
 

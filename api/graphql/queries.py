@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 
 from api.graphql import pagination, typed
 from api.graphql.context import Info
@@ -22,9 +23,9 @@ from api.graphql.types import (
     TraceResult,
 )
 from api.tracing import check_limit, run_trace, trace_query
-from schema.errors import NotFoundError
+from schema.errors import InvalidInputError, NotFoundError
 from schema.kinds import EdgeType, NodeKind
-from schema.model import TraceDirection, TraceQuery
+from schema.model import TimeWindow, TraceDirection, TraceQuery
 from schema.model import TraceResult as TraceResultModel
 
 Starts = Annotated[list[str], strawberry.argument(description="Start keys in any accepted form")]
@@ -132,6 +133,30 @@ class Query:
         query = _trace_query(starts, direction, max_depth, kinds, window, as_of, ignore_time, 0)
         result = await run_trace(info.context.rt, query)
         return TraceCount(total=result.total, is_partial=result.is_partial)
+
+    @typed.field("Recall scope from anomaly propagation, as `tracegraph recall --json` prints it")
+    async def recall_scope(
+        self,
+        info: Info,
+        starts: list[str] | None = None,
+        signals: list[str] | None = None,
+        threshold: float = 0.5,
+        window: TimeWindowInput | None = None,
+        as_of: AsOf = None,
+    ) -> JSON:
+        if not starts and not signals:
+            raise InvalidInputError("name at least one start key or signal id")
+        rt = info.context.rt
+        span = TimeWindow(start=window.start, end=window.end) if window is not None else None
+        scope = await rt.run(
+            rt.services.recall_scope,
+            starts=starts or [],
+            signals=signals or [],
+            threshold=threshold,
+            window=span,
+            as_of=as_of,
+        )
+        return JSON(scope.to_json())
 
     @typed.field("What stands behind a node (or, FORWARD, what it went into), as a tree")
     async def genealogy(

@@ -213,14 +213,15 @@ EXPAND_BACKWARD_AS_OF = (
 
 _TRACED = "|".join(sorted(t.value for t in TRACED_EDGES))
 # Everything reachable ignoring time (a superset of what a trace reaches: time only prunes),
-# with every traced, unretracted step out of it: one round trip instead of one per hop. A
-# node without steps still comes back once (OPTIONAL MATCH), so every start has a row.
+# each node once with every traced, unretracted step out of it: one round trip instead of one
+# per hop. A neighbour is reachable too, so its kind comes with its own row; a node without
+# steps still comes back (OPTIONAL MATCH), with one all-null step.
 _REACHABLE_STEPS = """
     MATCH (s:Node) WHERE s.key IN $keys
     MATCH (s){there}[:{types}*0..]{back}(n:Node)
     WITH DISTINCT n
     OPTIONAL MATCH (n){there}[r:{types}]{back}(m:Node) WHERE NOT r.retracted
-    RETURN n.key, n.kind, type(r), r.at, r.until, m.key, m.kind
+    RETURN n.key, n.kind, collect([type(r), r.at, r.until, m.key])
 """
 REACHABLE_STEPS_FORWARD = _REACHABLE_STEPS.format(there="-", back="->", types=_TRACED)
 REACHABLE_STEPS_BACKWARD = _REACHABLE_STEPS.format(there="<-", back="-", types=_TRACED)

@@ -753,25 +753,17 @@ class Neo4jStore(GraphStore):
             )
         except (ServiceUnavailable, AuthError) as exc:
             raise self._unavailable(exc) from exc
-        position: dict[str, int] = {}
-        node_keys: list[str] = []
-        node_kinds: list[str] = []
-
-        def at(key: str, kind: str) -> int:
-            found = position.get(key)
-            if found is None:
-                found = position[key] = len(node_keys)
-                node_keys.append(key)
-                node_kinds.append(kind)
-            return found
-
-        steps: list[tuple[int, int, str, Any, Any]] = []
-        for here, here_kind, etype, when, until, other, other_kind in rows:
-            where = at(here, here_kind)
-            if etype is not None:
-                steps.append((where, at(other, other_kind), etype, when, until))
+        node_keys = [row[0] for row in rows]
+        node_kinds = [row[1] for row in rows]
+        position = {key: i for i, key in enumerate(node_keys)}
         if any(k not in position for k in keys):
             return None
+        steps = [
+            (here, position[other], etype, at, until)
+            for here, row in enumerate(rows)
+            for etype, at, until, other in row[2]
+            if etype is not None
+        ]
         return TraversalIndex.of_steps(node_keys, node_kinds, steps), [position[k] for k in keys]
 
     def expand(
