@@ -62,6 +62,8 @@ CASE_COUNTS = (3, 5, 10, 20)
 NOISE = 0.2
 COMPLAINT_RATE = 0.1
 MAX_AFFECTED = 0.6
+#: A top candidate first in at least this share of bootstrap resamples counts as "confident".
+CONFIDENT = 0.8
 #: Parts tried in turn for a bad supplier: two sources each.
 SUPPLIER_PARTS = ("part:PC-LUER", "part:PK-POUCH")
 
@@ -200,17 +202,27 @@ def complaints(out: Path) -> list[str]:
         return [row["complaint"] for row in csv.DictReader(f)]
 
 
-def draw_cases(caused: Sequence[str], background: Sequence[str], n: int, rng: random.Random) -> tuple[list[str], int]:
-    """``n`` complaints, a share ``NOISE`` of them background (as many as there are)."""
-    noise = min(len(background), round(NOISE * n))
+def draw_cases(
+    caused: Sequence[str], background: Sequence[str], n: int, rng: random.Random, *, noise_share: float = NOISE
+) -> tuple[list[str], int]:
+    """``n`` complaints, a share ``noise_share`` of them background (as many as there are)."""
+    noise = min(len(background), round(noise_share * n))
     picked = rng.sample(list(background), noise) + rng.sample(list(caused), min(len(caused), n - noise))
     rng.shuffle(picked)
     return picked, noise
 
 
 def measure_plant(
-    workdir: Path, seed: int, kind: str, *, counts: Sequence[int] = CASE_COUNTS, draws: int = 5
+    workdir: Path,
+    seed: int,
+    kind: str,
+    *,
+    counts: Sequence[int] = CASE_COUNTS,
+    draws: int = 5,
+    noise_share: float = NOISE,
 ) -> tuple[Plant, list[Scenario]]:
+    """Plant the defect, load the plant, and rank the sources of ``draws`` case sets of each
+    size in ``counts``."""
     made = plant(workdir, seed, kind)
     if isinstance(made, str):
         return Plant(seed, kind, "", 0.0, 0, 0, skipped=made), []
@@ -226,13 +238,13 @@ def measure_plant(
     try:
         services.load_paths([out])
         for n in counts:
-            if len(caused) < n - round(NOISE * n):
+            if len(caused) < n - round(noise_share * n):
                 continue
             for draw in range(draws):
                 rng = random.Random(f"sources:{seed}:{kind}:{n}:{draw}")
-                cases, noise = draw_cases(caused, background, n, rng)
+                cases, noise = draw_cases(caused, background, n, rng, noise_share=noise_share)
                 started = time.perf_counter()
-                answer = likely_sources(services, cases, limit=1_000_000, evidence=0, resamples=0)
+                answer = likely_sources(services, cases, limit=1_000_000, evidence=0)
                 elapsed = time.perf_counter() - started
                 rank, first_named = truth_rank(answer, truth)
                 top = answer.candidates[0] if answer.candidates else None
@@ -270,6 +282,7 @@ def summarise(scenarios: Sequence[Scenario]) -> dict[str, dict[str, float | int]
                 buckets[name].append(s)
     out: dict[str, dict[str, float | int]] = {}
     for name, rows in buckets.items():
+        sure = [r for r in rows if r.top_share is not None and r.top_share >= CONFIDENT]
         out[name] = {
             "scenarios": len(rows),
             "rank1": sum(1 for r in rows if r.rank == 1) / len(rows),
@@ -279,6 +292,9 @@ def summarise(scenarios: Sequence[Scenario]) -> dict[str, dict[str, float | int]
             "first_of_its_kind": sum(1 for r in rows if r.group_rank == 1) / len(rows),
             "oracle_rank1": sum(1 for r in rows if r.oracle_rank == 1) / len(rows),
             "oracle_top3": sum(1 for r in rows if r.oracle_rank is not None and r.oracle_rank <= 3) / len(rows),
+            # When the answer says it is sure (first in >= 80 % of bootstrap resamples), is it right?
+            "confident": len(sure) / len(rows),
+            "confident_rank1": sum(1 for r in sure if r.rank == 1) / len(sure) if sure else float("nan"),
         }
     return dict(sorted(out.items()))
 
@@ -288,15 +304,20 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20, help="Seeds 1..N per defect kind")
     parser.add_argument("--draws", type=int, default=5, help="Case draws per plant and case count")
     parser.add_argument("--kinds", default=",".join(KINDS + EXTRA_KINDS))
+    parser.add_argument("--noise", type=float, default=NOISE, help="Share of background complaints among the cases")
+    parser.add_argument("--counts", default=",".join(map(str, CASE_COUNTS)), help="Case counts")
     parser.add_argument("--out", type=Path, default=Path("bench/results/sources_accuracy.json"))
     args = parser.parse_args()
+    counts = [int(n) for n in args.counts.split(",")]
     plants: list[Plant] = []
     scenarios: list[Scenario] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="tracegraph-sources-") as tmp:
         for kind in args.kinds.split(","):
             for seed in range(1, args.seeds + 1):
-                record, rows = measure_plant(Path(tmp), seed, kind, draws=args.draws)
+                record, rows = measure_plant(
+                    Path(tmp), seed, kind, counts=counts, draws=args.draws, noise_share=args.noise
+                )
                 plants.append(record)
                 scenarios.extend(rows)
                 ranks = [r.rank for r in rows]
@@ -312,24 +333,25 @@ def main() -> None:
                     ),
                     flush=True,
                 )
-    asserted = [s for s in scenarios if s.defect in KINDS]
+    planted = [s for s in scenarios if s.defect in KINDS]
     payload = {
         "what": "rank of the planted source among `tracegraph sources` candidates (bench/sources_accuracy.py)",
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "seconds": round(time.perf_counter() - started, 1),
         "profile": asdict(PROFILE),
         "complaint_rate": COMPLAINT_RATE,
-        "noise": NOISE,
-        "case_counts": list(CASE_COUNTS),
+        "noise": args.noise,
+        "case_counts": counts,
+        "draws": args.draws,
         "max_affected": MAX_AFFECTED,
-        "summary": summarise(asserted),
+        "summary": summarise(planted),
         "summary_information_only": summarise([s for s in scenarios if s.defect not in KINDS]),
         "plants": [asdict(p) for p in plants],
         "scenarios": [asdict(s) for s in scenarios],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    for name, row in summarise(asserted).items():
+    for name, row in summarise(planted).items():
         print(f"{name:32s} {row}")
     print(f"wrote {args.out}")
 

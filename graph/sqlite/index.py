@@ -10,6 +10,9 @@ Per edge and direction it keeps the neighbour (int32), the type (int8) and the i
 (two float64): 21 bytes, 42 per edge, plus per node an id, a kind, a key rank and two
 offsets. Keys stay in one Python list, only to name the nodes a trace reaches.
 
+:meth:`TraversalIndex.of_steps` builds the same arrays from a subgraph another store fetched
+(the Neo4j adapter does, so both stores walk alike).
+
 The index is built lazily (on the first trace) from one consistent read of ``nodes`` and
 ``edges``, and kept consistent with the file: every change to a node or an edge appends a
 ``node_versions`` or ``edge_versions`` row, so the rows with ids past the ones the index has
@@ -27,6 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from graph.sqlite import sql
 from schema.kinds import TRACED_EDGES, EdgeType, NodeKind
 
 #: Codes of the small-integer arrays; the order is fixed for the life of a process only.
@@ -38,17 +42,7 @@ _TYPE_CODE = {t.value: i for i, t in enumerate(TYPE_CODES)}
 TYPE_RANK = np.argsort(np.argsort(np.array([t.value for t in TYPE_CODES]))).astype(np.int8)
 
 _TRACED = tuple(sorted(t.value for t in TRACED_EDGES))
-_NODES = "SELECT id, key, kind FROM nodes ORDER BY id"
-_EDGES = f"SELECT type, src, dst, at, until FROM edges WHERE retracted = 0 AND type IN ({','.join('?' * len(_TRACED))})"
-_WATERMARKS = """
-    SELECT (SELECT coalesce(max(id), 0) FROM nodes), (SELECT coalesce(max(id), 0) FROM edges),
-           (SELECT coalesce(max(id), 0) FROM node_versions), (SELECT coalesce(max(id), 0) FROM edge_versions)
-"""
-_CHANGED_NODES = "SELECT DISTINCT n.id, n.kind FROM node_versions v JOIN nodes n ON n.id = v.node_id WHERE v.id > ?"
-_CHANGED_EDGES = """
-    SELECT DISTINCT e.id, e.type, e.src, e.dst, e.at, e.until, e.retracted
-    FROM edge_versions v JOIN edges e ON e.id = v.edge_id WHERE v.id > ?
-"""
+_EDGES = sql.INDEX_EDGES.format(marks=",".join("?" * len(_TRACED)))
 #: Past this many changed edges a rebuild is about as cheap as patching one by one.
 _PATCH_LIMIT = 5_000
 
@@ -149,9 +143,9 @@ class TraversalIndex:
     def build(cls, db: sqlite3.Connection) -> TraversalIndex:
         """Read the current state in one read transaction, so the arrays and the watermarks agree."""
         with _snapshot(db):
-            marks = Watermarks(*db.execute(_WATERMARKS).fetchone())
-            node_rows = db.execute(_NODES).fetchall()
-            edge_rows = db.execute(_EDGES, _TRACED).fetchall()
+            marks = Watermarks(*db.execute(sql.INDEX_WATERMARKS).fetchone())
+            node_rows = db.execute(sql.INDEX_NODES).fetchall()
+            edge_rows = db.execute(sql.INDEX_EDGES.format(marks=",".join("?" * len(_TRACED))), _TRACED).fetchall()
         ids = np.fromiter((r[0] for r in node_rows), dtype=np.int64, count=len(node_rows))
         keys = [r[1] for r in node_rows]
         kinds = np.fromiter((_KIND_CODE[r[2]] for r in node_rows), dtype=np.int8, count=len(node_rows))
@@ -201,11 +195,11 @@ class TraversalIndex:
         """Apply what changed since the watermarks; False when only a rebuild can (new nodes or
         edges, retractions, or too many changes to patch one by one)."""
         with _snapshot(db):
-            marks = Watermarks(*db.execute(_WATERMARKS).fetchone())
+            marks = Watermarks(*db.execute(sql.INDEX_WATERMARKS).fetchone())
             if marks.node != self.marks.node or marks.edge != self.marks.edge:
                 return False
-            nodes = db.execute(_CHANGED_NODES, (self.marks.node_version,)).fetchall()
-            edges = db.execute(_CHANGED_EDGES, (self.marks.edge_version,)).fetchmany(_PATCH_LIMIT + 1)
+            nodes = db.execute(sql.INDEX_CHANGED_NODES, (self.marks.node_version,)).fetchall()
+            edges = db.execute(sql.INDEX_CHANGED_EDGES, (self.marks.edge_version,)).fetchmany(_PATCH_LIMIT + 1)
         if len(edges) > _PATCH_LIMIT:
             return False
         patches: list[tuple[int, int, float]] = []

@@ -233,3 +233,19 @@ EXPORT_EDGE_VERSIONS = """
     JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst
     WHERE v.batch_id = ? ORDER BY v.id
 """
+
+# The in-memory traversal index (index.py): one read of the current traced edges, and the
+# watermarks that tell what changed since.
+INDEX_NODES = "SELECT id, key, kind FROM nodes ORDER BY id"
+INDEX_EDGES = "SELECT type, src, dst, at, until FROM edges WHERE retracted = 0 AND type IN ({marks})"
+INDEX_WATERMARKS = """
+    SELECT (SELECT coalesce(max(id), 0) FROM nodes), (SELECT coalesce(max(id), 0) FROM edges),
+           (SELECT coalesce(max(id), 0) FROM node_versions), (SELECT coalesce(max(id), 0) FROM edge_versions)
+"""
+INDEX_CHANGED_NODES = (
+    "SELECT DISTINCT n.id, n.kind FROM node_versions v JOIN nodes n ON n.id = v.node_id WHERE v.id > ?"
+)
+INDEX_CHANGED_EDGES = """
+    SELECT DISTINCT e.id, e.type, e.src, e.dst, e.at, e.until, e.retracted
+    FROM edge_versions v JOIN edges e ON e.id = v.edge_id WHERE v.id > ?
+"""
