@@ -101,7 +101,10 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = ApiSettings(store="sqlite:///" + str(Path(tmp) / "bench.db"), trace_max_limit=10**7)
+        # Development mode: loopback only, no sign-in, so the figure is the HTTP cost alone.
+        settings = ApiSettings(
+            store="sqlite:///" + str(Path(tmp) / "bench.db"), trace_max_limit=10**7, environment="development"
+        )
         services = Services.build(settings, migrate=True)
         services.load_parsed(plant(args.devices), source="bench", content_hash=None)
         query = TraceQuery(starts=(RESIN,), direction=TraceDirection.FORWARD, limit=10**7)
