@@ -487,7 +487,8 @@ def rank_sources(
                 options.append(option)
         elif kind is NodeKind.CHANGE_RECORD and kind in wanted:
             options.extend(_change_options(G, here, unit_nodes, n_cases))
-    return _rank(options, [str(c) for c in case_ids], n_cases, group_weight, n_controls, statistic, prior, resamples, seed)
+    names = [str(c) for c in case_ids]
+    return _rank(options, names, n_cases, group_weight, n_controls, statistic, prior, resamples, seed)
 
 
 def _runs_of(G: Any, equipment: Hashable) -> list[tuple[float, float | None, str]]:
@@ -591,7 +592,7 @@ def _change_options(
 
 def _rank(
     options: list[_Option],
-    case_ids: list[Hashable],
+    case_ids: Sequence[Hashable],
     n_cases: int,
     group_weight: npt.NDArray[np.int64],
     n_controls: int,

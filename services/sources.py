@@ -91,7 +91,7 @@ def _units(services: Services, keys: Sequence[str], as_of: datetime | None) -> d
             unit = out[key] = _Unit(kinds.get(key))
             made: dict[EdgeType, float] = {}
             for step in hops.get(key, ()):
-                if step.type in (EdgeType.CONCERNS,) or step.neighbour_kind in _REPORTS:
+                if step.type is EdgeType.CONCERNS and step.neighbour_kind in _REPORTS:
                     unit.complained = True
                 elif step.type in FLOW_EDGES:
                     unit.parents.add(step.neighbour)
@@ -182,14 +182,20 @@ def likely_sources(
         raise InvalidInputError("sources: give at least one case (a complaint or a complained unit)")
     if margin_days < 0:
         raise InvalidInputError("sources: the period margin cannot be negative")
+    wanted = CANDIDATE_KINDS if kinds is None else frozenset(kinds) & CANDIDATE_KINDS
+    if not wanted:
+        raise InvalidInputError(
+            "sources: --kinds must name one of " + ", ".join(sorted(k.value for k in CANDIDATE_KINDS))
+        )
     resolved = _resolve(services, cases, as_of, "case")
     case_units = [unit for _case, unit in resolved]
+    is_case = set(case_units)
     info = _units(services, case_units, as_of)
 
     # Controls: given, or the units built in the same period.
     period: tuple[float, float] | None = None
     if controls is not None:
-        control_units = [u for _c, u in _resolve(services, controls, as_of, "control") if u not in set(case_units)]
+        control_units = [u for _c, u in _resolve(services, controls, as_of, "control") if u not in is_case]
         control_info = _units(services, control_units, as_of)
     else:
         times = [info[u].produced_at for u in case_units if info[u].produced_at is not None]
@@ -199,8 +205,7 @@ def likely_sources(
             )
         margin = timedelta(days=margin_days).total_seconds()
         period = (min(t for t in times if t is not None) - margin, max(t for t in times if t is not None) + margin)
-        candidates = [d for d in _devices(services) if d not in set(case_units)]
-        everything = _units(services, candidates, as_of)
+        everything = _units(services, [d for d in _devices(services) if d not in is_case], as_of)
         control_info = {
             key: unit
             for key, unit in everything.items()
@@ -250,11 +255,6 @@ def likely_sources(
         weights[name] = len(members)
 
     _add_machine_history(services, G, as_of)
-    wanted = CANDIDATE_KINDS if kinds is None else frozenset(kinds) & CANDIDATE_KINDS
-    if not wanted:
-        raise InvalidInputError(
-            "sources: --kinds must name one of " + ", ".join(sorted(k.value for k in CANDIDATE_KINDS))
-        )
     ranking = rank_sources(
         G,
         case_upstream,
