@@ -139,7 +139,7 @@ def render(report: dict[str, Any], others: dict[str, Any]) -> str:
     if others:
         lines += ["## Other benchmarks (bench/results/)", ""]
         for name, value in others.items():
-            lines += [f"### {name}", "", "```json", orjson.dumps(value, option=orjson.OPT_INDENT_2).decode(), "```", ""]
+            lines += [f"### {name}", "", *_other(value), ""]
     checks = report["targets"]
     met = sum(1 for c in checks if c["met"])
     lines += ["## Targets", "", "| target | value | |", "|---|---|---|"]
@@ -161,7 +161,11 @@ def render(report: dict[str, Any], others: dict[str, Any]) -> str:
         "no idempotence checks (bench/raw_sqlite.py). Loads time `apply` of an already parsed batch; parsing is "
         "listed apart.",
         "- **Neo4j ingest** is `Neo4jStore.apply` of the same batch into an emptied database: batches above "
-        "20,000 facts commit in chunks, all or nothing.",
+        "20,000 facts commit in chunks, all or nothing. Only the first plant gets a warm-up load (it leaves "
+        "every query compiled); the larger plants' loads are fewer runs (see `n` in speed.json), as are the "
+        "embedded loads of the largest plant.",
+        "- **Neo4j adapter** traces fetch what is reachable from the starts (ignoring time) with one Cypher query "
+        "and walk it in Python as the embedded store walks its index; in brackets, that fetch alone, once.",
         "- **Several starts** (supplier-wide backward starts at every consignee): the CTE, the Cypher query and "
         "TraceGraph walk once from all starts; igraph and networkx have single-source calls, so they run one per "
         "start and take the union, which overstates their time on that row.",
@@ -268,4 +272,24 @@ def _scale_section(scale: str, r: dict[str, Any], neo4j: dict[str, Any]) -> list
         + (f"; graph build: {', '.join(builds)}." if builds else "."),
         "",
     ]
+    return lines
+
+
+def _other(value: Any) -> list[str]:
+    """Another benchmark's figures, briefly: its scalar fields, its ``summary``, and its ``rows``
+    as a table when they are few; the file itself has the rest."""
+    if not isinstance(value, dict):
+        return [f"    {str(value)[:500]}"]
+    lines = [f"- {k}: {v}" for k, v in value.items() if isinstance(v, str | int | float | bool)]
+    summary = value.get("summary")
+    if isinstance(summary, dict):
+        lines += ["", "```json", orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode(), "```"]
+    rows = value.get("rows")
+    if isinstance(rows, list) and rows and len(rows) <= 40 and all(isinstance(r, dict) for r in rows):
+        columns = [k for k, v in rows[0].items() if isinstance(v, str | int | float | bool)]
+        lines += ["", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
+    bulky = [k for k, v in value.items() if isinstance(v, list | dict) and k not in ("summary", "rows")]
+    if bulky:
+        lines += ["", f"(also in the file: {', '.join(bulky)})"]
     return lines

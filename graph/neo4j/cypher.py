@@ -130,19 +130,18 @@ def reconcile_kind(old: NodeKind, new: NodeKind) -> str:
 
 
 def merge_edges(etype: EdgeType) -> str:
-    """Create or update edges of one type, one row per edge identity with every version this
-    batch appends to it (``v_until``, ``v_retracted``, ``v_json``, ``record_ids`` lists)."""
     # MERGE keeps a retried transaction idempotent; a new edge starts its history here.
     return f"""
     UNWIND $rows AS row
-    MATCH (s:Node {{key: row.src}}) MATCH (d:Node {{key: row.dst}})
+    MATCH (s:Node {{key: row.src}}), (d:Node {{key: row.dst}})
     MERGE (s)-[r:{etype.value} {{at_key: row.at_key}}]->(d)
       ON CREATE SET r.at = row.at, r.first_recorded = $now, r.v_recorded = [], r.v_until = [],
                     r.v_retracted = [], r.v_batch = [], r.v_json = [], r.record_ids = [], r.first_batch = $batch
     SET r.last_batch = $batch, r.until = row.until, r.props = row.props, r.retracted = row.retracted,
-        r.v_recorded = r.v_recorded + [v IN row.v_json | $now], r.v_until = r.v_until + row.v_until,
-        r.v_retracted = r.v_retracted + row.v_retracted, r.v_batch = r.v_batch + [v IN row.v_json | $batch],
-        r.v_json = r.v_json + row.v_json, r.record_ids = r.record_ids + row.record_ids
+        r.v_recorded = r.v_recorded + $now, r.v_until = r.v_until + row.until_v,
+        r.v_retracted = r.v_retracted + row.retracted, r.v_batch = r.v_batch + $batch,
+        r.v_json = r.v_json + row.version,
+        r.record_ids = CASE WHEN row.record_id IS NULL THEN r.record_ids ELSE r.record_ids + row.record_id END
     """
 
 

@@ -105,37 +105,17 @@ def _edge_row(
     now: float,
 ) -> dict[str, Any]:
     """Parameters for ``merge_edges``: the edge's identity, its new state and its new version."""
-    row = {
+    return {
         "src": fact.source,
         "dst": fact.target,
         "at_key": at_key,
         "at": to_epoch(fact.at),
-        "v_until": [],
-        "v_retracted": [],
-        "v_json": [],
-        "record_ids": [],
-    }
-    _add_version(row, fact, until, props, retracted, op, asserted_until, batch_id, now)
-    return row
-
-
-def _add_version(
-    row: dict[str, Any],
-    fact: EdgeFact,
-    until: float | None,
-    props: str,
-    retracted: bool,
-    op: str,
-    asserted_until: float | None,
-    batch_id: str,
-    now: float,
-) -> None:
-    """Append one more version to a ``merge_edges`` row; the row's state becomes the edge's state after it."""
-    row["until"], row["props"], row["retracted"] = until, props, retracted
-    row["v_until"].append(cypher.OPEN if until is None else until)
-    row["v_retracted"].append(retracted)
-    row["v_json"].append(
-        _version_json(
+        "until": until,
+        "until_v": cypher.OPEN if until is None else until,
+        "props": props,
+        "retracted": retracted,
+        "record_id": fact.provenance.record_id,
+        "version": _version_json(
             now,
             batch_id,
             orjson.loads(props),
@@ -144,10 +124,8 @@ def _add_version(
             retracted=retracted,
             op=op,
             asserted_until=asserted_until,
-        )
-    )
-    if fact.provenance.record_id is not None:
-        row["record_ids"].append(fact.provenance.record_id)
+        ),
+    }
 
 
 def _update_row(
@@ -609,8 +587,8 @@ class Neo4jStore(GraphStore):
         by_type: dict[EdgeType, list[dict[str, Any]]] = defaultdict(list)
         for seq, ident in enumerate(idents):
             etype, src, dst, at_key = ident
-            # Only look up what can be there: on a first load nothing is, and the lookups
-            # (two key seeks and an expand per edge) were a third of the load's server time.
+            # Only look up what can be there (two key seeks and an expand per edge): on a first
+            # load nothing is. A hash collision in ``written`` only costs a needless lookup.
             if older is not None and not (src in older and dst in older) and hash(ident) not in (written or ()):
                 continue
             by_type[etype].append({"seq": seq, "src": src, "dst": dst, "at_key": at_key})
@@ -621,8 +599,7 @@ class Neo4jStore(GraphStore):
                     state[ident] = (r["until"], r["props"], bool(r["retracted"]))
                     supporters[ident].update(r["record_ids"] or ())
         added = changed = 0
-        # One row per edge identity with every version this batch appends, in order.
-        merges: dict[tuple[Any, ...], dict[str, Any]] = {}
+        merges: dict[EdgeType, list[dict[str, Any]]] = defaultdict(list)
         for seq, fact in enumerate(asserts):
             ident = idents[seq]
             asserted_until = until = _epoch(fact.until) if fact.until is not None else None
@@ -655,17 +632,13 @@ class Neo4jStore(GraphStore):
             if record_id is not None:
                 supporters[ident].add(record_id)
             state[ident] = (until, props, retracted)
-            row = merges.get(ident)
-            if row is None:
-                merges[ident] = _edge_row(fact, ident[3], until, props, retracted, op, asserted_until, batch_id, now)
-            else:
-                _add_version(row, fact, until, props, retracted, op, asserted_until, batch_id, now)
-        rows_by_type: dict[EdgeType, list[dict[str, Any]]] = defaultdict(list)
-        for ident, row in merges.items():
-            rows_by_type[ident[0]].append(row)
+            merges[fact.type].append(
+                _edge_row(fact, ident[3], until, props, retracted, op, asserted_until, batch_id, now)
+            )
             if written is not None:
                 written.add(hash(ident))
-        for etype, rows in rows_by_type.items():
+        # Rows of one identity must be applied in order; MERGE per row keeps that within a type.
+        for etype, rows in merges.items():
             for chunk in _chunks(rows):
                 tx.run(cypher.merge_edges(etype), rows=list(chunk), now=now, batch=batch_id)
         for fact in (e for e in edges if e.op is EdgeOp.CLOSE):
