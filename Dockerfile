@@ -11,6 +11,7 @@ COPY cli cli
 COPY risk risk
 COPY reports reports
 COPY web web
+COPY i18n i18n
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim

@@ -22,8 +22,9 @@ from api.captures import CaptureRegistry
 from api.errors import install_error_handlers
 from api.graphql.router import graphql_router
 from api.graphql.schema import build_schema
+from api.language import LanguageMiddleware
 from api.metrics import Metrics, MetricsMiddleware
-from api.rest import audit, early_warning, health, ingest, nodes, trace
+from api.rest import audit, early_warning, health, ingest, nmpa, nodes, quality, reports, sources, trace
 from api.runtime import Runtime
 from api.settings import ApiSettings
 from api.web import install as install_web
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: metrics see every answer, the 413 included.
     app.add_middleware(BodySizeLimit, max_bytes=api_settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(LanguageMiddleware)  # Accept-Language: error messages and documents
     security_headers.install(app, api_settings)  # CORS when configured, then headers on every answer
 
     # Routers carry their whole prefix, so a route's template (metrics label) is its full path.
@@ -110,6 +112,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(audit.router)
     app.include_router(early_warning.router)
+    app.include_router(reports.router)
+    app.include_router(sources.router)
+    app.include_router(nmpa.router)
+    app.include_router(quality.router)
     app.include_router(graphql_router(build_schema(api_settings), ide=api_settings.development))
     secure_openapi(app)
     install_web(app)  # the dashboard at /, /web/ and /api/v1/stats

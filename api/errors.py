@@ -19,6 +19,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from strawberry.extensions import MaskErrors
 
+from i18n.errors import error_message
+from i18n.errors import title as error_title
 from loaders.base import Reject
 from schema.errors import (
     ConflictError,
@@ -109,7 +111,7 @@ def _rejects(error: RejectedRecordsError) -> list[dict[str, Any]]:
 def _body(code: str, status: int, detail: str, type_: str | None = None) -> dict[str, Any]:
     return {
         "type": type_ or f"urn:tracegraph:error:{code}",
-        "title": code.replace("_", " "),
+        "title": error_title(code),
         "status": status,
         "detail": detail,
         "code": code,
@@ -118,7 +120,7 @@ def _body(code: str, status: int, detail: str, type_: str | None = None) -> dict
 
 def problem(error: TraceGraphError, *, epcis: bool = False) -> dict[str, Any]:
     type_ = next((t for cls, t in _EPCIS_TYPES if isinstance(error, cls)), None) if epcis else None
-    body = _body(error.code, http_status(error), str(error), type_)
+    body = _body(error.code, http_status(error), error_message(error), type_)
     if isinstance(error, RejectedRecordsError):
         body["rejects"] = _rejects(error)
     return body
@@ -231,7 +233,7 @@ class GraphQLErrorMapping(MaskErrors):
         if isinstance(original, RejectedRecordsError):
             extensions["rejects"] = _rejects(original)
         return GraphQLError(
-            str(original),
+            error_message(original),
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,

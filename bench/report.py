@@ -119,14 +119,14 @@ def render(report: dict[str, Any], others: dict[str, Any]) -> str:
         "",
         "Written by `make bench` (`python -m bench.run`; `make bench-full` adds the ~1M-device plant). "
         "Every figure is **median / p95** over repeated runs after a warm-up (n runs in `bench/results/speed.json`), "
-        "each measurement in its own process. Ratios compare p95s for traces and medians for loads.",
+        "each engine in its own process. Ratios compare p95s for traces and medians for loads.",
         "",
         "## Machine",
         "",
         f"- {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory; Python {m['python']}, SQLite {m['sqlite']}, "
         f"Neo4j {report['neo4j'].get('version', '–')} (local, `graph/neo4j/server.py`, 1 GiB heap)",
         f"- {m['date']}, commit {m['commit']}{' + uncommitted changes' if m['dirty'] else ''}; "
-        f"`{m['command']}` took {m['duration_s'] / 60:.1f} min",
+        f"`{m['command']}` took {m['duration_s'] / 60:.1f} min" + _sections(report["scales"]),
         f"- load average at start {_load(m['loadavg_start'])}, at end {_load(m['loadavg_end'])}: other work on "
         "the machine during the run makes every figure slower and noisier (the ratios of one run less so)",
         "",
@@ -151,7 +151,7 @@ def render(report: dict[str, Any], others: dict[str, Any]) -> str:
         "- **Peers do less.** networkx, igraph, the recursive CTE and the variable-length Cypher answer plain "
         "reachability: the set of keys. TraceGraph respects containment time (an item leaves a container only "
         "while it was inside), stops at parties and catalogue entries, and returns every reached node with its "
-        "hop distance and an explaining path, plus every traversed edge, as validated pydantic objects "
+        "hop distance and an explaining path, plus every traversed edge, as pydantic objects "
         "(`TraceResult`). It does strictly more work, and its reached sets are smaller where time rules a path out.",
         "- **Embedded trace** is `SQLiteStore.trace` over the in-memory traversal index (`graph/sqlite/index.py`, "
         "built on the first trace: see *index build*). *SQL per hop* is one run of the same trace with the index "
@@ -163,7 +163,11 @@ def render(report: dict[str, Any], others: dict[str, Any]) -> str:
         "- **Neo4j ingest** is `Neo4jStore.apply` of the same batch into an emptied database: batches above "
         "20,000 facts commit in chunks, all or nothing. Only the first plant gets a warm-up load (it leaves "
         "every query compiled); the larger plants' loads are fewer runs (see `n` in speed.json), as are the "
-        "embedded loads of the largest plant.",
+        "embedded loads of the larger plants, which get no warm-up (each load writes a fresh file).",
+        "- **Warm-up and runs.** Each trace measurement's first run (whose answer is checked and counted) is its "
+        "warm-up; then up to `--rounds` timed runs, fewer once they took `--budget` seconds but never fewer than "
+        "3 (2 on the ~100k plant, where one supplier-wide Neo4j run takes seconds). Generated plants are kept in "
+        "`~/.cache/tracegraph/bench`, keyed by generator version, size and seed.",
         "- **Neo4j adapter** traces fetch what is reachable from the starts (ignoring time) with one Cypher query "
         "and walk it in Python as the embedded store walks its index; in brackets, that fetch alone, once.",
         "- **Several starts** (supplier-wide backward starts at every consignee): the CTE, the Cypher query and "
@@ -174,6 +178,18 @@ def render(report: dict[str, Any], others: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _sections(scales: dict[str, Any]) -> str:
+    """Where the run's time went, per plant (from each worker's wall time)."""
+    parts = []
+    for scale, r in scales.items():
+        seconds = r.get("seconds") or {}
+        if seconds:
+            top = sorted(seconds.items(), key=lambda kv: -kv[1])[:3]
+            shown = ", ".join(f"{name} {value:.0f} s" for name, value in top)
+            parts.append(f"{scale} {sum(seconds.values()):.0f} s (most: {shown})")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _load(values: list[float] | tuple[float, ...]) -> str:
@@ -221,8 +237,8 @@ def _scale_section(scale: str, r: dict[str, Any], neo4j: dict[str, Any]) -> list
         "Traces, milliseconds (median / p95). In brackets: the embedded trace's p95 divided by the peer's "
         "(above 1×: the peer is faster), and for Neo4j the adapter's p95 divided by the Cypher query's. "
         "*Of which the walk*: the same BFS timed alone (`graph.trace.walk_compact`), without building the "
-        "`TraceResult` (a validated pydantic object per reached node and per traversed edge): the rest of the "
-        "embedded figure is that materialisation.",
+        "`TraceResult` (a pydantic object per reached node and per traversed edge, built without re-validation): "
+        "the rest of the embedded figure is that materialisation.",
         "",
         "| query | reached | embedded | of which the walk | SQL per hop (1 run) | igraph (C BFS) | networkx | "
         "recursive CTE | Neo4j adapter (one-query fetch, 1 run) | variable-length Cypher |",

@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -29,14 +30,20 @@ from typing import Any
 
 import orjson
 
-from bench.plants import choose_queries, plant
+from bench.plants import cached_queries, default_cache, plant
 from bench.report import render, targets
 
 ROOT = Path(__file__).resolve().parent
 SCALES = ("bench", "medium")
 FULL_SCALES = (*SCALES, "large")
-#: Runs per load measurement, and the least of them when a run is slow.
-LOAD_RUNS = {"small": (3, 3), "bench": (5, 3), "medium": (3, 2), "large": (1, 1)}
+#: Per plant: runs per load measurement, the least of them when a run is slow, and warm-up
+#: runs (a load writes a fresh file each time: a warm-up only warms the interpreter, and the
+#: larger plants' loads take long enough for that not to show).
+LOAD_RUNS = {"small": (3, 3, 1), "bench": (5, 3, 1), "medium": (2, 2, 0), "large": (1, 1, 0)}
+#: Per plant: Neo4j loads (each empties the database first; the first plant's gets a warm-up).
+NEO4J_LOADS = {"small": 2, "bench": 2, "medium": 1, "large": 1}
+#: Per plant: the least timed runs of a trace measurement once its budget is spent.
+TRACE_MIN_RUNS = {"small": 3, "bench": 3, "medium": 2, "large": 2}
 
 
 def worker(task: str, **args: Any) -> dict[str, Any]:
@@ -108,41 +115,69 @@ def other_results(results_dir: Path, own: Path) -> dict[str, Any]:
 
 
 def run_scale(
-    scale: str, cache: Path, neo4j_url: str | None, rounds: int, budget: float, *, first: bool
+    scale: str, cache: Path, work: Path, neo4j_url: str | None, rounds: int, budget: float, *, first: bool
 ) -> dict[str, Any]:
+    """Every measurement of one plant. The plant's CSV files come from ``cache`` (generated
+    there once); databases go to ``work``. Each worker's wall time is kept in ``seconds``."""
+    began = time.monotonic()
     plant_dir, manifest = plant(cache, scale)
-    db = cache / f"{scale}.db"
-    load_rounds, load_min = LOAD_RUNS.get(scale, (3, 2))
+    db = work / f"{scale}.db"
+    load_rounds, load_min, load_warmup = LOAD_RUNS.get(scale, (2, 2, 0))
     load_budget = budget * 4
     out: dict[str, Any] = {"devices": manifest.devices, "manifest_edges": sum(manifest.edges_by_type.values())}
+    seconds: dict[str, float] = {"plant": time.monotonic() - began}
+    out["seconds"] = seconds
+
+    def timed(name: str, task: str, **args: Any) -> dict[str, Any]:
+        started = time.monotonic()
+        figures = out[name] = worker(task, **args)
+        seconds[name] = time.monotonic() - started
+        return figures
+
     print(f"[{scale}] {manifest.devices} devices: loading the embedded store", flush=True)
-    common = {"plant_dir": str(plant_dir), "rounds": load_rounds, "budget": load_budget, "min_runs": load_min}
-    out["load_raw"] = worker("load-raw", db=str(cache / f"{scale}-raw.db"), **common)
-    out["load_sqlite"] = worker("load-sqlite", db=str(db), **common)
-    if "error" in out["load_sqlite"]:
+    common = {
+        "plant_dir": str(plant_dir),
+        "rounds": load_rounds,
+        "budget": load_budget,
+        "min_runs": load_min,
+        "warmup": load_warmup,
+    }
+    timed("load_raw", "load-raw", db=str(work / f"{scale}-raw.db"), **common)
+    if "error" in timed("load_sqlite", "load-sqlite", db=str(db), **common):
         return out  # nothing to trace
-    queries = choose_queries(db, manifest)
-    out["queries"] = queries
+    out["queries"] = queries = cached_queries(plant_dir, db, manifest)
+    min_runs = TRACE_MIN_RUNS.get(scale, 2)
     trace_args = {"db": str(db), "queries": queries, "rounds": rounds, "budget": budget}
     print(f"[{scale}] tracing: embedded, igraph, networkx, recursive CTE", flush=True)
-    out["trace_sqlite"] = worker("trace-sqlite", **trace_args)
-    out["igraph"] = worker("peers-igraph", **trace_args)
-    out["networkx"] = worker("peers-networkx", **trace_args)
-    out["cte"] = worker("peers-cte", **trace_args)
+    timed("trace_sqlite", "trace-sqlite", min_runs=min_runs, **trace_args)
+    timed("igraph", "peers-igraph", **trace_args)
+    timed("networkx", "peers-networkx", **trace_args)
+    timed("cte", "peers-cte", **trace_args)
     if neo4j_url is not None:
         print(f"[{scale}] Neo4j: ingest and traces", flush=True)
-        neo_rounds = 1 if scale == "large" else 3
-        out["load_neo4j"] = worker(
+        neo_rounds = NEO4J_LOADS.get(scale, 1)
+        loaded = timed(
+            "load_neo4j",
             "load-neo4j",
             plant_dir=str(plant_dir),
             url=neo4j_url,
             rounds=neo_rounds,
             budget=load_budget,
-            min_runs=min(neo_rounds, 2),
+            min_runs=neo_rounds,
             warmup=1 if first else 0,
         )
-        if "error" not in out["load_neo4j"]:
-            out["trace_neo4j"] = worker("trace-neo4j", url=neo4j_url, queries=queries, rounds=rounds, budget=budget)
+        if "error" not in loaded:
+            timed(
+                "trace_neo4j",
+                "trace-neo4j",
+                url=neo4j_url,
+                queries=queries,
+                rounds=rounds,
+                budget=budget,
+                min_runs=min_runs,
+            )
+    for path in work.glob(f"{scale}*.db*"):
+        path.unlink()  # the next plant needs the room more than this one its files
     return out
 
 
@@ -151,10 +186,12 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="add the ~1M-device plant (long)")
     parser.add_argument("--scales", help="comma-separated plant sizes (bench, medium, large; small for a smoke run)")
     parser.add_argument("--rounds", type=int, default=7, help="timed runs per trace measurement (after a warm-up)")
-    parser.add_argument("--budget", type=float, default=8.0, help="seconds per measurement before runs stop")
+    parser.add_argument("--budget", type=float, default=3.0, help="seconds per measurement before runs stop")
     parser.add_argument("--no-neo4j", action="store_true", help="skip Neo4j (no Java here)")
     parser.add_argument("--no-api", action="store_true", help="skip the HTTP overhead figure")
-    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "tracegraph-bench")
+    parser.add_argument(
+        "--cache", type=Path, default=default_cache(), help="where generated plants are kept between runs"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "RESULTS.md")
     parser.add_argument("--json", type=Path, default=ROOT / "results" / "speed.json")
     parser.add_argument("--render-only", action="store_true", help="rewrite --out from the figures in --json")
@@ -172,7 +209,8 @@ def main() -> None:
     started = time.monotonic()
     results: dict[str, Any] = {}
     server_info: dict[str, Any] = {}
-    run_dir = Path(tempfile.mkdtemp(prefix="neo4j-", dir=args.cache))
+    work = Path(tempfile.mkdtemp(prefix="tracegraph-bench-"))
+    run_dir = work / "neo4j"
     server = None
     if not args.no_neo4j:
         from graph.neo4j.server import start, stop
@@ -182,13 +220,14 @@ def main() -> None:
     try:
         for i, scale in enumerate(scales):
             url = server.store_url if server is not None else None
-            results[scale] = run_scale(scale, args.cache, url, args.rounds, args.budget, first=i == 0)
+            results[scale] = run_scale(scale, args.cache, work, url, args.rounds, args.budget, first=i == 0)
         if server is not None:
             server_info["peak_rss_mb"] = _peak_rss_of(server.pid)
             server_info["version"] = _neo4j_version()
     finally:
         if server is not None:
             stop(run_dir)
+        shutil.rmtree(work, ignore_errors=True)
     api = [] if args.no_api else api_overhead(10_000, 5)
     info["loadavg_end"] = os.getloadavg()
     info["duration_s"] = time.monotonic() - started

@@ -40,9 +40,11 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from loaders.synthetic import SCALES, Defect, DefectTruth, PlantManifest, ScaleProfile, generate_plant
 from risk.sources import Candidate, LikelySources
@@ -76,6 +78,7 @@ class Scenario:
     cases: int
     noise: int
     draw: int
+    affected_share: float
     rank: int | None
     first_named: bool
     group_rank: int | None
@@ -86,6 +89,8 @@ class Scenario:
     top_group: str
     top_share: float | None
     seconds: float
+    #: The truth's rank under other settings of ``likely_sources`` (``measure_plant(compare=...)``).
+    variants: dict[str, int | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -220,9 +225,12 @@ def measure_plant(
     counts: Sequence[int] = CASE_COUNTS,
     draws: int = 5,
     noise_share: float = NOISE,
+    options: dict[str, Any] | None = None,
+    compare: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[Plant, list[Scenario]]:
     """Plant the defect, load the plant, and rank the sources of ``draws`` case sets of each
-    size in ``counts``."""
+    size in ``counts`` (``options``: more keywords for ``likely_sources``; ``compare``: named
+    alternative keywords, whose ranks of the truth each scenario records in ``variants``)."""
     made = plant(workdir, seed, kind)
     if isinstance(made, str):
         return Plant(seed, kind, "", 0.0, 0, 0, skipped=made), []
@@ -244,9 +252,15 @@ def measure_plant(
                 rng = random.Random(f"sources:{seed}:{kind}:{n}:{draw}")
                 cases, noise = draw_cases(caused, background, n, rng, noise_share=noise_share)
                 started = time.perf_counter()
-                answer = likely_sources(services, cases, limit=1_000_000, evidence=0)
+                answer = likely_sources(services, cases, limit=1_000_000, evidence=0, **(options or {}))
                 elapsed = time.perf_counter() - started
                 rank, first_named = truth_rank(answer, truth)
+                variants = {
+                    name: truth_rank(
+                        likely_sources(services, cases, limit=1_000_000, evidence=0, resamples=0, **other), truth
+                    )[0]
+                    for name, other in (compare or {}).items()
+                }
                 top = answer.candidates[0] if answer.candidates else None
                 scenarios.append(
                     Scenario(
@@ -256,6 +270,7 @@ def measure_plant(
                         cases=n,
                         noise=noise,
                         draw=draw,
+                        affected_share=round(record.affected_share, 3),
                         rank=rank,
                         first_named=first_named and rank == 1,
                         group_rank=group_rank(answer, truth),
@@ -266,6 +281,7 @@ def measure_plant(
                         top_group=top.group if top else "",
                         top_share=top.top_share if top else None,
                         seconds=round(elapsed, 3),
+                        variants=variants,
                     )
                 )
     finally:
@@ -277,7 +293,14 @@ def summarise(scenarios: Sequence[Scenario]) -> dict[str, dict[str, float | int]
     """Rank-1 and top-3 rates overall, per defect kind, per case count, per both."""
     buckets: dict[str, list[Scenario]] = defaultdict(list)
     for s in scenarios:
-        for name in ("all", s.defect, f"n={s.cases}", f"{s.defect} n={s.cases}", "n<=10" if s.cases <= 10 else ""):
+        footprint = (
+            "footprint <=20%"
+            if s.affected_share <= 0.2
+            else ("footprint 20-40%" if s.affected_share <= 0.4 else "footprint >40%")
+        )
+        names = ["all", s.defect, f"n={s.cases}", f"{s.defect} n={s.cases}", "n<=10" if s.cases <= 10 else ""]
+        names += [footprint, f"{footprint} n={s.cases}"]
+        for name in names:
             if name:
                 buckets[name].append(s)
     out: dict[str, dict[str, float | int]] = {}
@@ -301,7 +324,14 @@ def summarise(scenarios: Sequence[Scenario]) -> dict[str, dict[str, float | int]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=20, help="Seeds 1..N per defect kind")
+    parser.add_argument("--seeds", type=int, default=20, help="Seeds per defect kind")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=1,
+        help="The first seed (1: the recorded measurement; development uses 101 on, never these)",
+    )
+    parser.add_argument("--jobs", type=int, default=2, help="Plants measured at once")
     parser.add_argument("--draws", type=int, default=5, help="Case draws per plant and case count")
     parser.add_argument("--kinds", default=",".join(KINDS + EXTRA_KINDS))
     parser.add_argument("--noise", type=float, default=NOISE, help="Share of background complaints among the cases")
@@ -312,27 +342,33 @@ def main() -> None:
     plants: list[Plant] = []
     scenarios: list[Scenario] = []
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="tracegraph-sources-") as tmp:
-        for kind in args.kinds.split(","):
-            for seed in range(1, args.seeds + 1):
-                record, rows = measure_plant(
-                    Path(tmp), seed, kind, counts=counts, draws=args.draws, noise_share=args.noise
-                )
-                plants.append(record)
-                scenarios.extend(rows)
-                ranks = [r.rank for r in rows]
-                print(
-                    f"{kind:20s} seed {seed:3d}  "
-                    + (
-                        f"skipped: {record.skipped}"
-                        if record.skipped
-                        else f"truth {record.truth:22s} affected {record.affected_share:.0%}  "
-                        f"rank1 {sum(1 for r in ranks if r == 1)}/{len(ranks)}  "
-                        f"top3 {sum(1 for r in ranks if r is not None and r <= 3)}/{len(ranks)}  "
-                        f"misses {[(r.cases, r.rank, r.top) for r in rows if r.rank != 1][:4]}"
-                    ),
-                    flush=True,
-                )
+    first = args.first_seed
+    jobs = [(kind, seed) for kind in args.kinds.split(",") for seed in range(first, first + args.seeds)]
+    with (
+        tempfile.TemporaryDirectory(prefix="tracegraph-sources-") as tmp,
+        ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool,
+    ):
+        futures = [
+            pool.submit(measure_plant, Path(tmp), seed, kind, counts=counts, draws=args.draws, noise_share=args.noise)
+            for kind, seed in jobs
+        ]
+        for (kind, seed), future in zip(jobs, futures, strict=True):
+            record, rows = future.result()
+            plants.append(record)
+            scenarios.extend(rows)
+            ranks = [r.rank for r in rows]
+            print(
+                f"{kind:20s} seed {seed:3d}  "
+                + (
+                    f"skipped: {record.skipped}"
+                    if record.skipped
+                    else f"truth {record.truth:22s} affected {record.affected_share:.0%}  "
+                    f"rank1 {sum(1 for r in ranks if r == 1)}/{len(ranks)}  "
+                    f"top3 {sum(1 for r in ranks if r is not None and r <= 3)}/{len(ranks)}  "
+                    f"misses {[(r.cases, r.rank, r.top) for r in rows if r.rank != 1][:4]}"
+                ),
+                flush=True,
+            )
     planted = [s for s in scenarios if s.defect in KINDS]
     payload = {
         "what": "rank of the planted source among `tracegraph sources` candidates (bench/sources_accuracy.py)",
@@ -343,6 +379,7 @@ def main() -> None:
         "noise": args.noise,
         "case_counts": counts,
         "draws": args.draws,
+        "seeds": [first, first + args.seeds - 1],
         "max_affected": MAX_AFFECTED,
         "summary": summarise(planted),
         "summary_information_only": summarise([s for s in scenarios if s.defect not in KINDS]),

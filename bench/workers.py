@@ -99,7 +99,9 @@ def _fresh(path: Path) -> None:
 # -- loads ---------------------------------------------------------------------------------
 
 
-def load_sqlite(plant_dir: str, db: str, rounds: int, budget: float, min_runs: int = 3) -> dict[str, Any]:
+def load_sqlite(
+    plant_dir: str, db: str, rounds: int, budget: float, min_runs: int = 3, warmup: int = 1
+) -> dict[str, Any]:
     """``SQLiteStore.apply`` of the whole parsed plant into a fresh file, per run."""
     batch, parse_s = parse_plant(plant_dir)
     path = Path(db)
@@ -113,18 +115,23 @@ def load_sqlite(plant_dir: str, db: str, rounds: int, budget: float, min_runs: i
         with SQLiteStore(path) as store:
             store.apply(batch)
 
-    figures = timings(run, rounds=rounds, budget=budget, min_runs=min_runs, setup=setup)
+    figures = timings(run, rounds=rounds, budget=budget, warmup=warmup, min_runs=min_runs, setup=setup)
     return {"parse_s": parse_s, "nodes": len(batch.nodes), "edges": len(batch.edges), "load": figures}
 
 
-def load_raw(plant_dir: str, db: str, rounds: int, budget: float, min_runs: int = 3) -> dict[str, Any]:
+def load_raw(plant_dir: str, db: str, rounds: int, budget: float, min_runs: int = 3, warmup: int = 1) -> dict[str, Any]:
     """The raw ``executemany`` baseline (bench/raw_sqlite.py) of the same rows, per run."""
     from bench.raw_sqlite import raw_load
 
     batch, _ = parse_plant(plant_dir)
     path = Path(db)
     figures = timings(
-        lambda: raw_load(path, batch), rounds=rounds, budget=budget, min_runs=min_runs, setup=lambda: _fresh(path)
+        lambda: raw_load(path, batch),
+        rounds=rounds,
+        budget=budget,
+        warmup=warmup,
+        min_runs=min_runs,
+        setup=lambda: _fresh(path),
     )
     _fresh(path)
     return {"edges": len(batch.edges), "load": figures}
@@ -161,7 +168,7 @@ def _query(starts: list[str], direction: str) -> TraceQuery:
     return TraceQuery(starts=tuple(starts), direction=TraceDirection(direction))
 
 
-def trace_sqlite(db: str, queries: Queries, rounds: int, budget: float) -> dict[str, Any]:
+def trace_sqlite(db: str, queries: Queries, rounds: int, budget: float, min_runs: int = 3) -> dict[str, Any]:
     """TraceGraph's embedded trace (the in-memory index), and the per-hop SQL path once."""
     out: dict[str, Any] = {}
     with closing(SQLiteStore(db)) as store, closing(SQLiteStore(db, traversal_index=False)) as sql_only:
@@ -179,17 +186,25 @@ def trace_sqlite(db: str, queries: Queries, rounds: int, budget: float) -> dict[
         for name, by_direction in queries.items():
             for direction, starts in by_direction.items():
                 query = _query(starts, direction)
-                result = store.trace(query)
-                figures = timings(lambda q=query: store.trace(q), rounds=rounds, budget=budget)  # type: ignore[misc]
+                result = store.trace(query)  # the warm-up, and the answer to check
+                figures = timings(
+                    lambda q=query: store.trace(q),  # type: ignore[misc]
+                    rounds=rounds,
+                    budget=budget,
+                    warmup=0,
+                    min_runs=min_runs,
+                )
                 # The walk alone: the same BFS without turning what it found into a TraceResult.
                 found = store.compact_traversal(query.starts, query.direction)
                 assert found is not None
                 graph, positions = found
                 kinds = [store.kinds(query.starts)[k] for k in query.starts]
-                walk = timings(
+                walk = timings(  # warmed up by the traces above
                     lambda q=query, g=graph, p=positions, k=kinds: walk_compact(g, p, k, None, q),  # type: ignore[misc]
                     rounds=rounds,
                     budget=budget,
+                    warmup=0,
+                    min_runs=min_runs,
                 )
                 started = time.perf_counter()
                 slow = sql_only.trace(query)
@@ -206,7 +221,7 @@ def trace_sqlite(db: str, queries: Queries, rounds: int, budget: float) -> dict[
     return out
 
 
-def trace_neo4j(url: str, queries: Queries, rounds: int, budget: float) -> dict[str, Any]:
+def trace_neo4j(url: str, queries: Queries, rounds: int, budget: float, min_runs: int = 3) -> dict[str, Any]:
     """TraceGraph's Neo4j adapter trace, and a hand-written variable-length Cypher query."""
     from graph.neo4j.store import Neo4jStore
 
@@ -227,13 +242,25 @@ def trace_neo4j(url: str, queries: Queries, rounds: int, budget: float) -> dict[
         for name, by_direction in queries.items():
             for direction, starts in by_direction.items():
                 query = _query(starts, direction)
-                result = store.trace(query)
-                adapter = timings(lambda q=query: store.trace(q), rounds=rounds, budget=budget)  # type: ignore[misc]
+                result = store.trace(query)  # the warm-up
+                adapter = timings(
+                    lambda q=query: store.trace(q),  # type: ignore[misc]
+                    rounds=rounds,
+                    budget=budget,
+                    warmup=0,
+                    min_runs=min_runs,
+                )
                 started = time.perf_counter()
                 store.compact_traversal(query.starts, query.direction)
                 adapter["fetch_s"] = time.perf_counter() - started  # the one query, once
-                reached = len(set(hand(direction, starts)) - set(starts))
-                plain = timings(lambda d=direction, s=starts: hand(d, s), rounds=rounds, budget=budget)  # type: ignore[misc]
+                reached = len(set(hand(direction, starts)) - set(starts))  # the warm-up
+                plain = timings(
+                    lambda d=direction, s=starts: hand(d, s),  # type: ignore[misc]
+                    rounds=rounds,
+                    budget=budget,
+                    warmup=0,
+                    min_runs=min_runs,
+                )
                 out[f"{name}/{direction}"] = {
                     "adapter": {**adapter, "reached": result.total},
                     "cypher": {**plain, "reached": reached},
@@ -279,8 +306,9 @@ def peers_igraph(db: str, queries: Queries, rounds: int, budget: float) -> dict[
     out: dict[str, Any] = {"build_s": build_s}
     for name, by_direction in queries.items():
         for direction, starts in by_direction.items():
-            figures = timings(lambda s=starts, d=direction: reach(s, d), rounds=rounds, budget=budget)  # type: ignore[misc]
-            out[f"{name}/{direction}"] = {**figures, "reached": len(reach(starts, direction))}
+            reached = len(reach(starts, direction))  # the warm-up
+            figures = timings(lambda s=starts, d=direction: reach(s, d), rounds=rounds, budget=budget, warmup=0)  # type: ignore[misc]
+            out[f"{name}/{direction}"] = {**figures, "reached": reached}
     return out
 
 
@@ -306,8 +334,9 @@ def peers_networkx(db: str, queries: Queries, rounds: int, budget: float) -> dic
     out: dict[str, Any] = {"build_s": build_s}
     for name, by_direction in queries.items():
         for direction, starts in by_direction.items():
-            figures = timings(lambda s=starts, d=direction: reach(s, d), rounds=rounds, budget=budget)  # type: ignore[misc]
-            out[f"{name}/{direction}"] = {**figures, "reached": len(reach(starts, direction))}
+            reached = len(reach(starts, direction))  # the warm-up
+            figures = timings(lambda s=starts, d=direction: reach(s, d), rounds=rounds, budget=budget, warmup=0)  # type: ignore[misc]
+            out[f"{name}/{direction}"] = {**figures, "reached": reached}
     return out
 
 
@@ -334,8 +363,9 @@ def peers_cte(db: str, queries: Queries, rounds: int, budget: float) -> dict[str
     try:
         for name, by_direction in queries.items():
             for direction, starts in by_direction.items():
-                figures = timings(lambda s=starts, d=direction: reach(s, d), rounds=rounds, budget=budget)  # type: ignore[misc]
-                out[f"{name}/{direction}"] = {**figures, "reached": len(reach(starts, direction))}
+                reached = len(reach(starts, direction))  # the warm-up
+                figures = timings(lambda s=starts, d=direction: reach(s, d), rounds=rounds, budget=budget, warmup=0)  # type: ignore[misc]
+                out[f"{name}/{direction}"] = {**figures, "reached": reached}
     finally:
         con.close()
     return out

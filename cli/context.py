@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from i18n import gettext as _
+from i18n.errors import error_message
 from schema.errors import (
     InvalidInputError,
     NotFoundError,
@@ -50,7 +52,7 @@ def state(ctx: typer.Context) -> State:
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err_console.print("[bold red]" + escape(_("error")) + f":[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -78,7 +80,7 @@ def domain_errors() -> Iterator[None]:
             err_console.print(f"  … and {len(exc.rejects) - 200} more (see --reject-report)")
         fail(str(exc), EXIT_REJECTED)
     except TraceGraphError as exc:
-        fail(str(exc), exit_code(exc))
+        fail(error_message(exc), exit_code(exc))
 
 
 @contextmanager

@@ -11,16 +11,20 @@ from cli.commands import (
     copy,
     demo,
     dictionary,
+    drill,
     keys,
+    kpis,
     load,
     mapping,
     migrate,
     neo4j,
+    nmpa,
     quality,
     recall,
     report,
     serve,
     show,
+    sign,
     signals,
     sources,
     stats,
@@ -29,7 +33,8 @@ from cli.commands import (
     udi,
     verify,
 )
-from cli.context import State
+from cli.context import State, domain_errors
+from i18n import DEFAULT_LANGUAGE, set_language
 from services.settings import DEFAULT_STORE
 
 app = typer.Typer(
@@ -56,7 +61,13 @@ def root(
     actor: str | None = typer.Option(
         None, "--actor", envvar="TRACEGRAPH_ACTOR", help="Who the audit trail records (default: os:<your account>)"
     ),
+    lang: str = typer.Option(
+        DEFAULT_LANGUAGE, "--lang", envvar="TRACEGRAPH_LANG", help="Language of the output: en or zh (中文)"
+    ),
 ) -> None:
+    with domain_errors():
+        set_language(lang)
+    ctx.call_on_close(lambda: set_language(DEFAULT_LANGUAGE))  # in-process callers (tests) start afresh
     ctx.obj = State(store_url=store, busy_timeout=busy_timeout, actor=actor)
 
 
@@ -70,10 +81,11 @@ for module in (recall, signals, sources):
 app.add_typer(suppliers.app, name="suppliers")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(alerts.tasks_app, name="tasks")
-for module in (audit, report, verify):
+for module in (audit, report, verify, sign, drill, kpis):
     module.register(app)
 for module in (keys, backup):
     module.register(app)
+nmpa.register(app)
 
 
 def main() -> None:

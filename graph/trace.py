@@ -12,9 +12,11 @@ through unless a trace starts there.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,7 +26,7 @@ import numpy.typing as npt
 from schema.errors import NotFoundError
 from schema.identifiers import canonical_key
 from schema.kinds import INTERVAL_EDGES, TERMINAL_KINDS, TRACED_EDGES, EdgeType, NodeKind
-from schema.model import TraceDirection, TraceEdge, TraceNode, TraceQuery, TraceResult, to_epoch
+from schema.model import TraceDirection, TraceEdge, TraceNode, TraceQuery, TraceResult, to_epoch, trusted_factory
 
 if TYPE_CHECKING:
     from graph.port import GraphStore, Step
@@ -33,6 +35,28 @@ if TYPE_CHECKING:
 Interval = tuple[float, float] | None
 
 _INF = math.inf
+
+# Results are built from keys, kinds and types the store holds, valid by construction: one
+# validated pydantic object per reached node and traversed edge was most of a large trace's time.
+_node = trusted_factory(TraceNode)
+_edge = trusted_factory(TraceEdge)
+_result = trusted_factory(TraceResult)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a trace runs: it allocates a tuple or an object
+    per state, node and edge and frees none until it returns, so the collector would rescan
+    them over and over without ever finding a cycle. Threads share the switch: a trace that
+    finds it off leaves it alone."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _point(t: float) -> tuple[float, float]:
@@ -138,6 +162,11 @@ def run_trace(
 ) -> TraceResult:
     """Run ``query`` on ``store``; ``max_states`` and ``deadline`` (a ``time.monotonic()``
     value) bound the work, and the result says ``is_partial`` when either cut it short."""
+    with _collector_paused():
+        return _run_trace(store, query, max_states, deadline)
+
+
+def _run_trace(store: GraphStore, query: TraceQuery, max_states: int | None, deadline: float | None) -> TraceResult:
     starts = tuple(dict.fromkeys(canonical_key(s) for s in query.starts))
     as_of = query.as_of
     start_kinds = store.kinds(starts, as_of=as_of)
@@ -227,13 +256,7 @@ def run_trace(
         frontier = next_frontier
         depth += 1
 
-    def path_of(state: int) -> tuple[str, ...]:
-        path: list[str] = []
-        while state != -1:
-            path.append(state_key[state])
-            state = state_parent[state]
-        return tuple(reversed(path))
-
+    path_of = _paths(state_key.__getitem__, state_parent)
     reached = [k for k in first_state if k not in start_set]
     if query.kinds is not None:
         reached = [k for k in reached if kinds[k] in query.kinds]
@@ -241,20 +264,21 @@ def run_trace(
     total = len(reached)
     truncated = query.limit is not None and total > query.limit
     listed = reached[: query.limit] if query.limit is not None else reached
-    nodes = tuple(TraceNode(key=k, kind=kinds[k], degree=degree[k], path=path_of(first_state[k])) for k in listed)
+    nodes = tuple([_node(key=k, kind=kinds[k], degree=degree[k], path=path_of(first_state[k])) for k in listed])
     if truncated:
         keep = start_set | {n.key for n in nodes}
         edge_rows = sorted(e for e in edges if e[0] in keep and e[1] in keep)
     else:
         edge_rows = sorted(edges)
-    return TraceResult(
+    traversed = tuple([_edge(source=a, target=b, type=t) for a, b, t in edge_rows])
+    return _result(
         starts=starts,
         direction=query.direction,
         total=total,
         truncated=truncated,
         is_partial=is_partial,
         nodes=nodes,
-        edges=tuple(TraceEdge(source=a, target=b, type=t) for a, b, t in edge_rows),
+        edges=traversed,
     )
 
 
@@ -303,6 +327,19 @@ def walk_compact(
     conformance suite checks both stores against a reference; tests/unit/test_traversal_index.py
     checks this path against the generic one (SQL per hop) on random plants, paths included.
     """
+    with _collector_paused():
+        return _walk_compact(graph, positions, start_kinds, window, query, max_states, deadline)
+
+
+def _walk_compact(
+    graph: CompactGraph,
+    positions: list[int],
+    start_kinds: list[NodeKind],
+    window: Interval,
+    query: TraceQuery,
+    max_states: int | None,
+    deadline: float | None,
+) -> CompactWalk:
     kind_codes, type_codes = graph.kind_codes, graph.type_codes
     container = kind_codes.index(NodeKind.CONTAINER)
     terminal = frozenset(kind_codes.index(k) for k in TERMINAL_KINDS)
@@ -432,13 +469,7 @@ def _compact_result(graph: CompactGraph, walk: CompactWalk, starts: tuple[str, .
     first_state, degree, start_set = walk.first_state, walk.degree, walk.start_set
     keys, key_rank = graph.keys, graph.key_rank
 
-    def path_of(state: int) -> tuple[str, ...]:
-        path: list[str] = []
-        while state != -1:
-            path.append(keys[state_node[state]])
-            state = state_parent[state]
-        return tuple(reversed(path))
-
+    path_of = _paths(lambda state: keys[state_node[state]], state_parent)
     reached = [n for n in first_state if n not in start_set]
     if query.kinds is not None:
         wanted = frozenset(kind_codes.index(k) for k in query.kinds)
@@ -451,8 +482,10 @@ def _compact_result(graph: CompactGraph, walk: CompactWalk, starts: tuple[str, .
     truncated = query.limit is not None and total > query.limit
     listed = reached[: query.limit] if query.limit is not None else reached
     nodes = tuple(
-        TraceNode(key=keys[n], kind=kind_codes[node_kind[n]], degree=degree[n], path=path_of(first_state[n]))
-        for n in listed
+        [
+            _node(key=keys[n], kind=kind_codes[node_kind[n]], degree=degree[n], path=path_of(first_state[n]))
+            for n in listed
+        ]
     )
     codes = np.sort(np.asarray(walk.edge_codes, dtype=np.int64))
     codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes  # as a set would
@@ -467,18 +500,42 @@ def _compact_result(graph: CompactGraph, walk: CompactWalk, starts: tuple[str, .
         edge_type, target, source = edge_type[inside], target[inside], source[inside]
     # Sorted as run_trace sorts (source key, target key, type value) tuples.
     order = np.lexsort((graph.type_rank[edge_type], key_rank[target], key_rank[source]))
-    return TraceResult(
+    edges = tuple(
+        [
+            _edge(source=keys[a], target=keys[b], type=type_codes[t])
+            for a, b, t in zip(source[order].tolist(), target[order].tolist(), edge_type[order].tolist(), strict=True)
+        ]
+    )
+    return _result(
         starts=starts,
         direction=query.direction,
         total=total,
         truncated=truncated,
         is_partial=walk.is_partial,
         nodes=nodes,
-        edges=tuple(
-            TraceEdge(source=keys[a], target=keys[b], type=type_codes[t])
-            for a, b, t in zip(source[order].tolist(), target[order].tolist(), edge_type[order].tolist(), strict=True)
-        ),
+        edges=edges,
     )
+
+
+def _paths(key_of: Callable[[int], str], state_parent: Sequence[int]) -> Callable[[int], tuple[str, ...]]:
+    """``path_of(state)``: the keys from a start to ``state``. A node's path extends its
+    parent state's, so each is one tuple concatenation of a remembered one."""
+    known: dict[int, tuple[str, ...]] = {}
+
+    def path_of(state: int) -> tuple[str, ...]:
+        found = known.get(state)
+        if found is not None:
+            return found
+        chain: list[int] = []
+        while state != -1 and state not in known:
+            chain.append(state)
+            state = state_parent[state]
+        path = () if state == -1 else known[state]
+        for s in reversed(chain):
+            path = known[s] = (*path, key_of(s))
+        return path
+
+    return path_of
 
 
 def _gather(

@@ -11,7 +11,7 @@ from loaders.base import ParseResult, Reject
 if TYPE_CHECKING:
     from loaders.mapping import CompiledMapping
 
-FORMATS = ("auto", "csv", "epcis")
+FORMATS = ("auto", "csv", "epcis", "udid")
 
 
 def detect_format(path: Path) -> str | None:
@@ -21,16 +21,25 @@ def detect_format(path: Path) -> str | None:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return "csv"
+    if suffix in {".xml", ".xlsx", ".xlsm"}:
+        from loaders.udid import detect_udid
+
+        if detect_udid(path):
+            return "udid"
     if suffix in {".jsonld", ".json", ".xml"}:
         return "epcis"
     return None
 
 
-def parse_path(path: Path, *, fmt: str = "auto", mapping: Path | CompiledMapping | None = None) -> ParseResult:
+def parse_path(
+    path: Path, *, fmt: str = "auto", mapping: Path | CompiledMapping | None = None, epcis_any_order: bool = False
+) -> ParseResult:
     """Parse one file or directory; unreadable or unknown inputs become rejects, never exceptions.
 
     With ``mapping`` the file is an export read through that mapping (``loaders.mapping``);
     a mapping that is not valid raises ``MappingError``: it is configuration, not data.
+    ``epcis_any_order`` accepts EPCIS XML events whose fields break the schema's element order
+    (some producers jumble it); by default such an event is rejected.
     """
     if not path.exists():
         return ParseResult(rejects=[Reject(source=str(path), reason="no such file or directory")])
@@ -50,7 +59,11 @@ def parse_path(path: Path, *, fmt: str = "auto", mapping: Path | CompiledMapping
             data = path.read_bytes()
         except OSError as exc:
             return ParseResult(rejects=[Reject(source=path.name, reason=f"cannot read: {exc.strerror}")])
-        return parse_epcis(data, source=path.name)
+        return parse_epcis(data, source=path.name, check_order=not epcis_any_order)
+    if chosen == "udid":
+        from loaders.udid import parse_udid_path
+
+        return parse_udid_path(path)
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         reason = "a spreadsheet export is read through a mapping: add --mapping M.yaml (see docs/reference/mappings.md)"
         return ParseResult(rejects=[Reject(source=path.name, reason=reason)])
@@ -65,7 +78,9 @@ def parse_path(path: Path, *, fmt: str = "auto", mapping: Path | CompiledMapping
     )
 
 
-def parse_paths(paths: Sequence[Path], *, fmt: str = "auto", mapping: Path | None = None) -> ParseResult:
+def parse_paths(
+    paths: Sequence[Path], *, fmt: str = "auto", mapping: Path | None = None, epcis_any_order: bool = False
+) -> ParseResult:
     result = ParseResult()
     if mapping is not None:
         from loaders.mapping import load_mapping
@@ -75,5 +90,5 @@ def parse_paths(paths: Sequence[Path], *, fmt: str = "auto", mapping: Path | Non
             result.extend(parse_path(path, fmt=fmt, mapping=compiled))
         return result
     for path in paths:
-        result.extend(parse_path(path, fmt=fmt))
+        result.extend(parse_path(path, fmt=fmt, epcis_any_order=epcis_any_order))
     return result

@@ -142,6 +142,8 @@ class _NumberedCanvas(Canvas):
 
     footer = ""
     font = DEFAULT_FONTS.regular
+    #: The page number's wording, with ``{page}`` and ``{total}`` (a report in another language gives its own).
+    page_label = "page {page} of {total}"
     page_width = float(landscape(A4)[0])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -165,7 +167,8 @@ class _NumberedCanvas(Canvas):
         self.setFont(self.font, 7)
         self.setFillColor(colors.grey)
         self.drawString(15 * mm, 8 * mm, self.footer)
-        self.drawRightString(self.page_width - 15 * mm, 8 * mm, f"page {self.getPageNumber()} of {total}")
+        label = self.page_label.format(page=self.getPageNumber(), total=total)
+        self.drawRightString(self.page_width - 15 * mm, 8 * mm, label)
 
 
 class PdfReport:
@@ -179,8 +182,10 @@ class PdfReport:
         footer: str = "",
         author: str = "",
         subject: str = "",
+        page_label: str = _NumberedCanvas.page_label,
     ) -> None:
         self.title = title
+        self.page_label = page_label
         self.fonts = fonts
         self.footer = footer
         self.author = author
@@ -307,6 +312,58 @@ class PdfReport:
             self.story.append(table)
         self.story.append(Spacer(1, 3 * mm))
 
+    def long_table(
+        self,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        cites: Sequence[Sequence[int]] | None = None,
+        widths: Sequence[float] | None = None,
+        empty: str = "none",
+    ) -> None:
+        """A table of many short cells (keys, dates, counts), laid out as plain text: cells do not
+        wrap, so it is many times faster than :meth:`data_table` for lists of thousands of rows.
+        Text that does not fit its column is cut with "…"; the report's CSV holds it in full."""
+        if not rows:
+            self.paragraph(empty)
+            return
+        header = list(columns) + (["sources"] if cites is not None else [])
+        weights = list(widths) if widths is not None else [1.0] * len(columns)
+        if len(weights) != len(columns):
+            raise ValueError("one width per column")
+        available = self.width - (22 * mm if cites is not None else 0)
+        col_widths = [available * w / sum(weights) for w in weights] + ([22 * mm] if cites is not None else [])
+        size = 6.5
+        fits = [max(1, int((w - 5) / pdfmetrics.stringWidth("0", self.fonts.regular, size))) for w in col_widths]
+
+        def cut(text: str, limit: int) -> str:
+            return text if len(text) <= limit else text[: max(1, limit - 1)] + "…"
+
+        body = []
+        for i, row in enumerate(rows):
+            cells = [str(v) for v in row] + ([cite_marks(cites[i])] if cites is not None else [])
+            body.append([cut(c, fits[j]) for j, c in enumerate(cells)])
+        style = TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), self.fonts.regular),
+                ("FONTNAME", (0, 0), (-1, 0), self.fonts.bold),
+                ("FONTSIZE", (0, 0), (-1, -1), size),
+                ("LEADING", (0, 0), (-1, -1), size + 1.5),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6e9ef")),
+                ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.grey),
+                ("TOPPADDING", (0, 0), (-1, -1), 0.8),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0.8),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
+            ]
+        )
+        head = [cut(h, fits[j]) for j, h in enumerate(header)]
+        for start in range(0, len(body), TABLE_SLICE * 4):
+            table = Table([head, *body[start : start + TABLE_SLICE * 4]], colWidths=col_widths, repeatRows=1)
+            table.setStyle(style)
+            self.story.append(table)
+        self.story.append(Spacer(1, 3 * mm))
+
     def tree(self, lines: Sequence[TreeLine]) -> None:
         """An indented tree, one line per node, each with its source records."""
         for line in lines:
@@ -376,4 +433,5 @@ class PdfReport:
 
         Numbered.footer = footer
         Numbered.font = font
+        Numbered.page_label = self.page_label
         doc.build(list(self.story), canvasmaker=Numbered)

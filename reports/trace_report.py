@@ -9,7 +9,6 @@ recorded versions with their provenance — the citations.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -24,6 +23,7 @@ from reports.pdf import Citations, PdfReport, TreeLine, cite_text
 from schema.identifiers import canonical_key
 from schema.kinds import TRACED_EDGES, EdgeType, NodeKind
 from schema.model import EdgeView, FactVersion, NodeView, TraceDirection, TraceQuery, iso
+from services import csvsafe
 from services.app import Services
 from services.version import software
 
@@ -519,7 +519,7 @@ def render_csvs(report: TraceReport) -> dict[str, str]:
 
     def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = csvsafe.writer(buffer, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
         return buffer.getvalue()

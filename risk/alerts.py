@@ -25,7 +25,7 @@ import fnmatch
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -74,6 +74,12 @@ class AlertRule(_Model):
     grade: AlertGrade
     escalate: tuple[Escalation, ...] = ()
     hold_stock: bool = Field(False, description="Hold unshipped downstream stock at critical or above")
+    response_hours: float | None = Field(
+        None, gt=0, description="A regulatory deadline: hours until the task is due, instead of the grade's"
+    )
+    clock_from: Literal["run", "signal"] = Field(
+        "run", description="Count the deadline from when the rules ran, or from the start of the signal's window"
+    )
 
 
 class Webhook(_Model):

@@ -46,6 +46,15 @@ Nodes that explain exactly the same cases and pass exactly the same controls (a 
 and the product lot it made; a lot and the only work order that consumed it in the period)
 cannot be told apart by any count: they are one candidate, listed as ``equivalent``.
 
+Three more things shape the ranking. *Exposure*: a unit shipped yesterday has had little
+chance to draw a complaint, so the likelihood may count each unit by its exposure
+(``exposure``) rather than as one. *Prior weight*: anomaly signals read from other records
+(a failed inspection, a calibration found out of tolerance, a process shift; ``signals``)
+make a candidate likelier a priori, by at most ``p / signal_baseline``. *Parsimony*: a work
+order or product lot that explains no case an upstream candidate does not, and that the data
+do not prefer by the ``parsimony`` Bayes factor, only carried the defect: it is folded into
+that candidate and listed among its ``carriers``.
+
 Algorithms here take networkx graphs and plain mappings, never a store. Graph conventions
 are those of :mod:`risk.propagation`: node attribute ``kind`` (a :class:`~schema.kinds.NodeKind`),
 edge attributes ``type`` (an :class:`~schema.kinds.EdgeType`) and ``at``/``until`` (epoch seconds
@@ -59,6 +68,7 @@ from collections.abc import Collection, Hashable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
+import networkx as nx
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field
@@ -102,6 +112,15 @@ DEFAULT_PRIOR = (3.0, 1.0)
 #: Midpoints of the attributable share the Bayes factor integrates over.
 _GRID = (np.arange(64) + 0.5) / 64
 
+#: Parsimony: a downstream candidate that explains no case an upstream one does not is folded
+#: into it unless the data prefer it by at least this Bayes factor.
+PARSIMONY = 10.0
+#: What only carries material from upstream to downstream, and so folds into what it carries.
+CARRIER_KINDS = frozenset({NodeKind.WORK_ORDER, NodeKind.PRODUCT_LOT})
+#: Prior anomaly probability of a node without a signal: a signal of probability ``p`` makes
+#: a node ``p / SIGNAL_BASELINE`` times as likely a source a priori (never less likely).
+SIGNAL_BASELINE = 0.1
+
 #: Fewer cases than this: say plainly that the evidence is weak.
 WEAK_CASES = 5
 #: Significance level of the plain-language statements (after Bonferroni over candidates).
@@ -130,6 +149,8 @@ class NextSteps(_Model):
     recall: str = Field(description="CLI: the recall scope if the candidate is the source")
     trace_call: str = Field(description="The same trace as a service call")
     recall_call: str = Field(description="The same recall scope as a service call")
+    trace_url: str = Field("", description="The same trace over REST (GET, relative to the API's root)")
+    recall_url: str = Field("", description="The same recall scope over REST (GET)")
 
 
 class Candidate(_Model):
@@ -160,6 +181,15 @@ class Candidate(_Model):
     windows_tried: int = 1
     top_share: float | None = Field(None, description="Share of bootstrap resamples of the cases ranking it first")
     equivalent: tuple[str, ...] = Field((), description="Nodes with the same cases and controls: indistinguishable")
+    carriers: tuple[str, ...] = Field(
+        (),
+        description="Downstream candidates it explains away: they explain no case it does not, and the data "
+        "do not prefer them by a Bayes factor of PARSIMONY or more",
+    )
+    log_prior_odds: float = Field(
+        0.0, description="Prior weight from the anomaly signals on it (failed inspections, calibration lapses, ...)"
+    )
+    signals: tuple[str, ...] = Field((), description="The anomaly signals that gave it prior weight")
     paths: tuple[tuple[str, ...], ...] = Field((), description="Explaining paths, from a case up to the candidate")
     evidence: tuple[Evidence, ...] = ()
     next: NextSteps | None = None
@@ -181,6 +211,18 @@ class SourceRanking(_Model):
         for c in self.candidates:
             out.setdefault(c.group, []).append(c.key)
         return out
+
+
+class Mark(_Model):
+    """An anomaly signal on a node, as prior weight: how likely the node is to be anomalous on
+    the records alone (a failed or marginal inspection, a calibration found out of tolerance,
+    a process shift), over a time window for a machine."""
+
+    node: str
+    probability: float = Field(ge=0.0, le=1.0)
+    start: float | None = Field(None, description="Epoch seconds; None: open")
+    end: float | None = None
+    label: str = ""
 
 
 class CaseUnit(_Model):
@@ -235,7 +277,18 @@ def fisher_greater(a: Any, n_cases: int, b: Any, n_controls: int) -> Any:
     return np.minimum(1.0, hypergeom.sf(a_arr - 1, n_cases + n_controls, a_arr + b_arr, n_cases))
 
 
-def mixture_llr(a: Any, n_cases: int, b: Any, n_controls: int) -> tuple[Any, Any]:
+def _odds_base(a: Any, n_cases: int, b: Any, n_controls: int, share: Any) -> Any:
+    """``1 / share``: all units over the node's units (or their exposure, when ``share`` is
+    given), 1 for a node no unit passes through."""
+    if share is None:
+        s = np.asarray(a, dtype=np.float64) + np.asarray(b, dtype=np.float64)
+        share = np.where(s > 0, s / max(1.0, float(n_cases + n_controls)), 0.0)
+    share_arr = np.asarray(share, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.where(share_arr > 0, 1.0 / np.clip(share_arr, 1e-12, 1.0), 1.0)
+
+
+def mixture_llr(a: Any, n_cases: int, b: Any, n_controls: int, *, share: Any = None) -> tuple[Any, Any]:
     """Log-likelihood ratio of "the node is the source, with background complaints" against
     "no source", maximised over the attributable share ``pi``; returns ``(llr, pi)``.
     Vectorised over ``a`` and ``b``. See the module docstring for the model.
@@ -247,10 +300,8 @@ def mixture_llr(a: Any, n_cases: int, b: Any, n_controls: int) -> tuple[Any, Any
     0.0
     """
     a_arr = np.asarray(a, dtype=np.float64)
-    s = a_arr + np.asarray(b, dtype=np.float64)
-    total = float(n_cases + n_controls)
+    r = _odds_base(a_arr, n_cases, b, n_controls, share)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(s > 0, total / np.maximum(s, 1.0), 1.0)
         pi = np.where(r > 1.0, (a_arr * r - n_cases) / (n_cases * (r - 1.0)), 0.0)
         pi = np.clip(np.nan_to_num(pi, nan=0.0), 0.0, 1.0)
         rest = n_cases - a_arr
@@ -262,7 +313,7 @@ def mixture_llr(a: Any, n_cases: int, b: Any, n_controls: int) -> tuple[Any, Any
 
 
 def log_bayes_factor(
-    a: Any, n_cases: int, b: Any, n_controls: int, *, prior: tuple[float, float] = DEFAULT_PRIOR
+    a: Any, n_cases: int, b: Any, n_controls: int, *, prior: tuple[float, float] = DEFAULT_PRIOR, share: Any = None
 ) -> Any:
     """Log Bayes factor of "the node is the source" against "no source": the mixture
     likelihood ratio averaged over the attributable share ``pi`` under a Beta ``prior``.
@@ -282,9 +333,7 @@ def log_bayes_factor(
     (7.05, 7.19)
     """
     a_arr = np.asarray(a, dtype=np.float64)
-    s = a_arr + np.asarray(b, dtype=np.float64)
-    total = float(n_cases + n_controls)
-    r = np.where(s > 0, total / np.maximum(s, 1.0), 1.0)[..., None]
+    r = _odds_base(a_arr, n_cases, b, n_controls, share)[..., None]
     pi = _GRID
     log_lr = a_arr[..., None] * np.log1p(pi * (r - 1.0)) + (n_cases - a_arr)[..., None] * np.log1p(-pi)
     alpha, beta = prior
@@ -305,6 +354,7 @@ def strength(
     statistic: Statistic = "bayes",
     tried: Any = 1,
     prior: tuple[float, float] = DEFAULT_PRIOR,
+    share: Any = None,
 ) -> Any:
     """What the ranking sorts on, larger first: the log Bayes factor, the log-likelihood ratio,
     or ``-log10`` of Fisher's p-value, each paying for the ``tried`` windows a machine's
@@ -318,9 +368,9 @@ def strength(
         return -np.log10(np.maximum(p, 1e-300))
     penalty = np.log(np.asarray(tried, dtype=np.float64))
     if statistic == "likelihood":
-        score = mixture_llr(a, n_cases, b, n_controls)[0] - penalty
+        score = mixture_llr(a, n_cases, b, n_controls, share=share)[0] - penalty
     else:
-        score = log_bayes_factor(a, n_cases, b, n_controls, prior=prior) - penalty
+        score = log_bayes_factor(a, n_cases, b, n_controls, prior=prior, share=share) - penalty
     return score
 
 
@@ -372,11 +422,15 @@ def rank_sources(
     controls: Mapping[ControlT, Collection[NodeT]] | None = None,
     *,
     weights: Mapping[ControlT, int] | None = None,
+    exposure: Mapping[Any, float] | None = None,
     kinds: Collection[NodeKind] | None = None,
     statistic: Statistic = "bayes",
     prior: tuple[float, float] = DEFAULT_PRIOR,
     resamples: int = 200,
     seed: int = 0,
+    signals: Sequence[Mark] = (),
+    signal_baseline: float = SIGNAL_BASELINE,
+    parsimony: float = PARSIMONY,
 ) -> SourceRanking:
     """Rank the upstream nodes of ``cases`` as their likely common source.
 
@@ -394,14 +448,34 @@ def rank_sources(
         with the same upstream nodes (all units of one work order): see ``weights``.
     weights : mapping, optional
         Control → how many units it stands for (default 1 each).
+    exposure : mapping, optional
+        Case or control → its exposure: how much chance it had to draw a complaint (a unit
+        delivered yesterday has had little), summed over the units a control stands for.
+        Default: 1 per unit. The likelihood counts a node's share of the exposure instead of
+        its share of the units; counts and Fisher's test stay in units.
     kinds : collection of NodeKind, optional
         Only rank these kinds (default :data:`CANDIDATE_KINDS`).
-    statistic : {"likelihood", "fisher"}, optional
-        Rank by the mixture log-likelihood ratio (default) or by Fisher's p-value.
+    statistic : {"bayes", "likelihood", "fisher"}, optional
+        Rank by the Bayes factor (default), the mixture log-likelihood ratio at its best
+        share, or Fisher's p-value.
     resamples : int, optional
         Bootstrap resamples of the cases for ``top_share`` (0: none).
     seed : int, optional
         Seed of the bootstrap.
+    signals : sequence of Mark, optional
+        Anomaly signals on nodes, read from records other than the cases (inspections,
+        calibrations, process data, changes). A candidate's signals (for a machine window,
+        those whose window overlaps it) combine by noisy-OR into ``p``; its prior odds are
+        multiplied by ``max(1, p / signal_baseline)``. Not used by ``statistic="fisher"``.
+    signal_baseline : float, optional
+        The prior anomaly probability of a node without a signal.
+    parsimony : float, optional
+        A work order or product lot (with nothing but work orders and product lots equivalent
+        to it) whose cases are all explained by a candidate upstream of it (one it is
+        reached from) is folded into that one, listed among its ``carriers``, unless the data
+        prefer it by at least this Bayes factor: the cases cannot say at which step a defect
+        entered, and the upstream-most node is where it enters. With 1 a carrier folds only
+        into an upstream candidate that scores at least as well.
 
     Returns
     -------
@@ -451,6 +525,11 @@ def rank_sources(
     group_ids = list(controls)
     group_weight = np.array([int(weights.get(g, 1)) for g in group_ids], dtype=np.int64)
     n_controls = int(group_weight.sum())
+    exposure = exposure or {}
+    weighed = _Exposure(
+        np.array([float(exposure.get(c, 1.0)) for c in case_ids]),
+        np.array([float(exposure.get(g, w)) for g, w in zip(group_ids, group_weight.tolist(), strict=True)]),
+    )
     wanted = CANDIDATE_KINDS if kinds is None else frozenset(kinds) & CANDIDATE_KINDS
 
     def kind_of(node: Hashable) -> NodeKind | None:
@@ -482,13 +561,29 @@ def rank_sources(
     for here in reached:
         kind = kind_of(here)
         if kind is NodeKind.EQUIPMENT and kind in wanted:
-            option = _best_window(G, here, unit_nodes, n_cases, group_weight, statistic, prior)
+            option = _best_window(G, here, unit_nodes, n_cases, group_weight, statistic, prior, weighed)
             if option is not None:
                 options.append(option)
         elif kind is NodeKind.CHANGE_RECORD and kind in wanted:
             options.extend(_change_options(G, here, unit_nodes, n_cases))
     names = [str(c) for c in case_ids]
-    return _rank(options, names, n_cases, group_weight, n_controls, statistic, prior, resamples, seed)
+    if signal_baseline <= 0 or parsimony < 1:
+        raise ValueError("signal_baseline must be positive and parsimony at least 1")
+    return _rank(
+        G,
+        options,
+        names,
+        n_cases,
+        group_weight,
+        n_controls,
+        statistic,
+        prior,
+        resamples,
+        seed,
+        _Priors(signals, signal_baseline),
+        weighed,
+        parsimony,
+    )
 
 
 def _runs_of(G: Any, equipment: Hashable) -> list[tuple[float, float | None, str]]:
@@ -523,6 +618,7 @@ def _best_window(
     group_weight: npt.NDArray[np.int64],
     statistic: Statistic,
     prior: tuple[float, float],
+    weighed: _Exposure,
 ) -> _Option | None:
     runs = _runs_of(G, equipment)
     if not runs:
@@ -537,7 +633,8 @@ def _best_window(
     a = inside[:n_cases].sum(axis=0)
     b = group_weight @ inside[n_cases:] if len(group_weight) else np.zeros(len(first), dtype=np.int64)
     n_controls = int(group_weight.sum())
-    score = strength(a, n_cases, b, n_controls, statistic=statistic, prior=prior)
+    share = (weighed.cases @ inside[:n_cases] + weighed.controls @ inside[n_cases:]) / weighed.total
+    score = strength(a, n_cases, b, n_controls, statistic=statistic, prior=prior, share=share)
     order = np.lexsort((first, last - first, b, -a, -np.round(score, 9)))
     best = int(order[0])
     i, j = int(first[best]), int(last[best])
@@ -590,7 +687,106 @@ def _change_options(
     return options
 
 
+class _Exposure:
+    """Exposure of every case and control (group), and a node's share of the whole."""
+
+    def __init__(self, cases: npt.NDArray[np.float64], controls: npt.NDArray[np.float64]) -> None:
+        self.cases = cases
+        self.controls = controls
+        self.total = max(float(cases.sum() + controls.sum()), 1e-12)
+
+    def share(self, cases: frozenset[int], controls: frozenset[int]) -> float:
+        inside = self.cases[list(cases)].sum() if cases else 0.0
+        inside += self.controls[list(controls)].sum() if controls else 0.0
+        return float(inside) / self.total
+
+
+class _Priors:
+    """Prior log odds of candidates from the anomaly signals on them."""
+
+    def __init__(self, signals: Sequence[Mark], baseline: float) -> None:
+        self.baseline = baseline
+        self.by_node: dict[str, list[Mark]] = {}
+        for mark in signals:
+            self.by_node.setdefault(mark.node, []).append(mark)
+
+    def of(self, options: Sequence[_Option]) -> tuple[float, tuple[str, ...]]:
+        """Of a class of equivalent options: any member's signals count for all of them."""
+        marks: dict[tuple[str, str, float | None], Mark] = {}
+        for option in options:
+            targets = [str(option.key)] + ([option.target] if option.target else [])
+            lo = -math.inf if option.start is None else option.start
+            hi = math.inf if option.end is None else option.end
+            windowed = option.kind in (NodeKind.EQUIPMENT, NodeKind.CHANGE_RECORD)
+            for target in targets:
+                for mark in self.by_node.get(target, ()):
+                    start = -math.inf if mark.start is None else mark.start
+                    end = math.inf if mark.end is None else mark.end
+                    if windowed and (end < lo or start > hi):
+                        continue
+                    marks[(mark.node, mark.label, mark.start)] = mark
+        if not marks:
+            return 0.0, ()
+        p = 1.0 - math.prod(1.0 - m.probability for m in marks.values())
+        return max(0.0, math.log(max(p, 1e-12) / self.baseline)), tuple(sorted(m.label for m in marks.values()))
+
+
+def _downstream_of(G: Any, option: _Option) -> set[Hashable]:
+    """What the option reaches downstream in ``G`` (a machine window: from its runs)."""
+    starts: list[Hashable] = list(option.runs) if option.runs else [option.key]
+    if option.kind is NodeKind.CHANGE_RECORD and not option.runs and option.target is not None:
+        starts = [option.target]
+    out: set[Hashable] = set()
+    for start in starts:
+        if start in G:
+            out.add(start)
+            out |= nx.descendants(G, start)
+    out.discard(option.key)
+    return out
+
+
+def _fold(
+    G: Any, heads: list[_Option], score: npt.NDArray[np.float64], members: list[list[_Option]], parsimony: float
+) -> list[int | None]:
+    """For each head, the head it is folded into (None: it stays): the best-scoring candidate
+    upstream of it that explains every case it does and that the data do not disfavour by the
+    ``parsimony`` Bayes factor; chains resolve to their upstream-most head."""
+    into: list[int | None] = [None] * len(heads)
+    margin = math.log(parsimony)
+    below: dict[int, set[Hashable]] = {}
+    for k, head in enumerate(heads):
+        best: int | None = None
+        if not all(m.kind in CARRIER_KINDS for m in members[k]):
+            continue  # a lot, machine window or change equivalent to it: not a mere carrier
+        for j, upper in enumerate(heads):
+            if j == k or not head.cases <= upper.cases or score[j] < score[k] - margin:
+                continue
+            if upper.cases == head.cases and upper.controls == head.controls:
+                continue
+            if best is not None and score[j] <= score[best]:
+                continue
+            if j not in below:
+                below[j] = _downstream_of(G, upper)
+            if any(m.key in below[j] for m in members[k]):
+                best = j
+        into[k] = best
+    # Resolve chains (acyclic: a node is not downstream of its own descendants in a DAG; guard anyway).
+    resolved: list[int | None] = []
+    for k in range(len(heads)):
+        seen = {k}
+        lead = into[k]
+        while lead is not None:
+            above = into[lead]
+            if above is None or above in seen:
+                break
+            seen.add(lead)
+            lead = above
+        resolved.append(lead)
+    return resolved
+
+
 def _rank(
+    G: Any,
     options: list[_Option],
     case_ids: Sequence[Hashable],
     n_cases: int,
@@ -600,6 +796,9 @@ def _rank(
     prior: tuple[float, float],
     resamples: int,
     seed: int,
+    priors: _Priors,
+    exposure: _Exposure,
+    parsimony: float,
 ) -> SourceRanking:
     # Equivalent options (same cases, same controls) become one candidate.
     classes: dict[tuple[frozenset[int], frozenset[int]], list[_Option]] = {}
@@ -625,25 +824,49 @@ def _rank(
         if windowed is not None:
             head.start, head.end = windowed.start, windowed.end
             head.runs = head.runs or windowed.runs
-    a = np.array([len(h.cases) for h in heads], dtype=np.int64)
-    b = np.array([int(group_weight[list(h.controls)].sum()) if h.controls else 0 for h in heads], dtype=np.int64)
-    tried = np.array([h.tried for h in heads], dtype=np.int64)
+    tested = len(heads)
+    a_all = np.array([len(h.cases) for h in heads], dtype=np.int64)
+    b_all = np.array([int(group_weight[list(h.controls)].sum()) if h.controls else 0 for h in heads], dtype=np.int64)
+    tried_all = np.array([h.tried for h in heads], dtype=np.int64)
+    share_all = np.array([exposure.share(h.cases, h.controls) for h in heads])
+    bayes_all = log_bayes_factor(a_all, n_cases, b_all, n_controls, prior=prior, share=share_all)
+    bayes_all = bayes_all - np.log(tried_all.astype(np.float64))
+    # Parsimony: downstream carriers the data do not clearly prefer fold into an upstream one.
+    weighed_all = [priors.of(group) for group in members]
+    log_prior_all = np.array([w[0] for w in weighed_all])
+    folded = _fold(G, heads, bayes_all + log_prior_all, members, parsimony)
+    kept = [k for k in range(tested) if folded[k] is None]
+    carriers: dict[int, list[_Option]] = {k: [] for k in kept}
+    for k, lead in enumerate(folded):
+        if lead is not None:
+            carriers[lead] += members[k]
+    weighed = [weighed_all[k] for k in kept]
+    carried = [tuple(sorted(str(o.key) for o in carriers[k])) for k in kept]
+    heads = [heads[k] for k in kept]
+    members = [members[k] for k in kept]
+    log_prior = np.array([w[0] for w in weighed])
+    a, b, tried, share = a_all[kept], b_all[kept], tried_all[kept], share_all[kept]
+    if statistic == "fisher":
+        log_prior = np.zeros(len(heads))
     penalty = np.log(tried.astype(np.float64))
     p = fisher_greater(a, n_cases, b, n_controls)
     p_adj = np.minimum(1.0, p * tried)
-    llr, pi = mixture_llr(a, n_cases, b, n_controls)
-    bayes = log_bayes_factor(a, n_cases, b, n_controls, prior=prior) - penalty
+    llr, pi = mixture_llr(a, n_cases, b, n_controls, share=share)
+    bayes = bayes_all[kept]
     preference = np.array([KIND_PREFERENCE[h.kind] for h in heads])
     names = np.array([str(h.key) for h in heads])
     name_rank = np.argsort(np.argsort(names, kind="stable"), kind="stable")
     if n_controls:
-        primary = -np.round(strength(a, n_cases, b, n_controls, statistic=statistic, tried=tried, prior=prior), 9)
+        primary = -np.round(
+            strength(a, n_cases, b, n_controls, statistic=statistic, tried=tried, prior=prior, share=share) + log_prior,
+            9,
+        )
     else:  # nothing to compare with: the cases explained alone order the candidates
-        primary = np.zeros(len(heads))
+        primary = -np.round(log_prior, 9)
     order = np.lexsort((name_rank, preference, b, -a, primary))
 
     top_share = _bootstrap(
-        heads, n_cases, b, n_controls, tried, preference, name_rank, statistic, prior, resamples, seed
+        heads, n_cases, b, n_controls, tried, log_prior, share, preference, name_rank, statistic, prior, resamples, seed
     )
 
     candidates = []
@@ -680,15 +903,18 @@ def _rank(
                 windows_tried=int(tried[k]),
                 top_share=None if top_share is None else round(float(top_share[k]), 3),
                 equivalent=tuple(str(o.key) for o in members[k][1:]),
+                carriers=carried[k],
+                log_prior_odds=round(float(log_prior[k]), 6),
+                signals=weighed[k][1] if statistic != "fisher" else (),
             )
         )
-    notes = _notes(candidates, n_cases, n_controls, len(heads), statistic)
+    notes = _notes(candidates, n_cases, n_controls, tested, statistic)
     return SourceRanking(
         cases=n_cases,
         controls=n_controls,
         statistic=statistic,
         candidates=tuple(candidates),
-        tested=len(heads),
+        tested=tested,
         notes=tuple(notes),
     )
 
@@ -699,6 +925,8 @@ def _bootstrap(
     b: npt.NDArray[np.int64],
     n_controls: int,
     tried: npt.NDArray[np.int64],
+    log_prior: npt.NDArray[np.float64],
+    share: npt.NDArray[np.float64],
     preference: npt.NDArray[np.int64],
     name_rank: npt.NDArray[np.int64],
     statistic: Statistic,
@@ -718,7 +946,8 @@ def _bootstrap(
     a = draws @ membership.T  # resamples x candidates
     wins = np.zeros(len(heads))
     for row in range(resamples):
-        primary = -np.round(strength(a[row], n_cases, b, n_controls, statistic=statistic, tried=tried, prior=prior), 9)
+        score = strength(a[row], n_cases, b, n_controls, statistic=statistic, tried=tried, prior=prior, share=share)
+        primary = -np.round(score + log_prior, 9)
         order = np.lexsort((name_rank, preference, b, -a[row], primary))
         wins[order[0]] += 1
     return wins / resamples

@@ -426,3 +426,196 @@ def json_schema(csv_files: Mapping[str, FileDoc]) -> dict[str, Any]:
         "description": "Facts, node kinds, relationship types, keys and native CSV rows of TraceGraph.",
         "$defs": defs,
     }
+
+
+# -------------------------------------------------------------------------- 中文 (Simplified Chinese)
+
+NODE_KINDS_ZH: dict[NodeKind, str] = {
+    NodeKind.SUPPLIER: "供应原材料或零部件的企业",
+    NodeKind.PART: "物料主数据中的物料号（原材料、零部件、半成品、成品器械），或不含批号和序列号的 GS1 "
+    "贸易项目（GTIN）、HIBCC/MA 产品标识",
+    NodeKind.MATERIAL_LOT: "收到的原材料或外购零部件批次",
+    NodeKind.PRODUCT_LOT: "由工单生产的批次：内部零部件或半成品批次，或成品器械批次（GS1/HIBCC/MA 批号）",
+    NodeKind.DEVICE: "一件有序列号的产品（GTIN + 序列号，或 HIBCC/MA + 序列号）",
+    NodeKind.CONTAINER: "一段时间内装有物品的物流单元：箱或托盘（SSCC），或其他记录显示装有物品的序列化物品",
+    NodeKind.EQUIPMENT: "工单使用的机器、工装或仪器",
+    NodeKind.WORK_ORDER: "生产工单：消耗批次，在设备上运行，生产批次或产品",
+    NodeKind.INSPECTION: "质量检验或校准记录，含结果和测量值",
+    NodeKind.PROCESS_RUN: "记录的过程参数序列（用于漂移和统计过程控制信号）",
+    NodeKind.SHIPMENT: "从一个场所发往收货单位的一次发货",
+    NodeKind.CONSIGNEE: "地点或单位：场所、经销商仓库、医院（GLN 或代码）",
+    NodeKind.COMPLAINT: "关于一件产品的投诉",
+    NodeKind.NONCONFORMANCE: "一项不合格记录",
+    NodeKind.CAPA: "一项纠正和预防措施",
+    NodeKind.CHANGE_RECORD: "对物料、工艺或设备的一项变更",
+    NodeKind.EVENT: "作为其所述事实之证据保存的来源事件（EPCIS 或其他）",
+    NodeKind.ALERT: "规则根据风险信号发出的预警",
+    NodeKind.TASK: "跟进预警的指派任务",
+}
+
+EDGE_TYPES_ZH: dict[EdgeType, str] = {
+    EdgeType.SUPPLIED: "供应商交付了该批次（at：收货时间）；属性 quantity、unit",
+    EdgeType.CONSUMED_BY: "该批次发放给工单（at：消耗时间）；属性 quantity、unit",
+    EdgeType.USED_IN: "工单从 at 至 until 在该设备上运行",
+    EdgeType.PRODUCED: "工单生产了该批次或产品（at：生产时间）；属性 quantity",
+    EdgeType.INCLUDES: "批次包含该产品：由批次到达其每件产品",
+    EdgeType.TRANSFORMED_INTO: "EPCIS 转换事件：输入变为输出",
+    EdgeType.PACKED_IN: "物品从 at（装箱）至 until（拆箱）在该容器内",
+    EdgeType.SHIPPED_IN: "物品随该发货离开（at：发货时间）；散装批次有属性 quantity",
+    EdgeType.DELIVERED_TO: "发货送达收货单位（at：送达时间）",
+    EdgeType.INSPECTED: "检验或校准针对该对象（at：检验时间）",
+    EdgeType.CONCERNS: "投诉涉及该产品（at：收到时间）",
+    EdgeType.AFFECTS: "变更影响该物料或设备",
+    EdgeType.OF_PART: "该批次属于该物料（目录关系）",
+    EdgeType.COMPONENT_OF: "物料清单：该物料用于上级物料；属性 quantity_per、unit",
+    EdgeType.RECORDED_BY: "该事物由记录它的来源事件指明",
+}
+
+EDGE_OPS_ZH: dict[EdgeOp, str] = {
+    EdgeOp.ASSERT: "声明该关系（再次声明：另一记录的佐证）",
+    EdgeOp.CLOSE: "结束区间关系的开放区间：拆箱、设备使用结束",
+    EdgeOp.RETRACT: "撤回先前的事实（EPCIS 错误声明、更正的源数据行）",
+}
+
+_FIELD_NOTES_ZH: dict[tuple[str, str], str] = {
+    ("NodeFact", "key"): "该事物的规范键（见“键”）",
+    ("NodeFact", "kind"): "该事物是什么",
+    ("NodeFact", "props"): "来源对其的描述；后来的事实补充或覆盖先前的属性",
+    ("NodeFact", "provenance"): "事实的来源",
+    ("EdgeFact", "type"): "关系是什么",
+    ("EdgeFact", "source"): "上游端的规范键（物料从 source 流向 target）",
+    ("EdgeFact", "target"): "下游端的规范键",
+    ("EdgeFact", "at"): "发生时间；区间关系为区间开始时间（装箱）",
+    ("EdgeFact", "until"): "区间结束时间（拆箱、使用结束）；区间未结束时为空",
+    ("EdgeFact", "props"): "细节，例如一次消耗的数量和单位",
+    ("EdgeFact", "op"): "该记录对关系做了什么",
+    ("EdgeFact", "provenance"): "事实的来源",
+    ("Provenance", "source_system"): "来源系统：erp、mes、lims、wms、epcis、csv、synthetic 等",
+    ("Provenance", "source"): "读取事实的文件名、消息编号或采集编号",
+    ("Provenance", "line"): "文件中的行号，或文档中事件的序号",
+    ("Provenance", "record_id"): "来源记录的标识，例如规范化的 EPCIS 事件编号",
+    ("Provenance", "record_hash"): "所读来源记录的 SHA-256",
+}
+
+_KEY_THINGS_ZH = (
+    "序列化产品",
+    "GTIN 的批次",
+    "贸易项目（类）",
+    "物流单元（箱、托盘）",
+    "地点",
+    "单位",
+    "HIBCC 产品",
+    "HIBCC 批次",
+    "MA（中国 IDcode）产品",
+    "MA（中国 IDcode）批次",
+)
+
+_KEY_RULES_ZH = (
+    "所有接口输出规范键，并接受其任何形式：EPC URN、GS1 元素串（带括号，或原始形式带 GS 分隔符）、"
+    "GS1 数字链接 URI、HIBCC 和 MA 条码。",
+    "GTIN 补零至 14 位；校验 GTIN、SSCC 和 GLN 的校验位。",
+    "序列号、批号和扩展码原样保留，并按数字链接路径段的要求进行百分号编码（A-Z a-z 0-9 - . _ ~ 以外的字符）；"
+    "(10) 和 (21) 之后至多 20 个 GS1 字符集 82 的字符。",
+    "序列号优先于批号：GTIN + 批号 + 序列号时，键为产品的键，批号作为属性。",
+    "自然键去除首尾空白，从不改变大小写；类别前缀转为小写。拒绝裸数字（是 GTIN 还是 GLN？）。",
+)
+
+_CSV_TITLES_ZH = {
+    "suppliers.csv": "供应商",
+    "parts.csv": "物料",
+    "bom.csv": "物料清单",
+    "receipts.csv": "物料批次与收货",
+    "equipment.csv": "设备",
+    "calibrations.csv": "校准",
+    "work_orders.csv": "工单",
+    "consumption.csv": "消耗",
+    "equipment_use.csv": "设备使用",
+    "product_lots.csv": "产品批次",
+    "devices.csv": "产品",
+    "packing.csv": "装箱",
+    "shipments.csv": "发货",
+    "shipment_contents.csv": "发货内容",
+    "consignees.csv": "收货单位",
+    "inspections.csv": "检验",
+    "complaints.csv": "投诉",
+    "process_data.csv": "过程数据",
+}
+
+_EDGE_CLASS_ZH = {
+    "flow": "流转",
+    "flow (interval)": "流转（区间）",
+    "evidence": "证据",
+    "catalogue, provenance": "目录、来源",
+}
+
+
+def markdown_zh(csv_files: Mapping[str, FileDoc]) -> str:
+    """The data dictionary as Markdown, in Simplified Chinese (``tracegraph dictionary --lang zh``).
+
+    The same tables as :func:`markdown`; the meanings of the native CSV columns stay in English."""
+    lines = [
+        "# 数据字典",
+        "",
+        "<!-- 由 `tracegraph dictionary --lang zh` 从 schema/ 与 loaders/csvset 生成；请勿手工编辑。 -->",
+        "",
+        "TraceGraph 的每种节点类别、关系类型和事实字段，及其含义、类型、单位和标识规则。",
+        "同样内容的 JSON Schema：`tracegraph dictionary --format json-schema`。",
+        "",
+        "## 节点类别",
+        "",
+        "| 类别 | 含义 | 键前缀 | 追溯 |",
+        "|---|---|---|---|",
+    ]
+    prefixes = {kind: prefix for prefix, kind in KEY_PREFIXES.items()}
+    for kind in NodeKind:
+        traces = "可到达，不穿过" if kind in TERMINAL_KINDS else "穿过"
+        lines.append(f"| `{kind.value}` | {_cell(NODE_KINDS_ZH[kind])} | `{prefixes[kind]}:` | {traces} |")
+    lines += [
+        "",
+        "## 关系类型",
+        "",
+        "流转关系指向下游（物料随之移动）；区间关系在 `at` 至 `until` 之间成立。证据关系作为叶子被追溯；"
+        "目录与来源关系从不被追溯。",
+        "",
+        "| 类型 | 分类 | 从 | 到 | 含义 |",
+        "|---|---|---|---|---|",
+    ]
+    for edge_type in EdgeType:
+        doc = EDGE_TYPES[edge_type]
+        edge_class = _EDGE_CLASS_ZH[_edge_class(edge_type)]
+        lines.append(
+            f"| `{edge_type.value}` | {edge_class} | {doc.source} | {doc.target} | {_cell(EDGE_TYPES_ZH[edge_type])} |"
+        )
+    lines += ["", "## 键", "", "| 事物 | 规范键 | 类别 | 示例 |", "|---|---|---|---|"]
+    for thing, (_thing, form, kind_name, example) in zip(_KEY_THINGS_ZH, _key_forms(), strict=True):
+        lines.append(f"| {_cell(thing)} | `{form}` | {kind_name} | `{example}` |")
+    lines += ["", "其他事物使用以类别为前缀的自然键，`{前缀}:{自然键}`：", ""]
+    lines += ["| 前缀 | 类别 |", "|---|---|"]
+    lines += [f"| `{prefix}:` | `{kind.value}` |" for prefix, kind in KEY_PREFIXES.items()]
+    lines += ["", *(f"- {rule}" for rule in _KEY_RULES_ZH), "", "## 事实", ""]
+    lines += [
+        "加载器产生事实；存储保留每个版本及记录它的批次（`recorded_at`，UTC），",
+        "因此任何问题都可按过去某一时刻提问。",
+        "",
+    ]
+    for model in (NodeFact, EdgeFact, Provenance):
+        lines += [f"### `{model.__name__}`", ""]
+        lines += ["| 字段 | 类型 | 必填 | 单位 | 含义 |", "|---|---|---|---|---|"]
+        for name, type_text, required, unit, meaning in _model_rows(model):
+            zh = _FIELD_NOTES_ZH.get((model.__name__, name), meaning)
+            lines.append(f"| `{name}` | {_cell(type_text)} | {'是' if required else '否'} | {unit} | {_cell(zh)} |")
+        lines.append("")
+    lines += ["### `EdgeOp`", "", "| 操作 | 含义 |", "|---|---|"]
+    lines += [f"| `{op.value}` | {_cell(EDGE_OPS_ZH[op])} |" for op in EDGE_OPS]
+    lines += ["", "## CSV 列", "", "原生 CSV 格式（docs/reference/csv-format.md）；列的含义为英文。", ""]
+    for spec in csv_files.values():
+        names = [c.name for c in spec.columns]
+        lines += [f"### `{spec.name}` — {_CSV_TITLES_ZH.get(spec.name, spec.title)}", ""]
+        lines += ["| 列 | 类型 | 必填 | 单位 | 标识规则 | 含义 |", "|---|---|---|---|---|---|"]
+        for column in spec.columns:
+            lines.append(
+                f"| `{column.name}` | {_cell(column.type_text)} | {'是' if column.required else '否'} "
+                f"| {_cell(_column_unit(column, names))} | {_cell(_column_rule(column))} | {_cell(column.meaning)} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

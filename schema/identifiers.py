@@ -81,7 +81,9 @@ _PLAIN_GS1_KEY = re.compile(
     r"01/(?P<gtin>[0-9]{14})(?:/(?:21|10)/[A-Za-z0-9._-]{1,20})?|00/(?P<sscc>[0-9]{18})|41[47]/(?P<gln>[0-9]{13})"
 )
 _HIBC_DI = re.compile(r"(?P<lic>[A-Z][A-Z0-9]{3})(?P<product>[A-Z0-9]{1,18})(?P<unit>[0-9])")
-_MA_DI = re.compile(r"MA\.[0-9]{3}\.M0\.[0-9A-Z]{6}\.[0-9][0-9A-Z]{6}[0-9A-Z]")
+#: The IDcode manual gives an 8-character product code; issued codes also run longer
+#: and use lower case letters (see schema/udi.py).
+_MA_DI = re.compile(r"MA\.[0-9]{3}\.M0\.[0-9A-Z]{6}\.[0-9][0-9A-Za-z]{6,18}[0-9A-Za-z]")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 _GS1_BASE = "https://id.gs1.org"
@@ -227,11 +229,13 @@ def hibc_key(di: str, *, serial: str | None = None, lot: str | None = None) -> s
 
 
 def ma_key(di: str, *, serial: str | None = None, lot: str | None = None) -> str:
-    """The key of an MA-coded (China IDcode) unit, lot or item."""
+    """The key of an MA-coded (China IDcode) unit, lot or item; the DI is upper-cased,
+    as labels print the same DI in either case."""
+    di = di.upper()
     if _MA_DI.fullmatch(di) is None:
         raise InvalidKeyError(
             f"MA device identifier {di!r} must look like MA.156.M0.{{registrant, 6}}."
-            "{packaging level, 1 digit}{item, 6}{check, 1}"
+            "{packaging level, 1 digit}{item, 6 or more}{check, 1}"
         )
     return _qualified(f"ma/{di}", serial=serial, lot=lot)
 
@@ -490,7 +494,7 @@ def _hibc_canonical(text: str) -> str:
 
 def _ma_canonical(text: str) -> str:
     di, serial, lot = _split_qualified_key(text, "ma")
-    return ma_key(di.upper(), serial=serial, lot=lot)
+    return ma_key(di, serial=serial, lot=lot)
 
 
 def _plain_gs1_key(text: str) -> str | None:

@@ -10,9 +10,10 @@ question can be asked "as of" any past moment.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -61,6 +62,41 @@ def content_hash(payload: Any) -> str:
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_M = TypeVar("_M", bound=BaseModel)
+_new = object.__new__
+_set_attr = object.__setattr__
+# The slots every pydantic model instance has besides ``__dict__``.
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def trusted_factory(cls: type[_M]) -> Callable[..., _M]:
+    """A constructor of ``cls`` that skips validation, for values a store has already validated.
+
+    ``trusted_factory(TraceEdge)(source=..., target=..., type=...)`` equals ``TraceEdge(...)``
+    (equality, hash, serialisation) when every field is given, by name, with a value of its
+    declared type. ``model_construct`` does the same but walks the fields' defaults on every
+    call, which makes it slower than validating these small models; this is about twice as
+    fast as validating, and keeps a trace of 100k nodes from spending most of its time here.
+    """
+    if cls.model_config.get("extra") == "allow" or cls.__pydantic_post_init__ is not None:
+        raise TypeError(f"{cls.__name__} cannot be built without validation")
+    names = frozenset(cls.model_fields)
+
+    def build(**values: Any) -> _M:
+        if values.keys() != names:
+            raise TypeError(f"{cls.__name__} needs exactly the fields {', '.join(sorted(names))}")
+        instance = _new(cls)
+        _set_attr(instance, "__dict__", values)
+        _set_fields_set(instance, set(names))
+        _set_extra(instance, None)
+        _set_private(instance, None)
+        return instance
+
+    return build
 
 
 class Provenance(_Frozen):

@@ -27,18 +27,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from typing import Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Literal, cast
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from biip import ParseConfig, ParseError
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
 from biip.symbology import ISOSymbology
+from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
 
 from schema.errors import InvalidKeyError, UnsupportedFormatError
-from schema.gs1_exclusions import EXCLUSIONS
+from schema.gs1_exclusions import EXCLUSIONS, REQUISITES
 from schema.identifiers import (
     LOT_AI,
     SERIAL_AI,
@@ -53,6 +54,7 @@ __all__ = ["UdiParse", "hibc_check_character", "parse_udi", "read_barcode"]
 
 Issuer = Literal["GS1", "HIBCC", "MA"]
 
+REQUISITE_MISSING = "GS1 requisite AI missing"
 AHM_UNSUPPORTED = "AHM codes are not supported yet (the format is not public)"
 ICCBBA_UNSUPPORTED = "ICCBBA ISBT 128 codes are not supported"
 
@@ -84,6 +86,14 @@ class UdiParse(BaseModel):
         description="canonical key: unit key when serial, else lot key, else class key",
     )
     errors: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="what was read on an assumption, e.g. a GS (FNC1) the data lacks",
+    )
+    readings: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="when GS1 data without a GS allows several readings: each one, AI -> value",
+    )
     elements: dict[str, str] = Field(
         default_factory=dict,
         description="raw AI -> value (GS1), or HIBCC/MA field name -> value",
@@ -118,18 +128,36 @@ def parse_udi(text: str) -> UdiParse:
 def read_barcode(text: str) -> UdiParse:
     """Like :func:`parse_udi`, but raise :class:`UnsupportedFormatError` for formats
     that are recognised and cannot be read (AHM, ICCBBA) instead of reporting them."""
+    if text.lstrip().startswith("<"):
+        return _parse_udi_xml(text.strip())  # the XML form may span lines
     lines = [line for line in re.split(r"\r\n|\r|\n", text) if line.strip()]
     if not lines:
         return _invalid(None, "empty input: no barcode data")
     if len(lines) == 2 and all(_is_hibc(line.strip()) for line in lines):
         return _parse_hibc_pair(lines[0].lstrip(), lines[1].lstrip())
     if len(lines) > 1:
+        return _parse_gs1_label([line.strip() for line in lines])
+    if _COMPOSITE_SEPARATOR.search(lines[0]):
+        # A GS1 Composite symbol: the linear part, '|', then the 2D component.
+        return _parse_gs1_label(_COMPOSITE_SEPARATOR.split(lines[0].strip()))
+    return _parse_scan(lines[0].lstrip())
+
+
+def _parse_gs1_label(lines: Sequence[str]) -> UdiParse:
+    """The GS1 symbols of one label, one per line, read as one message: GS1 judges
+    requisites (``req=``) and exclusions over all the symbols that mark an item."""
+    symbols = [_parse_scan(line) for line in lines]
+    if any(symbol.issuer != "GS1" for symbol in symbols):
         return _invalid(
             None,
-            f"one barcode per input, got {len(lines)} lines (only a HIBCC primary "
-            "and secondary pair may come on two lines)",
+            f"one barcode per input, got {len(lines)} lines (only the GS1 symbols of one label, "
+            "or a HIBCC primary and secondary pair, may come on several lines)",
         )
-    return _parse_scan(lines[0].lstrip())
+    for number, symbol in enumerate(symbols, start=1):
+        if not all(e.startswith(REQUISITE_MISSING) for e in symbol.errors):
+            return symbol.model_copy(update={"errors": [f"line {number}: {e}" for e in symbol.errors]})
+    joined = "".join(f"({ai}){value.replace('(', chr(92) + '(')}" for s in symbols for ai, value in s.elements.items())
+    return _parse_bracketed(joined)
 
 
 # ------------------------------------------------------------------ dispatch by content
@@ -143,6 +171,9 @@ _GTIN_SYMBOLOGIES = {"E0": 13, "E4": 8, "I1": 14}
 _SYMBOLOGY_CODES = frozenset(member.value for member in ISOSymbology) | {"J"}
 _GS1_SYMBOLOGY_HINT = "]C1, ]e0, ]d2, ]Q3 or ]J1"
 GS = "\x1d"  # ASCII group separator: how scanners transmit FNC1
+
+#: How scanners join the linear and 2D parts of a GS1 Composite symbol: ``]E0…|]e0…``.
+_COMPOSITE_SEPARATOR = re.compile(r"\|(?=\][A-Za-z][0-9])")
 
 _AHM_TAGS = re.compile(r"\((?:DI|BN|SN|MD|BD|ED)\)")
 
@@ -181,7 +212,7 @@ def _parse_scan(line: str) -> UdiParse:
         data = data.strip()
         if data[:8].lower().startswith(("http://", "https://")):
             # Digital Link belongs in plain mode (]Q1, ]d1), but some encoders set FNC1.
-            return _parse_digital_link(data)
+            return _ma_in_url(data) or _parse_digital_link(data)
         return _parse_element_string(data)
     if symbology in _GTIN_SYMBOLOGIES:
         digits = _GTIN_SYMBOLOGIES[symbology]
@@ -202,6 +233,10 @@ def _parse_plain(data: str, symbology: str | None) -> UdiParse:
     data = data.strip()
     if data.startswith("MA."):
         return _parse_ma(data)
+    if data.startswith("<"):
+        return _parse_udi_xml(data)
+    if (wrapped := _ma_in_url(data)) is not None:
+        return wrapped
     if data[:8].lower().startswith(("http://", "https://")):
         return _parse_digital_link(data)
     if not data:
@@ -325,8 +360,7 @@ def _excludes(pattern: str, ai: str) -> bool:
 
 def _exclusion_errors(ais: Sequence[str]) -> list[str]:
     """AIs that GS1 forbids together, e.g. (01) with (02), (21) with (235) (the syntax
-    dictionary's ``ex=``). Requisites (``req=``) are not checked: they hold for a whole label,
-    and one symbol of a label, its data carrier ``(10)…(17)…``, lacks its (01) by design."""
+    dictionary's ``ex=``)."""
     errors: list[str] = []
     reported: set[frozenset[str]] = set()
     for ai in ais:
@@ -336,6 +370,43 @@ def _exclusion_errors(ais: Sequence[str]) -> list[str]:
                 reported.add(pair)
                 errors.append(f"AI ({ai}) and AI ({other}) may not appear together (GS1 mutually exclusive AIs)")
     return errors
+
+
+def _present(pattern: str, ais: Sequence[str]) -> bool:
+    return any(_excludes(pattern, ai) for ai in ais)
+
+
+def _requisite_errors(ais: Sequence[str]) -> list[str]:
+    """AIs whose GS1 requisites are missing, e.g. (21) without (01), (03) or (8006)
+    (the syntax dictionary's ``req=``). GS1 judges requisites over all the symbols of one
+    label: a label's second symbol alone, ``(10)…(21)…``, lacks its (01), so scan the
+    symbols together (one per line) to read them as one label."""
+    errors: list[str] = []
+    for ai in ais:
+        for rule in REQUISITES.get(ai, ()):
+            alternatives = [group.split("+") for group in rule.split(",")]
+            if not any(all(_present(p, ais) for p in group) for group in alternatives):
+                wanted = " or ".join("".join(f"({p})" for p in group) for group in alternatives)
+                errors.append(
+                    f"{REQUISITE_MISSING}: AI ({ai}) needs {wanted} with it "
+                    "(give all the GS1 symbols of a label, one per line)"
+                )
+    return errors
+
+
+#: Keys that (8030) DIGSIG must sign with their optional serial component present
+#: (the GS1 syntax engine's DIGSIG linter): AI -> length without the serial.
+_DIGSIG_SERIALISED = {"253": 13, "255": 13, "8003": 14}
+
+
+def _digsig_errors(elements: dict[str, str]) -> list[str]:
+    if "8030" not in elements:
+        return []
+    return [
+        f"AI (8030) digital signature needs a serialised AI ({ai}): its serial component is missing"
+        for ai, length in _DIGSIG_SERIALISED.items()
+        if ai in elements and len(elements[ai]) <= length
+    ]
 
 
 def _gs1_result(element_strings: Sequence[GS1ElementString], *, errors: Sequence[str] = ()) -> UdiParse:
@@ -354,6 +425,8 @@ def _gs1_result(element_strings: Sequence[GS1ElementString], *, errors: Sequence
     if not elements:
         errors.append("no GS1 element strings in the data")
     errors.extend(_exclusion_errors(list(elements)))
+    errors.extend(_requisite_errors(list(elements)))
+    errors.extend(_digsig_errors(elements))
     key = None
     if not errors:
         try:
@@ -425,10 +498,118 @@ def _parse_element_string(data: str) -> UdiParse:
     if not data:
         return _invalid("GS1", "no GS1 element strings in the data")
     try:
-        elements = _read_element_strings(data)
+        standard = _gs1_result(_read_element_strings(data))
     except InvalidKeyError as exc:
-        return _invalid("GS1", f"GS1 element string: {exc}")
-    return _gs1_result(elements)
+        standard = _invalid("GS1", f"GS1 element string: {exc}")
+    return _missing_separator_readings(data, standard)
+
+
+#: Date AIs (YYMMDD) that labels often print straight after a lot or serial with no GS
+#: (FNC1) between them, a common fault on labels printed for the Chinese market.
+_RUN_ON_DATE_AIS = frozenset({"11", "13", "15", "16", "17"})
+_MAX_READINGS = 16
+_MAX_STEPS = 2000
+
+
+def _valid_yymmdd(digits: str) -> bool:
+    if len(digits) != 6 or not digits.isdigit():
+        return False
+    try:
+        return GS1ElementString.parse("17" + digits, config=_GS1_CONFIG).date is not None
+    except ParseError:
+        return False
+
+
+def _skip_separators(data: str, position: int) -> int:
+    while data.startswith(GS, position):
+        position += 1
+    return position
+
+
+def _split_readings(data: str) -> list[list[GS1ElementString]]:
+    """Every reading of ``data`` in which a variable-length value ends, as GS1 says, at
+    a GS or the end of the data, or else (no GS) just before a date AI with a real date."""
+    readings: list[list[GS1ElementString]] = []
+    budget = [_MAX_STEPS]  # bounds the search on adversarial data
+
+    def walk(position: int, elements: list[GS1ElementString]) -> None:
+        budget[0] -= 1
+        if len(readings) >= _MAX_READINGS or budget[0] < 0:
+            return
+        if position >= len(data):
+            readings.append(elements)
+            return
+        rest = data[position:]
+        try:
+            element = GS1ElementString.extract(rest, config=_GS1_CONFIG)
+        except ParseError:
+            return
+        if not element.ai.separator_required:
+            walk(_skip_separators(data, position + len(element)), [*elements, element])
+            return
+        ai = element.ai.ai
+        segment = rest[len(ai) :].split(GS, 1)[0]
+        for cut in range(1, len(segment) - 7):
+            if segment[cut : cut + 2] in _RUN_ON_DATE_AIS and _valid_yymmdd(segment[cut + 2 : cut + 8]):
+                try:
+                    short = GS1ElementString.parse(ai + segment[:cut], config=_GS1_CONFIG)
+                except ParseError:
+                    continue
+                walk(position + len(ai) + cut, [*elements, short])
+        try:
+            whole = GS1ElementString.parse(ai + segment, config=_GS1_CONFIG)
+        except ParseError:
+            return
+        walk(_skip_separators(data, position + len(ai) + len(segment)), [*elements, whole])
+
+    walk(0, [])
+    return readings
+
+
+def _hri(elements: dict[str, str]) -> str:
+    return "".join(f"({ai}){value}" for ai, value in elements.items())
+
+
+def _missing_separator_readings(data: str, standard: UdiParse) -> UdiParse:
+    """Look for a variable-length value (a lot, say) run into a following date AI with
+    no GS between them, and say so instead of guessing.
+
+    Every reading the AI rules allow is tried (lot length, date, check digits, AI
+    associations), GS1's own reading (the value runs to a GS or the end) among them. One
+    valid reading is taken; if it is not GS1's own, with a warning. Several valid
+    readings make the barcode ambiguous: it is refused, and every reading is listed."""
+    if GS in data:
+        return standard  # the encoder wrote separators: take it at its word
+    valid = [standard] if standard.valid else []
+    for reading in _split_readings(data):
+        parsed = _gs1_result(reading)
+        if parsed.valid and all(parsed.elements != v.elements for v in valid):
+            valid.append(parsed)
+    if not valid or valid == [standard]:
+        return standard
+    readings = [v.elements for v in valid]
+    listed = "; ".join(_hri(r) for r in readings)
+    if len(valid) == 1:
+        return valid[0].model_copy(
+            update={
+                "warnings": [
+                    "a variable-length value runs into a date AI with no GS (FNC1) before it; the only "
+                    f"reading the GS1 AI rules allow is {listed}"
+                ],
+                "readings": readings,
+            }
+        )
+    return standard.model_copy(
+        update={
+            "valid": False,
+            "key": None,
+            "errors": [
+                "ambiguous GS1 data: a variable-length value is not ended by a GS (FNC1) before a date AI, "
+                f"and {len(valid)} readings are valid: {listed}; check the printed label"
+            ],
+            "readings": readings,
+        }
+    )
 
 
 def _parse_bare_gtin(data: str) -> UdiParse:
@@ -448,7 +629,9 @@ def _parse_raw_gs1(data: str) -> UdiParse:
         if as_gtin.valid:
             return as_gtin
         as_message = _parse_element_string(data)
-        return as_message if as_message.valid else as_gtin
+        if as_message.valid or all(e.startswith(REQUISITE_MISSING) for e in as_message.errors):
+            return as_message  # well-formed element strings, if lacking their requisites
+        return as_gtin
     return _parse_element_string(data)
 
 
@@ -930,8 +1113,10 @@ _MA_DI_PARTS: tuple[tuple[str, str, str], ...] = (
     ("registrant", r"[0-9A-Z]{6}", "a 6-character registrant code"),
     (
         "product",
-        r"[0-9][0-9A-Z]{6}[0-9A-Z]",
-        "an 8-character product code: packaging level digit, 6-character item, check",
+        # The IDcode manual gives 8 characters (packaging level digit, 6-character item,
+        # check); codes issued in practice also have longer items and lower case letters.
+        r"[0-9][0-9A-Za-z]{6,18}[0-9A-Za-z]",
+        "a product code of 8 or more letters and digits: packaging level digit, item, check",
     ),
 )
 
@@ -959,7 +1144,7 @@ def _ma_di(tokens: list[str]) -> dict[str, str]:
             raise InvalidKeyError(f"MA {name} {token!r} must be {description}")
         parts[name] = token
     product = parts.pop("product")
-    return {**parts, "packaging_level": product[0], "item": product[1:7], "di_check": product[7]}
+    return {**parts, "packaging_level": product[0], "item": product[1:-1], "di_check": product[-1]}
 
 
 def _ma_production_data(tokens: list[str], elements: dict[str, str]) -> dict[str, str]:
@@ -981,6 +1166,49 @@ def _ma_production_data(tokens: list[str], elements: dict[str, str]) -> dict[str
     return values
 
 
+#: An MA code inside a URL (a resolver link printed as a QR code): ``…/MA.156.M0.…`` or
+#: ``…?code=MA.156.M0.…``.
+_MA_IN_URL = re.compile(r"(?:^|[/=?&])(MA\.[0-9]{3}\.M0\.[^/?&#\s]+)")
+
+
+def _ma_in_url(data: str) -> UdiParse | None:
+    """The MA code an ``http(s)`` URL carries, parsed; None if it carries none."""
+    if not data[:8].lower().startswith(("http://", "https://")):
+        return None
+    match = _MA_IN_URL.search(unquote(data))
+    if match is None:
+        return None
+    parsed = _parse_ma(match.group(1))
+    return parsed.model_copy(update={"elements": {**parsed.elements, "url": data}})
+
+
+#: Issuing agencies the ``<UDI IAC="…">`` XML form may name, and how their data reads.
+_XML_ISSUERS = ("MA", "GS1", "HIBCC")
+
+
+def _parse_udi_xml(data: str) -> UdiParse:
+    """The XML form ``<UDI IAC="MA">MA.156.M0.….S….L…</UDI>``: the issuing agency
+    (IAC) as an attribute and the code as text; the text of child elements, if the code
+    is split into them, is joined in document order."""
+    try:
+        root = etree.fromstring(data.encode("utf-8"), parser=_XML_PARSER)
+    except (etree.XMLSyntaxError, ValueError) as exc:  # ValueError: text that is not UTF-8
+        return _invalid(None, f"UDI XML is not well-formed: {exc}")
+    if etree.QName(root).localname != "UDI":
+        return _invalid(None, f"UDI XML must have a <UDI> root element, not <{etree.QName(root).localname}>")
+    issuer = (root.get("IAC") or "").strip().upper()
+    if issuer not in _XML_ISSUERS:
+        return _invalid(None, f"<UDI IAC={issuer!r}>: the issuing agency must be one of {', '.join(_XML_ISSUERS)}")
+    code = "".join(str(part).strip() for part in root.itertext())
+    parsed = _parse_scan(code)
+    if parsed.issuer not in (issuer, None):
+        return _invalid(cast(Issuer, issuer), f"<UDI IAC={issuer!r}> holds a {parsed.issuer} code")
+    return parsed
+
+
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
 def _parse_ma(data: str) -> UdiParse:
     """An MA (IDcode) UDI: ``MA.156.M0.100204.13351764.S….L…``."""
     tokens = data.split(".")
@@ -991,6 +1219,7 @@ def _parse_ma(data: str) -> UdiParse:
     except InvalidKeyError as exc:
         return _invalid("MA", str(exc))
     elements["note"] = _MA_UNVERIFIED
+    elements["check_status"] = "unverified"
     di, serial, lot = elements["di"], values.get("S"), values.get("L")
     return UdiParse(
         valid=True,

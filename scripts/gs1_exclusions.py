@@ -1,13 +1,11 @@
 """Generate schema/gs1_exclusions.py from the GS1 Barcode Syntax Dictionary.
 
 TraceGraph does not read shared data at run time: this script turns the dictionary's
-``ex=`` attributes (AIs that may not appear together) into a committed Python table.
-Run it when the dictionary is updated, then review the diff:
+``ex=`` attributes (AIs that may not appear together) and ``req=`` attributes (AIs that
+need others beside them) into committed Python tables. Run it when the dictionary is
+updated, then review the diff:
 
     python scripts/gs1_exclusions.py ../shared/data/barcodes/gs1-syntax-dictionary/gs1-syntax-dictionary.txt
-
-Requisites (``req=``) are left out on purpose: they hold for a whole label, and one symbol of
-a label (its data carrier ``(10)…(17)…``) lacks its (01) by design.
 """
 
 from __future__ import annotations
@@ -27,16 +25,29 @@ def _ais(spec: str) -> list[str]:
     return [str(n).zfill(len(first)) for n in range(int(first), int(last) + 1)]
 
 
+def _entries(text: str) -> list[list[str]]:
+    """The dictionary's entries, split into words, comments dropped."""
+    return [words for raw in text.splitlines() if (words := raw.split("#", 1)[0].split())]
+
+
 def exclusions(text: str) -> dict[str, tuple[str, ...]]:
     table: dict[str, tuple[str, ...]] = {}
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].split()
-        if not line:
-            continue
+    for line in _entries(text):
         patterns = [p.removeprefix("ex=") for p in line[1:] if p.startswith("ex=")]
         if patterns:
             for ai in _ais(line[0]):
                 table[ai] = tuple(patterns[0].split(","))
+    return dict(sorted(table.items()))
+
+
+def requisites(text: str) -> dict[str, tuple[str, ...]]:
+    """AI -> its ``req=`` rules, in the dictionary's own notation (``01+21,03+21``)."""
+    table: dict[str, tuple[str, ...]] = {}
+    for line in _entries(text):
+        rules = tuple(p.removeprefix("req=") for p in line[1:] if p.startswith("req="))
+        if rules:
+            for ai in _ais(line[0]):
+                table[ai] = rules
     return dict(sorted(table.items()))
 
 
@@ -45,17 +56,24 @@ def _tuple(patterns: tuple[str, ...]) -> str:
     return f"({items},)" if len(patterns) == 1 else f"({items})"
 
 
-def render(table: dict[str, tuple[str, ...]]) -> str:
+def render(table: dict[str, tuple[str, ...]], required: dict[str, tuple[str, ...]]) -> str:
     """The module, written as ruff format writes it, so that regenerating changes nothing."""
     rows = "\n".join(f'    "{ai}": {_tuple(patterns)},' for ai, patterns in table.items())
+    requisite_rows = "\n".join(f'    "{ai}": {_tuple(rules)},' for ai, rules in required.items())
     return (
-        '"""GS1 AI mutual exclusions: which Application Identifiers may not appear together.\n\n'
+        '"""GS1 AI associations: which Application Identifiers may not, or must, appear together.\n\n'
         f"Generated from the GS1 Barcode Syntax Dictionary ({SOURCE})\n"
-        "by scripts/gs1_exclusions.py; do not edit. An AI maps to the AIs it excludes, as\n"
-        "patterns in which ``n`` stands for any digit; an AI never excludes itself.\n"
+        "by scripts/gs1_exclusions.py; do not edit. Patterns may use ``n`` for any digit.\n\n"
+        "``EXCLUSIONS`` maps an AI to the AIs it excludes (``ex=``); an AI never excludes itself.\n"
+        "``REQUISITES`` maps an AI to its ``req=`` rules, as the dictionary writes them: a rule\n"
+        "``01+21,03+21`` is met by any one of its comma-separated alternatives, and an\n"
+        "alternative by all of its ``+``-joined patterns.\n"
         '"""\n\n'
         "EXCLUSIONS: dict[str, tuple[str, ...]] = {\n"
         f"{rows}\n"
+        "}\n\n"
+        "REQUISITES: dict[str, tuple[str, ...]] = {\n"
+        f"{requisite_rows}\n"
         "}\n"
     )
 
@@ -63,7 +81,8 @@ def render(table: dict[str, tuple[str, ...]]) -> str:
 def main() -> None:
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    TARGET.write_text(render(exclusions(Path(sys.argv[1]).read_text(encoding="utf-8"))), encoding="utf-8")
+    text = Path(sys.argv[1]).read_text(encoding="utf-8")
+    TARGET.write_text(render(exclusions(text), requisites(text)), encoding="utf-8")
     print(f"wrote {TARGET}")
 
 

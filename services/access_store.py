@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from schema.errors import StoreBusyError, StoreError
+from services.sqlite_files import enable_wal
 
 FORMAT_VERSION = "1"
 
@@ -127,9 +128,11 @@ class AccessStore:
         try:
             db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout, check_same_thread=False)
             db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-            db.execute("PRAGMA journal_mode=WAL")
+            enable_wal(db, timeout=self.busy_timeout)
             db.execute("PRAGMA synchronous=FULL")  # a revocation, once acknowledged, survives a power cut
-            db.executescript(SCHEMA)
+            # The write lock first: a deferred read-then-write on a stale WAL snapshot fails
+            # at once instead of waiting for the other writer.
+            db.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA};\nCOMMIT;")
         except sqlite3.OperationalError as exc:
             raise self._busy_or_broken(exc) from exc
         except sqlite3.DatabaseError as exc:

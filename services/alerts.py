@@ -204,7 +204,10 @@ def evaluate(
         key = alert_key(rule.id, signal.node)
         view = _view(store, key)
         policy = config.grades[grade]
-        due = iso(now + timedelta(hours=policy.response_hours))
+        # A rule with a regulatory deadline (an NMPA adverse-event report) counts it from the event.
+        hours = rule.response_hours if rule.response_hours is not None else policy.response_hours
+        since = signal.window.start if rule.clock_from == "signal" and signal.window and signal.window.start else now
+        due = iso(since + timedelta(hours=hours))
         state = {
             "rule": rule.id,
             "node": signal.node,

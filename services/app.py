@@ -19,6 +19,7 @@ from loaders.base import ParseResult
 from risk.alerts import load_config as load_alert_rules
 from risk.recall import DEFAULT_THRESHOLD, RecallScope
 from risk.signals.base import Signal
+from risk.signals.charts import ControlChart, RuleSystem
 from risk.signals.supplier import SupplierScore
 from schema.alerts import Alert, AlertGrade, AlertState, Task, TaskState
 from schema.audit import AuditAction, AuditEntry
@@ -28,8 +29,10 @@ from schema.kinds import EdgeType, NodeKind
 from schema.model import NodeView, StoreStats, TimeWindow, TraceDirection, TraceQuery, TraceResult
 from services import alerts as alert_service
 from services import governance, ingest, recall
+from services import nmpa as nmpa_service
 from services import signals as signal_service
 from services import sources as source_service
+from services import spc as spc_service
 from services.audit import AuditTrail, default_actor, record_load
 from services.settings import Settings
 
@@ -126,6 +129,7 @@ class Services:
         reject_report: Path | None = None,
         on_phase: Callable[[str], None] | None = None,
         mapping: Path | None = None,
+        epcis_any_order: bool = False,
     ) -> ingest.LoadReport:
         report = ingest.load_paths(
             self.store,
@@ -135,8 +139,14 @@ class Services:
             reject_report=reject_report,
             on_phase=on_phase,
             mapping=mapping,
+            epcis_any_order=epcis_any_order,
         )
-        options = {"format": fmt, "partial": partial, "mapping": str(mapping) if mapping else None}
+        options = {
+            "format": fmt,
+            "partial": partial,
+            "mapping": str(mapping) if mapping else None,
+            "epcis_any_order": epcis_any_order,
+        }
         record_load(self.audit_trail(), report, actor=self.actor, sources=[str(p) for p in paths], options=options)
         return report
 
@@ -239,6 +249,17 @@ class Services:
         """Supplier performance: lots, incoming rejects, late and short deliveries, trend, grade."""
         return signal_service.scorecard(self.store, as_of=as_of)
 
+    def control_charts(
+        self,
+        *,
+        equipment: str | None = None,
+        parameter: str | None = None,
+        rules: RuleSystem = RuleSystem.NELSON,
+        as_of: datetime | None = None,
+    ) -> list[ControlChart]:
+        """Individuals charts per equipment and parameter, with limits and the run rules broken."""
+        return spc_service.charts(self.store, equipment=equipment, parameter=parameter, rules=rules, as_of=as_of)
+
     def run_alerts(self, *, rules: Path | None = None) -> alert_service.AlertRun:
         """Evaluate the alert rules (``rules`` or the packaged default) on the current signals:
         open, escalate, hold stock, send webhooks. What the schedule runs (``alerts run``)."""
@@ -286,6 +307,41 @@ class Services:
             self.record(AuditAction.ALERT_TRANSITION, after.alert, old="open", new="closed", reason=reason)
         return after
 
+    # -- NMPA duties ------------------------------------------------------------------
+    def nmpa_dossier(
+        self,
+        scope: RecallScope,
+        facts: nmpa_service.NmpaFacts,
+        recall_class: nmpa_service.RecallClass,
+        *,
+        decided_at: datetime | None = None,
+    ) -> nmpa_service.RecallDossier:
+        """What the NMPA recall documents say about ``scope`` (services.nmpa)."""
+        return nmpa_service.dossier(self.store, scope, facts, recall_class, decided_at=decided_at)
+
+    def track_nmpa_recall(
+        self, start: str, recall_class: nmpa_service.RecallClass, clocks: Sequence[nmpa_service.Clock]
+    ) -> tuple[str, list[str]]:
+        """Record an NMPA recall of ``start`` as an alert whose tasks are its clocks."""
+        return nmpa_service.track_recall(self.store, canonical_key(start), recall_class, clocks, actor=self.actor)
+
+    def distribution_records(
+        self, facts: nmpa_service.NmpaFacts, *, shipments: Iterable[str] | None = None
+    ) -> list[nmpa_service.DistributionRecord]:
+        """Distribution records of the graph's shipments, with their retention (services.nmpa)."""
+        return nmpa_service.distribution_records(self.store, facts, shipments=shipments)
+
+    def nmpa_adverse_events(self, *, run: bool = False, rules: Path | None = None) -> nmpa_service.AdverseEvents:
+        """The NMPA adverse-event reporting clocks the complaints start, as signals; with ``run``
+        the alert rules (``nmpa-ae-*``) turn them into alerts and tasks due when the report is due."""
+        signals = nmpa_service.adverse_event_signals(self.store)
+        if not run:
+            return nmpa_service.AdverseEvents(signals=signals)
+        result = alert_service.evaluate(self.store, load_alert_rules(rules), actor=self.actor, signals=signals)
+        for key in result.opened + result.escalated:
+            self.record(AuditAction.ALERT_TRANSITION, key, new="escalated" if key in result.escalated else "open")
+        return nmpa_service.AdverseEvents(signals=signals, run=result)
+
     # -- investigation ---------------------------------------------------------------
     def likely_sources(
         self,
@@ -298,6 +354,9 @@ class Services:
         limit: int = 20,
         evidence: int = 10,
         statistic: source_service.Statistic = "bayes",
+        parsimony: float = source_service.PARSIMONY,
+        use_signals: bool = True,
+        maturity_days: float = source_service.DEFAULT_MATURITY_DAYS,
     ) -> source_service.LikelySources:
         """The upstream nodes common to ``cases`` (complaints, or complained or failed units),
         ranked as their likely source against ``controls`` (units; None: the units built in the
@@ -305,7 +364,8 @@ class Services:
         the cases it explains, the controls it shares, its Bayes factor and Fisher p-value, its
         best window (equipment), explaining paths, evidence (the first ``evidence`` candidates)
         and the trace and recall to run next; ``notes`` say how far the ranking can be trusted.
-        At most ``limit`` candidates are listed, and the best of every kind."""
+        At most ``limit`` candidates are listed, and the best of every kind. ``parsimony``,
+        ``use_signals`` and ``maturity_days``: see docs/reference/sources.md."""
         return source_service.likely_sources(
             self,
             cases,
@@ -316,4 +376,7 @@ class Services:
             limit=limit,
             evidence=evidence,
             statistic=statistic,
+            parsimony=parsimony,
+            use_signals=use_signals,
+            maturity_days=maturity_days,
         )

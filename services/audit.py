@@ -13,7 +13,6 @@ statement of who acted, not an electronic signature.
 
 from __future__ import annotations
 
-import csv
 import getpass
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -29,6 +28,7 @@ from graph.factory import SQLITE_SCHEMES, sqlite_path
 from schema.audit import GENESIS_HASH, REASON_REQUIRED, AuditAction, AuditEntry
 from schema.errors import InvalidInputError, NotFoundError, StoreError, TraceGraphError
 from schema.model import iso
+from services import csvsafe
 from services.audit_store import AuditLog, Head, StoredEntry
 from services.ingest import LoadReport
 from services.settings import Settings
@@ -285,7 +285,7 @@ class AuditTrail:
     def export_csv(self, target: IO[str], *, start: int = 1, end: int | None = None) -> AuditVerification:
         """One row per entry; ``old``, ``new`` and ``details`` as JSON text."""
         verification = self.verify()
-        writer = csv.writer(target)
+        writer = csvsafe.writer(target)
         writer.writerow(CSV_COLUMNS)
         for row in self.rows(start=start, end=end):
             e = _exported(row)

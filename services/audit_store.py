@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from schema.audit import GENESIS_HASH, AuditEntry
 from schema.errors import StoreBusyError, StoreError
+from services.sqlite_files import enable_wal
 
 FORMAT_VERSION = "1"
 
@@ -101,10 +102,12 @@ class AuditLog:
         try:
             db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout, check_same_thread=False)
             db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-            db.execute("PRAGMA journal_mode=WAL")
+            enable_wal(db, timeout=self.busy_timeout)
             db.execute("PRAGMA synchronous=FULL")  # an acknowledged entry survives a power cut
             if create:
-                db.executescript(SCHEMA)
+                # The write lock first: a deferred read-then-write on a stale WAL snapshot fails
+                # at once instead of waiting for the other writer.
+                db.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA};\nCOMMIT;")
             elif db.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit_entry'").fetchone() is None:
                 db.close()
                 raise StoreError(f"{self.path} is not a TraceGraph audit trail (it has no audit entries table)")

@@ -8,7 +8,6 @@ no-op; and facts are idempotent, so overlapping inputs add only what is new.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from loaders import parse_paths
 from loaders.base import ParseResult, Reject
 from schema.errors import RejectedRecordsError
 from schema.model import BatchResult, FactBatch
+from services import csvsafe
 from services.alerts import evaluate_after_load
 
 
@@ -39,10 +39,14 @@ class LoadReport:
         return self.result is not None and not self.result.already_loaded
 
 
-def inputs_hash(paths: Sequence[Path], *, partial: bool, mapping: Path | None = None) -> str:
+def inputs_hash(
+    paths: Sequence[Path], *, partial: bool, mapping: Path | None = None, epcis_any_order: bool = False
+) -> str:
     """SHA-256 over every input file's name and bytes, in a stable order; and over the
     mapping's bytes, since the same export read through another mapping is other facts."""
     digest = hashlib.sha256(b"partial" if partial else b"strict")
+    if epcis_any_order:  # it changes what is accepted, so it is another batch
+        digest.update(b"\0epcis-any-order\0")
     files: list[Path] = []
     for path in paths:
         files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
@@ -62,7 +66,7 @@ def inputs_hash(paths: Sequence[Path], *, partial: bool, mapping: Path | None = 
 def write_reject_report(rejects: Sequence[Reject], target: Path) -> None:
     """The rejects as CSV: source, line, field, reason, record."""
     with target.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csvsafe.writer(handle)
         writer.writerow(["source", "line", "field", "reason", "record"])
         for r in rejects:
             writer.writerow([r.source, r.line or "", r.field or "", r.reason, r.record or ""])
@@ -106,13 +110,14 @@ def load_paths(
     reject_report: Path | None = None,
     on_phase: Callable[[str], None] | None = None,
     mapping: Path | None = None,
+    epcis_any_order: bool = False,
 ) -> LoadReport:
     """Load ``paths`` as one batch. Raises RejectedRecordsError in strict mode when anything
     was rejected (nothing written); the reject report is written in either mode.
     ``mapping`` reads the paths as exports through that mapping file (loaders.mapping)."""
     if on_phase:
         on_phase("reading")
-    parsed = parse_paths(paths, fmt=fmt, mapping=mapping)
+    parsed = parse_paths(paths, fmt=fmt, mapping=mapping, epcis_any_order=epcis_any_order)
     if reject_report is not None:
         write_reject_report(parsed.rejects, reject_report)
     if on_phase:
@@ -121,6 +126,6 @@ def load_paths(
         store,
         parsed,
         source=", ".join(str(p) for p in paths),
-        content_hash=inputs_hash(paths, partial=partial, mapping=mapping),
+        content_hash=inputs_hash(paths, partial=partial, mapping=mapping, epcis_any_order=epcis_any_order),
         partial=partial,
     )

@@ -25,16 +25,19 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import networkx as nx
 
 from risk.sources import (
     CANDIDATE_KINDS,
     DEFAULT_PRIOR,
+    PARSIMONY,
     Candidate,
     CaseUnit,
     Evidence,
     LikelySources,
+    Mark,
     NextSteps,
     Statistic,
     rank_sources,
@@ -43,11 +46,12 @@ from schema.errors import InvalidInputError, NotFoundError
 from schema.identifiers import canonical_key, key_kind
 from schema.kinds import FLOW_EDGES, TERMINAL_KINDS, EdgeType, NodeKind
 from schema.model import TraceDirection, TraceQuery, TraceResult, from_epoch, iso, to_epoch
+from services.signals import SignalOptions, detect
 
 if TYPE_CHECKING:
     from services.app import Services
 
-__all__ = ["DEFAULT_MARGIN_DAYS", "LikelySources", "Statistic", "likely_sources"]
+__all__ = ["DEFAULT_MARGIN_DAYS", "DEFAULT_MATURITY_DAYS", "PARSIMONY", "LikelySources", "Statistic", "likely_sources"]
 
 _CHUNK = 5_000
 _ALL = 10_000_000
@@ -62,6 +66,11 @@ _FLAGGED = frozenset(
 )
 #: Automatic controls: the period the cases were built in, widened by this many days each side.
 DEFAULT_MARGIN_DAYS = 30.0
+#: Complaints about a unit arrive over the months after it ships: a unit counts fully once it
+#: has been out this long, in proportion before (0: every unit counts fully).
+DEFAULT_MATURITY_DAYS = 120.0
+#: Least exposure of a unit that was shipped at all (a case complained, so it was exposed).
+_LEAST_EXPOSURE = 0.01
 PATHS_PER_CANDIDATE = 5
 EVIDENCE_PER_CANDIDATE = 8
 
@@ -69,7 +78,7 @@ EVIDENCE_PER_CANDIDATE = 8
 class _Unit:
     """What one ``expand`` backward says of a unit."""
 
-    __slots__ = ("complained", "kind", "parent_kinds", "parents", "produced_at", "work_orders")
+    __slots__ = ("complained", "complained_at", "kind", "parent_kinds", "parents", "produced_at", "work_orders")
 
     def __init__(self, kind: NodeKind | None) -> None:
         self.kind = kind
@@ -77,6 +86,7 @@ class _Unit:
         self.parent_kinds: dict[str, NodeKind] = {}
         self.produced_at: float | None = None
         self.complained = False
+        self.complained_at: float | None = None
         self.work_orders: set[str] = set()
 
 
@@ -93,6 +103,8 @@ def _units(services: Services, keys: Sequence[str], as_of: datetime | None) -> d
             for step in hops.get(key, ()):
                 if step.type is EdgeType.CONCERNS and step.neighbour_kind in _REPORTS:
                     unit.complained = True
+                    if step.at is not None:
+                        unit.complained_at = max(step.at, unit.complained_at or step.at)
                 elif step.type in FLOW_EDGES:
                     unit.parents.add(step.neighbour)
                     unit.parent_kinds[step.neighbour] = step.neighbour_kind
@@ -116,6 +128,58 @@ def _units(services: Services, keys: Sequence[str], as_of: datetime | None) -> d
                 times = [starts[wo] for wo in unit.work_orders if wo in starts]
                 unit.produced_at = min(times) if times else None
     return out
+
+
+#: Containers nest (case, pallet, ...): how many levels a unit's way out of the plant is followed.
+_NESTING = 8
+
+
+def _shipped(services: Services, keys: Sequence[str], as_of: datetime | None) -> dict[str, float | None]:
+    """The units among ``keys`` that were shipped, themselves or packed in a container (at any
+    level of nesting) that was shipped, and when they first were."""
+    found: dict[str, float | None] = {}
+    holders: dict[str, set[str]] = {key: {key} for key in keys}
+    seen: set[str] = set(keys)
+    for _level in range(_NESTING):
+        if not holders:
+            break
+        outer: dict[str, set[str]] = defaultdict(set)
+        names = sorted(holders)
+        for i in range(0, len(names), _CHUNK):
+            hops = services.store.expand(names[i : i + _CHUNK], TraceDirection.FORWARD, as_of=as_of)
+            for here, steps in hops.items():
+                for step in steps:
+                    if step.type in (EdgeType.SHIPPED_IN, EdgeType.DELIVERED_TO):
+                        for unit in holders[here]:
+                            before = found.get(unit)
+                            found[unit] = step.at if before is None or step.at is None else min(before, step.at)
+                    elif step.type is EdgeType.PACKED_IN and step.neighbour not in seen:
+                        outer[step.neighbour] |= holders[here]
+        seen.update(outer)
+        holders = {box: rest for box, units in outer.items() if (rest := {u for u in units if u not in found})}
+    return found
+
+
+class _Exposure:
+    """How much chance each unit had to draw a complaint by the horizon (``as_of``, else the
+    latest complaint or shipment seen): its time since shipping over ``maturity_days``, at most 1;
+    1 for a unit without a known shipping time."""
+
+    def __init__(
+        self, units: dict[str, _Unit], shipped: dict[str, float | None], as_of: datetime | None, maturity_days: float
+    ) -> None:
+        self.shipped = shipped
+        self.maturity = timedelta(days=maturity_days).total_seconds()
+        times = [u.complained_at for u in units.values() if u.complained_at is not None]
+        times += [t for t in shipped.values() if t is not None]
+        horizon = to_epoch(as_of) if as_of is not None else (max(times) if times else None)
+        self.horizon = horizon
+
+    def of(self, unit: str) -> float:
+        at = self.shipped.get(unit)
+        if at is None or self.horizon is None or self.maturity <= 0:
+            return 1.0
+        return min(1.0, max(_LEAST_EXPOSURE, (self.horizon - at) / self.maturity))
 
 
 def _resolve(services: Services, keys: Sequence[str], as_of: datetime | None, role: str) -> list[tuple[str, str]]:
@@ -176,10 +240,15 @@ def likely_sources(
     statistic: Statistic = "bayes",
     prior: tuple[float, float] = DEFAULT_PRIOR,
     resamples: int = 200,
+    use_signals: bool = True,
+    parsimony: float = PARSIMONY,
+    maturity_days: float = DEFAULT_MATURITY_DAYS,
 ) -> LikelySources:
     """See :meth:`services.app.Services.likely_sources`."""
     if not cases:
         raise InvalidInputError("sources: give at least one case (a complaint or a complained unit)")
+    if maturity_days < 0:
+        raise InvalidInputError("sources: the maturity of complaints cannot be negative")
     if margin_days < 0:
         raise InvalidInputError("sources: the period margin cannot be negative")
     wanted = CANDIDATE_KINDS if kinds is None else frozenset(kinds) & CANDIDATE_KINDS
@@ -194,9 +263,11 @@ def likely_sources(
 
     # Controls: given, or the units built in the same period.
     period: tuple[float, float] | None = None
+    seen = dict(info)
     if controls is not None:
         control_units = [u for _c, u in _resolve(services, controls, as_of, "control") if u not in is_case]
         control_info = _units(services, control_units, as_of)
+        shipped = _shipped(services, control_units, as_of)
     else:
         times = [info[u].produced_at for u in case_units if info[u].produced_at is not None]
         if not times:
@@ -206,12 +277,20 @@ def likely_sources(
         margin = timedelta(days=margin_days).total_seconds()
         period = (min(t for t in times if t is not None) - margin, max(t for t in times if t is not None) + margin)
         everything = _units(services, [d for d in _devices(services) if d not in is_case], as_of)
-        control_info = {
+        seen.update(everything)
+        in_period = {
             key: unit
             for key, unit in everything.items()
             if not unit.complained and unit.produced_at is not None and period[0] <= unit.produced_at <= period[1]
         }
+        # A unit still in stock cannot draw a complaint: compare with units that left the plant.
+        # (A store that records no shipment in the period cannot tell: every unit counts.)
+        shipped = _shipped(services, sorted(in_period), as_of)
+        control_info = {key: unit for key, unit in in_period.items() if key in shipped or not shipped}
         control_units = sorted(control_info)
+    seen.update(control_info)
+    shipped.update(_shipped(services, case_units, as_of))
+    exposed = _Exposure(seen, shipped, as_of, maturity_days)
 
     is_partial = False
     G = nx.DiGraph()
@@ -228,10 +307,12 @@ def likely_sources(
 
     case_traces: dict[str, TraceResult] = {}
     case_upstream: dict[str, set[str]] = {}
+    exposure: dict[str, float] = {}
     for case, unit in resolved:
         result = case_traces.get(unit) or _trace(services, [unit], as_of)
         case_traces[unit] = result
         case_upstream[case] = absorb(result)
+        exposure[case] = exposed.of(unit)
 
     # Controls with the same parents share one trace, from the parents; others trace alone.
     groups: dict[tuple[bool, tuple[str, ...]], list[str]] = defaultdict(list)
@@ -253,6 +334,7 @@ def likely_sources(
         else:
             control_upstream[name] = absorb(_trace(services, starts, as_of))
         weights[name] = len(members)
+        exposure[name] = sum(exposed.of(m) for m in members)
 
     _add_machine_history(services, G, as_of)
     ranking = rank_sources(
@@ -260,10 +342,13 @@ def likely_sources(
         case_upstream,
         control_upstream,
         weights=weights,
+        exposure=exposure if maturity_days > 0 else None,
         kinds=wanted,
         statistic=statistic,
         prior=prior,
         resamples=resamples,
+        signals=_marks(services, as_of) if use_signals else (),
+        parsimony=parsimony,
     )
 
     # The top candidates, and the leader of every group, in full.
@@ -304,6 +389,26 @@ def likely_sources(
         is_partial=is_partial,
         as_of=as_of,
     )
+
+
+#: Detectors whose signals weigh candidates a priori: every one but the complaint detectors,
+#: which read the very complaints being explained.
+_PRIOR_DETECTORS = frozenset({"inspection", "process", "calibration", "supplier", "changes"})
+
+
+def _marks(services: Services, as_of: datetime | None) -> list[Mark]:
+    """The anomaly signals of the records other than complaints, as prior weight."""
+    found = detect(services.store, as_of=as_of, options=SignalOptions(detectors=_PRIOR_DETECTORS))
+    return [
+        Mark(
+            node=signal.node,
+            probability=signal.probability,
+            start=None if signal.window is None else to_epoch(signal.window.start),
+            end=None if signal.window is None else to_epoch(signal.window.end),
+            label=f"{signal.id} {signal.rule}: {signal.summary}",
+        )
+        for signal in found
+    ]
 
 
 def _add_machine_history(services: Services, G: Any, as_of: datetime | None) -> None:
@@ -392,7 +497,15 @@ def _next_steps(candidate: Candidate, as_of: datetime | None) -> NextSteps:
     as_of_call = f"as_of=datetime.fromisoformat({as_of_text!r})" if as_of_text else ""
     trace_args = ", ".join(x for x in (f"starts=({target!r},)", window_call, as_of_call) if x)
     recall_args = ", ".join(x for x in (f"starts=[{target!r}]", window_call, as_of_call) if x)
+    params: list[tuple[str, str]] = [("start", target)]
+    if windowed:
+        params += [("from", _command_time(start) or "")] + ([("to", e_text)] if (e_text := _command_time(end)) else [])
+    if as_of_text:
+        params.append(("as_of", as_of_text))
+    query = urlencode(params)
     return NextSteps(
+        trace_url=f"/api/v1/trace/forward?{query}",
+        recall_url=f"/api/v1/recall?{query}",
         trace=trace_cli,
         recall=recall_cli,
         trace_call=f"services.trace(TraceQuery({trace_args}))",

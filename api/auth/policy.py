@@ -44,6 +44,7 @@ REST: dict[str, Requirement] = {
     "GET /api/v1/audit/verify": Permission.AUDIT_READ,
     # early warning (api.rest.early_warning)
     "GET /api/v1/recall": Permission.RECALL,
+    "GET /api/v1/sources": Permission.GRAPH_READ,
     "GET /api/v1/signals": Permission.ALERTS,
     "GET /api/v1/suppliers/scorecard": Permission.ALERTS,
     "GET /api/v1/alerts": Permission.ALERTS,
@@ -52,6 +53,21 @@ REST: dict[str, Requirement] = {
     "GET /api/v1/tasks": Permission.ALERTS,
     "POST /api/v1/tasks/{key:path}/move": Permission.ALERTS,
     "GET /api/v1/tasks/{key:path}": Permission.ALERTS,
+    # regulator-ready output (api.rest.reports)
+    "POST /api/v1/reports/recall": Permission.REPORTS_WRITE,
+    "POST /api/v1/signatures/alerts/{key:path}": Permission.ALERTS,
+    "POST /api/v1/signatures/releases/{key:path}": Permission.ALERTS,
+    "POST /api/v1/signatures/reports": Permission.REPORTS_WRITE,
+    "POST /api/v1/signatures/reports/verify": Permission.REPORTS_READ,
+    "GET /api/v1/signatures": Permission.REPORTS_READ,
+    "GET /api/v1/kpis": Permission.GRAPH_READ,
+    # China NMPA duties (api.rest.nmpa)
+    "GET /api/v1/nmpa/clocks": Permission.RECALL,
+    "GET /api/v1/nmpa/recall/{kind}": Permission.RECALL,
+    "GET /api/v1/nmpa/retention": Permission.RECALL,
+    # quality views (api.rest.quality)
+    "GET /api/v1/spc/charts": Permission.ALERTS,
+    "GET /api/v1/spc/chart": Permission.ALERTS,
     # EPCIS 2.0
     "POST /epcis/capture": Permission.EPCIS_CAPTURE,
     "GET /epcis/capture": Permission.EPCIS_CAPTURE,
@@ -82,7 +98,9 @@ GRAPHQL: dict[str, Requirement] = {
     "query traceCount": Permission.GRAPH_READ,
     "query genealogy": Permission.GRAPH_READ,
     "query recallScope": Permission.RECALL,
+    "query likelySources": Permission.GRAPH_READ,
     "mutation ingest": Permission.INGEST,
+    "mutation recallReport": Permission.REPORTS_WRITE,
 }
 
 #: Meta fields any signed-in caller may select (introspection itself is off in production).

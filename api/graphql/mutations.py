@@ -1,15 +1,20 @@
-"""The GraphQL mutation: ``ingest``, strict like ``tracegraph load``."""
+"""The GraphQL mutations: ``ingest``, strict like ``tracegraph load``; ``recallReport``."""
 
 from __future__ import annotations
 
-from pathlib import PurePath
+import tempfile
+from datetime import datetime
+from pathlib import Path, PurePath
 from typing import Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 
 from api.graphql import typed
 from api.graphql.context import Info
 from api.graphql.types import Batch, IngestFormat, LoadReport, Reject
+from reports.publish import publish_recall_report
+from reports.recall_report import RecallRequest, parse_facts
 from schema.errors import InvalidInputError
 
 
@@ -56,3 +61,33 @@ class Mutation:
             batch=Batch.from_pydantic(report.result) if report.result else None,
             applied=report.applied,
         )
+
+    @typed.mutation(
+        "Generate a recall report (21 CFR 806.10(c) and EU Field Safety Notice) from a recall scope, "
+        "recorded in the audit trail; returns the report's JSON document (POST /api/v1/reports/recall "
+        "returns its files as an evidence package, and signs)"
+    )
+    async def recall_report(
+        self,
+        info: Info,
+        starts: list[str] | None = None,
+        signals: list[str] | None = None,
+        threshold: float = 0.5,
+        as_of: datetime | None = None,
+        facts: Annotated[
+            JSON | None, strawberry.argument(description="Company facts, as in the YAML facts file")
+        ] = None,
+    ) -> JSON:
+        if not starts and not signals:
+            raise InvalidInputError("name at least one start key or signal id")
+        rt = info.context.rt
+        request = RecallRequest(
+            starts=tuple(starts or ()),
+            signals=tuple(signals or ()),
+            threshold=threshold,
+            as_of=as_of,
+            facts=parse_facts(facts or {}, source="facts"),
+        )
+        with tempfile.TemporaryDirectory(prefix="tracegraph-recall-") as tmp:
+            published = await rt.run(publish_recall_report, rt.services, request, Path(tmp))
+        return JSON(published.report)

@@ -10,6 +10,7 @@ from strawberry.scalars import JSON
 
 from api.graphql import pagination, typed
 from api.graphql.context import Info
+from api.graphql.sources import LikelySources, likely_sources_of
 from api.graphql.types import (
     Genealogy,
     GenealogyNode,
@@ -157,6 +158,23 @@ class Query:
             as_of=as_of,
         )
         return JSON(scope.to_json())
+
+    @typed.field("Find the source: upstream nodes common to complaints or failed units, ranked, with the uncertainty")
+    async def likely_sources(
+        self,
+        info: Info,
+        cases: Annotated[list[str], strawberry.argument(description="Complaints or complained/failed units")],
+        controls: Annotated[
+            list[str] | None, strawberry.argument(description="Units to compare with (default: built in the period)")
+        ] = None,
+        kinds: Kinds = None,
+        margin_days: float = 30.0,
+        statistic: str = "bayes",
+        limit: int = 20,
+        evidence: int = 10,
+        as_of: AsOf = None,
+    ) -> LikelySources:
+        return await likely_sources_of(info, cases, controls, kinds, margin_days, statistic, limit, evidence, as_of)
 
     @typed.field("What stands behind a node (or, FORWARD, what it went into), as a tree")
     async def genealogy(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from api.rest import API_V1, examples
 from api.tracing import check_limit, run_trace, trace_query
 from schema.kinds import NodeKind, parse_kinds
 from schema.model import TraceDirection, TraceQuery, TraceResult
+from services import csvsafe
 
 router = APIRouter(prefix=API_V1, tags=["trace"])
 
@@ -149,7 +149,7 @@ async def export(
 
 def _csv_rows(result: TraceResult) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csvsafe.writer(buffer, lineterminator="\n")
     writer.writerow(["degree", "kind", "key", "via", "path"])
     for i, node in enumerate(result.nodes, 1):
         writer.writerow(

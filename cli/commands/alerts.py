@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from cli.context import console, domain_errors, fail, print_json, services_for
+from i18n import gettext as _
 from schema.alerts import Alert, AlertGrade, AlertState, Task, TaskState
 from schema.model import iso
 
@@ -32,8 +33,12 @@ def run(
         print_json(result.to_json())
         return
     console.print(
-        f"{result.signals} signal(s): {len(result.opened)} alert(s) opened, {len(result.escalated)} escalated, "
-        f"{len(result.unchanged)} unchanged"
+        _("{signals} signal(s): {opened} alert(s) opened, {escalated} escalated, {unchanged} unchanged").format(
+            signals=result.signals,
+            opened=len(result.opened),
+            escalated=len(result.escalated),
+            unchanged=len(result.unchanged),
+        )
     )
     for key in result.opened:
         console.print(f"  opened    {key}")
@@ -59,7 +64,7 @@ def list_alerts(
     if as_json:
         print_json({"alerts": [_alert_row(a) for a in found]})
         return
-    table = Table("grade", "state", "alert", "owner", "due", "summary")
+    table = Table(_("grade"), _("state"), _("alert"), _("owner"), _("due"), _("summary"))
     for a in found:
         table.add_row(a.grade.value, a.state.value, a.key, a.owner or a.owner_role, _when(a.due_at), a.summary)
     console.print(table)
@@ -119,7 +124,7 @@ def list_tasks(
     if as_json:
         print_json({"tasks": [_task_row(t) for t in found]})
         return
-    table = Table("state", "task", "assignee", "due", "concerns")
+    table = Table(_("state"), _("task"), _("assignee"), _("due"), _("concerns"))
     for t in found:
         table.add_row(t.state.value, t.key, t.assignee or t.role, _when(t.due_at), t.concerns)
     console.print(table)

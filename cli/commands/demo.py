@@ -9,6 +9,7 @@ from rich.panel import Panel
 
 from cli.commands.serve import serve
 from cli.context import console, domain_errors, err_console, fail, services_for
+from i18n import gettext as _
 from loaders.synthetic import SCALES, NotableKeys, generate_plant
 from schema.kinds import EdgeType, NodeKind
 from schema.model import TimeWindow, TraceDirection, TraceQuery, iso
@@ -32,18 +33,25 @@ def demo(
         fail(f"--scale must be one of {', '.join(SCALES)}, not '{scale}'")
     target = data_dir / f"{scale}-{seed}"
     with domain_errors():
-        err_console.print(f"generating a {scale} plant (seed {seed}) into {target}/ …")
+        err_console.print(
+            _("generating a {scale} plant (seed {seed}) into {target}/ …").format(scale=scale, seed=seed, target=target)
+        )
         manifest = generate_plant(target, scale=scale, seed=seed)
     with services_for(ctx, migrate=True) as services, domain_errors():
-        err_console.print(f"loading it into {services.store.location} …")
+        err_console.print(_("loading it into {location} …").format(location=services.store.location))
         report = services.load_paths([target])
         assert report.result is not None
-        loaded = "already loaded" if report.result.already_loaded else f"loaded {report.records} records"
+        loaded = (
+            _("already loaded")
+            if report.result.already_loaded
+            else _("loaded {records} records").format(records=report.records)
+        )
         stats = services.stats()
         console.print(
             Panel.fit(
-                f"{loaded}: the store now holds {stats.nodes} nodes and {stats.edges} edges "
-                f"({stats.nodes_by_kind.get('Device', 0)} devices)",
+                _("{loaded}: the store now holds {nodes} nodes and {edges} edges ({devices} devices)").format(
+                    loaded=loaded, nodes=stats.nodes, edges=stats.edges, devices=stats.nodes_by_kind.get("Device", 0)
+                ),
                 title="TraceGraph demo",
             )
         )
@@ -67,7 +75,7 @@ def _names(services: Services, keys: list[str]) -> str:
     for key in keys[:4]:
         name = services.node(key, edge_limit=0).props.get("name")
         shown.append(f"{name} ({key})" if name else key)
-    return ", ".join(shown) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
+    return ", ".join(shown) + (_(" and {count} more").format(count=len(keys) - 4) if len(keys) > 4 else "")
 
 
 def _step(n: int, title: str, command: str) -> None:
@@ -78,34 +86,52 @@ def _step(n: int, title: str, command: str) -> None:
 def tour(services: Services, n: NotableKeys) -> None:
     """Five questions a recall manager, an engineer and an auditor ask first."""
     lot = n.failed_incoming_lot
-    _step(1, "A supplier lot failed incoming inspection: what did it reach?", f"trace forward {lot}")
+    _step(1, _("A supplier lot failed incoming inspection: what did it reach?"), f"trace forward {lot}")
     impact = services.trace(TraceQuery(starts=(lot,)))
     counts = impact.counts_by_kind()
     consignees = [x.key for x in impact.nodes if x.kind is NodeKind.CONSIGNEE]
     console.print(
-        f"   {counts.get('WorkOrder', 0)} work orders, {counts.get('ProductLot', 0)} lots, "
-        f"{counts.get('Device', 0)} devices, {counts.get('Shipment', 0)} shipments, "
-        f"{len(consignees)} consignees: {_names(services, consignees)}"
+        "   "
+        + _(
+            "{work_orders} work orders, {lots} lots, {devices} devices, {shipments} shipments, "
+            "{count} consignees: {names}"
+        ).format(
+            work_orders=counts.get("WorkOrder", 0),
+            lots=counts.get("ProductLot", 0),
+            devices=counts.get("Device", 0),
+            shipments=counts.get("Shipment", 0),
+            count=len(consignees),
+            names=_names(services, consignees),
+        )
     )
 
     device = n.finished_device
     _step(
         2,
-        "A device in a hospital: where does it come from?",
+        _("A device in a hospital: where does it come from?"),
         f"trace backward {device} --kinds Supplier,MaterialLot,Equipment,Inspection",
     )
     genealogy = services.trace(TraceQuery(starts=(device,), direction=TraceDirection.BACKWARD))
     g = genealogy.counts_by_kind()
     console.print(
-        f"   {g.get('Supplier', 0)} suppliers, {g.get('MaterialLot', 0)} material lots, {g.get('WorkOrder', 0)} work "
-        f"orders, {g.get('Equipment', 0)} machines, {g.get('Inspection', 0)} inspections stand behind it"
+        "   "
+        + _(
+            "{suppliers} suppliers, {lots} material lots, {work_orders} work orders, {machines} machines, "
+            "{inspections} inspections stand behind it"
+        ).format(
+            suppliers=g.get("Supplier", 0),
+            lots=g.get("MaterialLot", 0),
+            work_orders=g.get("WorkOrder", 0),
+            machines=g.get("Equipment", 0),
+            inspections=g.get("Inspection", 0),
+        )
     )
 
     earlier = n.reused_case_earlier_device
     case = n.reused_case
     _step(
         3,
-        f"Time matters: case {case} was emptied at a distributor and reused",
+        _("Time matters: case {case} was emptied at a distributor and reused").format(case=case),
         f"trace forward {earlier} --kinds Consignee",
     )
     timed = {x.key for x in services.trace(TraceQuery(starts=(earlier,), kinds=frozenset({NodeKind.CONSIGNEE}))).nodes}
@@ -116,11 +142,17 @@ def tour(services: Services, n: NotableKeys) -> None:
         ).nodes
     }
     console.print(
-        f"   respecting packing and unpacking times: {len(timed)} consignee(s): {_names(services, sorted(timed))}"
+        "   "
+        + _("respecting packing and unpacking times: {count} consignee(s): {names}").format(
+            count=len(timed), names=_names(services, sorted(timed))
+        )
     )
     console.print(
-        f"   with --ignore-time: {len(plain)}; the extra {len(plain - timed)} "
-        f"({_names(services, sorted(plain - timed))}) only received the case after this device had left it"
+        "   "
+        + _(
+            "with --ignore-time: {count}; the extra {extra} ({names}) only received the case after this device "
+            "had left it"
+        ).format(count=len(plain), extra=len(plain - timed), names=_names(services, sorted(plain - timed)))
     )
 
     equipment = n.equipment
@@ -130,20 +162,30 @@ def tour(services: Services, n: NotableKeys) -> None:
     end = next((e.at for e in bad.edges_out if e.type is EdgeType.INSPECTED), None)
     _step(
         4,
-        f"{equipment} was found out of tolerance: what was made since its last good calibration?",
+        _("{equipment} was found out of tolerance: what was made since its last good calibration?").format(
+            equipment=equipment
+        ),
         f"trace forward {equipment} --from {iso(start)} --to {iso(end)} --kinds Device",
     )
     exposed = services.trace(
         TraceQuery(starts=(equipment,), window=TimeWindow(start=start, end=end), kinds=frozenset({NodeKind.DEVICE}))
     )
     everything = services.trace(TraceQuery(starts=(equipment,), kinds=frozenset({NodeKind.DEVICE})))
-    console.print(f"   {exposed.total} devices in the exposure window (of {everything.total} it ever tested)")
+    console.print(
+        "   "
+        + _("{exposed} devices in the exposure window (of {total} it ever tested)").format(
+            exposed=exposed.total, total=everything.total
+        )
+    )
 
     inspection = n.failed_incoming_inspection
-    _step(5, "Every fact cites its source record", f"show {inspection}")
+    _step(5, _("Every fact cites its source record"), f"show {inspection}")
     view = services.node(inspection)
     source = view.versions[0].provenance if view.versions else None
     if source is not None:
-        console.print(f"   {inspection}: {view.props.get('result', '')}; from {source.source}, line {source.line}")
+        console.print(
+            f"   {inspection}: {view.props.get('result', '')}; "
+            + _("from {source}, line {line}").format(source=source.source, line=source.line)
+        )
 
-    console.print("\nNext: `tracegraph --help`, docs/guides/, or `tracegraph show KEY` on any key above.")
+    console.print("\n" + _("Next: `tracegraph --help`, docs/guides/, or `tracegraph show KEY` on any key above."))

@@ -8,6 +8,7 @@ import typer
 from rich.status import Status
 
 from cli.context import EXIT_REJECTED, console, domain_errors, err_console, fail, services_for
+from i18n import gettext as _
 from loaders import FORMATS
 
 
@@ -23,6 +24,11 @@ def load(
     reject_report: Path | None = typer.Option(None, "--reject-report", help="Write rejected records to this CSV"),
     mapping: Path | None = typer.Option(
         None, "--mapping", help="Read the files as ERP/MES/LIMS/WMS exports (CSV, XLSX) through this mapping (YAML)"
+    ),
+    epcis_any_order: bool = typer.Option(
+        False,
+        "--epcis-any-order",
+        help="Accept EPCIS XML events whose fields are not in the schema's element order (some producers jumble it)",
     ),
 ) -> None:
     """Load files as one batch. Strict: any bad record rejects the whole batch, nothing written."""
@@ -42,17 +48,26 @@ def load(
             reject_report=reject_report,
             on_phase=lambda phase: status.update(f"{phase}…"),
             mapping=mapping,
+            epcis_any_order=epcis_any_order,
         )
     result = report.result
     assert result is not None
     if result.already_loaded:
-        console.print(f"already loaded (batch {result.batch_id}); nothing changed")
+        console.print(_("already loaded (batch {batch}); nothing changed").format(batch=result.batch_id))
     else:
         console.print(
-            f"loaded {report.records} records: {result.nodes_added} nodes added, {result.nodes_changed} changed; "
-            f"{result.edges_added} edges added, {result.edges_changed} changed"
-            + (f"; {result.retracted} retracted" if result.retracted else "")
-            + f" (batch {result.batch_id})"
+            _(
+                "loaded {records} records: {nodes_added} nodes added, {nodes_changed} changed; "
+                "{edges_added} edges added, {edges_changed} changed"
+            ).format(
+                records=report.records,
+                nodes_added=result.nodes_added,
+                nodes_changed=result.nodes_changed,
+                edges_added=result.edges_added,
+                edges_changed=result.edges_changed,
+            )
+            + (_("; {count} retracted").format(count=result.retracted) if result.retracted else "")
+            + _(" (batch {batch})").format(batch=result.batch_id)
         )
     if report.rejects:
         for reject in report.rejects[:50]:

@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.context import console, print_json, services_for
+from i18n import gettext as _
 
 #: Findings listed per check in the human-readable output; --json lists all.
 _SHOWN = 10
@@ -29,7 +30,15 @@ def quality(
     if as_json:
         print_json(report.to_json())
         return
-    table = Table("source system", "source", "records", "affected", "findings", "score", title="Data quality by source")
+    table = Table(
+        _("source system"),
+        _("source"),
+        _("records"),
+        _("affected"),
+        _("findings"),
+        _("score"),
+        title=_("Data quality by source"),
+    )
     for s in report.sources:
         colour = "green" if s.score >= 95 else "yellow" if s.score >= 80 else "red"
         table.add_row(
@@ -42,14 +51,14 @@ def quality(
         )
     console.print(table)
     if not report.findings:
-        console.print("no findings")
+        console.print(_("no findings"))
         return
     by_check: dict[str, list[str]] = {}
     for finding in report.findings:
         by_check.setdefault(finding.check, []).append(f"[{finding.severity}] {finding.message}")
     for check, messages in by_check.items():
-        console.print(f"\n[bold]{check}[/]: {len(messages)} finding(s)")
+        console.print(f"\n[bold]{check}[/]: " + _("{count} finding(s)").format(count=len(messages)))
         for message in messages[:_SHOWN]:
             console.print(f"  {escape(message)}", highlight=False, soft_wrap=True)
         if len(messages) > _SHOWN:
-            console.print(f"  … and {len(messages) - _SHOWN} more (see --json)")
+            console.print("  " + _("… and {count} more (see --json)").format(count=len(messages) - _SHOWN))

@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from cli.context import console, domain_errors, fail, parse_time, print_json, services_for
+from i18n import gettext as _
 from risk.recall import DEFAULT_THRESHOLD, RecallScope
 from schema.model import TimeWindow, from_epoch, iso
 
@@ -59,27 +60,43 @@ def recall(
 
 
 def show(scope: RecallScope, *, limit: int) -> None:
+    heading = _("recall scope")
     console.print(
-        f"[bold]recall scope[/] from {', '.join(scope.starts)} at threshold {scope.threshold:g}: "
-        f"[bold]{len(scope.devices)}[/] device(s) in scope of {scope.candidates} reached; "
-        f"expected truly affected {scope.expected_in_scope:.1f} (all reached: {scope.expected_affected:.1f})"
-        + (" [yellow](partial: a server budget cut a trace short)[/]" if scope.is_partial else "")
+        f"[bold]{heading}[/] "
+        + _(
+            "from {starts} at threshold {threshold}: {devices} device(s) in scope of {candidates} reached; "
+            "expected truly affected {expected} (all reached: {expected_all})"
+        ).format(
+            starts=", ".join(scope.starts),
+            threshold=f"{scope.threshold:g}",
+            devices=len(scope.devices),
+            candidates=scope.candidates,
+            expected=f"{scope.expected_in_scope:.1f}",
+            expected_all=f"{scope.expected_affected:.1f}",
+        )
+        + (" [yellow](" + _("partial: a server budget cut a trace short") + ")[/]" if scope.is_partial else "")
     )
-    console.print(f"containment: {len(scope.on_hand)} on hand to quarantine, {len(scope.shipped)} shipped to recall")
+    console.print(
+        _("containment: {on_hand} on hand to quarantine, {shipped} shipped to recall").format(
+            on_hand=len(scope.on_hand), shipped=len(scope.shipped)
+        )
+    )
     if scope.comparison is not None:
         console.print(
             f"traces from the same starts reach {scope.comparison.time_respecting} device(s) respecting time, "
             f"{scope.comparison.plain} ignoring it"
         )
-    lots = Table("lot", "devices", "expected affected", title="by product lot", title_justify="left")
+    lots = Table(_("lot"), _("devices"), _("expected affected"), title=_("by product lot"), title_justify="left")
     for group in scope.by_lot[:limit]:
         lots.add_row(group.key, str(group.count), f"{group.expected:.1f}")
     console.print(lots)
-    consignees = Table("consignee", "name", "country", "devices", title="by consignee", title_justify="left")
+    consignees = Table(
+        _("consignee"), _("name"), _("country"), _("devices"), title=_("by consignee"), title_justify="left"
+    )
     for group in scope.by_consignee[:limit]:
         consignees.add_row(group.key, group.name or "", group.country or "", str(group.count))
     console.print(consignees)
-    countries = Table("country", "devices", title="by country", title_justify="left")
+    countries = Table(_("country"), _("devices"), title=_("by country"), title_justify="left")
     for group in scope.by_country[:limit]:
         countries.add_row(group.key, str(group.count))
     console.print(countries)

@@ -1,4 +1,5 @@
-"""``tracegraph report trace KEY``: a regulator-ready trace report (PDF, CSV, JSON) and evidence package."""
+"""``tracegraph report trace KEY`` and ``tracegraph report recall --from KEY``: regulator-ready reports
+(PDF, CSV, JSON), optionally signed, and their evidence packages."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from cli.context import console, domain_errors, parse_time, services_for
-from reports.publish import publish_trace_report
+from cli.commands.sign import access_of, signature_request
+from cli.context import console, domain_errors, fail, parse_time, services_for
+from reports.publish import publish_recall_report, publish_trace_report
+from reports.recall_report import RecallFacts, RecallRequest, load_facts
 from reports.trace_report import DEFAULT_LIMIT, ReportRequest
+from risk.recall import DEFAULT_THRESHOLD
 from schema.model import TraceDirection
 
 app = typer.Typer(help="Regulator-ready reports, with every line citing its source records.", no_args_is_help=True)
@@ -68,3 +72,69 @@ def trace_report(
         )
     for note in report.limitations:
         console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+
+
+@app.command("recall")
+def recall_report(
+    ctx: typer.Context,
+    starts: list[str] = typer.Option([], "--from", help="A key known or suspected to be bad (repeatable)"),
+    signals: list[str] = typer.Option([], "--signal", help="A signal id from `tracegraph signals` (repeatable)"),
+    threshold: float = typer.Option(
+        DEFAULT_THRESHOLD, "--threshold", min=0.0, max=1.0, help="Recall devices with P(affected) at least this"
+    ),
+    as_of: str | None = typer.Option(None, "--as-of", help="As the store knew it then (ISO 8601)"),
+    facts: Path | None = typer.Option(
+        None,
+        "--facts",
+        help="YAML file of company facts (examples/recall-facts.yaml); what it lacks is listed as missing",
+    ),
+    out: Path = typer.Option(..., "--out", help="Directory for the PDF, JSON and CSV files"),
+    package: Path | None = typer.Option(None, "--package", help="Also write an evidence package (ZIP) here"),
+    sign: str | None = typer.Option(
+        None, "--sign", help="Sign it as generated, with this meaning: review, approval or responsibility"
+    ),
+    reason: str | None = typer.Option(None, "--reason", help="With --sign: what the signer attests"),
+) -> None:
+    """Recall report (21 CFR 806.10(c) and EU Field Safety Notice) from a recall scope: PDF, CSV, JSON,
+    and the consignee list (one row per device per consignee)."""
+    if not starts and not signals:
+        fail("say where the anomaly starts: --from KEY or --signal ID")
+    request = RecallRequest(
+        starts=tuple(starts),
+        signals=tuple(signals),
+        threshold=threshold,
+        as_of=parse_time(as_of, "--as-of"),
+        facts=_facts(facts),
+    )
+    signing = signature_request(sign, reason) if sign else None
+    with services_for(ctx) as services, domain_errors():
+        if signing is None:
+            published = publish_recall_report(services, request, out, package=package)
+        else:
+            with access_of(services) as access:
+                published = publish_recall_report(services, request, out, package=package, sign=signing, access=access)
+    summary = published.report["summary"]
+    console.print(
+        f"recall report: {summary['devices']} device(s) in {summary['lots']} lot(s), {summary['consignees']} "
+        f"consignee(s), {summary['deliveries']} device deliveries; {len(published.report['missing'])} item(s) "
+        "of missing information",
+        highlight=False,
+    )
+    for path in published.files:
+        console.print(f"  {escape(str(path))}", highlight=False)
+    if published.signature is not None:
+        console.print(escape(published.signature.manifestation()), highlight=False)
+    if published.package is not None:
+        signed = "signed" if published.package.signed else "unsigned (set TRACEGRAPH_SIGNING_KEY to sign)"
+        console.print(
+            f"evidence package {escape(str(published.package.path))} ({signed}); manifest SHA-256 "
+            f"{published.package.manifest_sha256}",
+            highlight=False,
+        )
+    if summary["is_partial"]:
+        console.print("[yellow]note:[/] a server limit cut a trace short: the scope may be incomplete")
+
+
+def _facts(path: Path | None) -> RecallFacts:
+    with domain_errors():
+        return load_facts(path)

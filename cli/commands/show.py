@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from cli.context import console, domain_errors, parse_time, print_json, services_for
+from i18n import gettext as _
 from schema.model import EdgeView, FactVersion, NodeView, iso
 
 
@@ -67,15 +68,21 @@ def show(
     console.print(f"[bold]{view.kind.value}[/] {view.key}")
     for name, value in sorted(view.props.items()):
         console.print(f"  {name}: {value}")
-    for title, edges, other in (("upstream", view.edges_in, "source"), ("downstream", view.edges_out, "target")):
+    sides = (
+        (_("upstream"), view.edges_in, "source", _("source")),
+        (_("downstream"), view.edges_out, "target", _("target")),
+    )
+    for title, edges, other, other_title in sides:
         if not edges:
             continue
-        table = Table("type", other, "at", "until", "source record", title=title, title_justify="left")
+        table = Table(
+            _("type"), other_title, _("at"), _("until"), _("source record"), title=title, title_justify="left"
+        )
         for e in edges:
             p = e.versions[-1].provenance if e.versions else None
             cite = f"{p.source_system}:{p.source}" + (f":{p.line}" if p and p.line else "") if p else ""
             table.add_row(
-                e.type.value + (" (retracted)" if e.retracted else ""),
+                e.type.value + (" (" + _("retracted") + ")" if e.retracted else ""),
                 getattr(e, other),
                 iso(e.at) or "",
                 iso(e.until) or "",
@@ -83,8 +90,10 @@ def show(
             )
         console.print(table)
     if view.edges_truncated:
-        console.print("[yellow]more relationships exist than shown; use trace to list them all[/]")
-    table = Table("recorded at", "source", "line", "record hash", title="provenance", title_justify="left")
+        console.print("[yellow]" + _("more relationships exist than shown; use trace to list them all") + "[/]")
+    table = Table(
+        _("recorded at"), _("source"), _("line"), _("record hash"), title=_("provenance"), title_justify="left"
+    )
     for v in view.versions:
         table.add_row(
             iso(v.recorded_at) or "",

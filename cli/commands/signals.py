@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from cli.context import console, domain_errors, parse_time, print_json, services_for
+from i18n import gettext as _
 
 
 def register(app: typer.Typer) -> None:
@@ -26,8 +27,8 @@ def signals(
     if as_json:
         print_json({"signals": [s.to_json() for s in found]})
         return
-    table = Table("id", "severity", "P", "rule", "node", "summary")
+    table = Table("id", _("severity"), "P", _("rule"), _("node"), _("summary"))
     for s in found:
         table.add_row(s.id, s.severity.value, f"{s.probability:.2f}", s.rule, s.node, s.summary)
     console.print(table)
-    console.print(f"{len(found)} signal(s); scope one with: tracegraph recall --signal ID")
+    console.print(_("{count} signal(s); scope one with: tracegraph recall --signal ID").format(count=len(found)))

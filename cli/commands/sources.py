@@ -12,7 +12,7 @@ from cli.context import console, domain_errors, fail, parse_time, print_json, se
 from risk.sources import Candidate, LikelySources
 from schema.kinds import parse_kinds
 from schema.model import iso
-from services.sources import DEFAULT_MARGIN_DAYS
+from services.sources import DEFAULT_MARGIN_DAYS, DEFAULT_MATURITY_DAYS, PARSIMONY
 
 
 class By(StrEnum):
@@ -50,6 +50,13 @@ def sources(
     statistic: By = typer.Option(By.bayes, "--by", help="Rank by Bayes factor, likelihood ratio or Fisher p-value"),
     as_of: str | None = typer.Option(None, "--as-of", help="Answer as the store knew it then"),
     limit: int = typer.Option(10, "--limit", min=1, help="Candidates listed (and the best of every kind)"),
+    parsimony: float = typer.Option(
+        PARSIMONY, "--parsimony", min=1.0, help="Fold a carrier upstream unless the data prefer it this many times"
+    ),
+    no_signals: bool = typer.Option(False, "--no-signals", help="Rank on the counts alone, without signal priors"),
+    maturity_days: float = typer.Option(
+        DEFAULT_MATURITY_DAYS, "--maturity-days", min=0.0, help="A unit counts fully once shipped N days ago"
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object"),
 ) -> None:
     """Find the source: rank the upstream causes common to a set of complaints or failures."""
@@ -71,6 +78,9 @@ def sources(
             as_of=moment,
             limit=limit,
             statistic=statistic.value,
+            parsimony=parsimony,
+            use_signals=not no_signals,
+            maturity_days=maturity_days,
         )
     if as_json:
         print_json(answer.to_json())
@@ -118,6 +128,10 @@ def show(answer: LikelySources, *, limit: int) -> None:
         console.print(f"\n[bold]#{c.rank} {escape(c.key)}[/] ({c.group}) {_window(c)}", soft_wrap=True)
         if c.equivalent:
             console.print("  same cases and controls: " + escape(", ".join(c.equivalent)), soft_wrap=True)
+        if c.carriers:
+            console.print("  carried by: " + escape(", ".join(c.carriers[:8])), soft_wrap=True)
+        for signal in c.signals[:3]:
+            console.print(f"  [red]![/] prior: {escape(signal)}", soft_wrap=True)
         for path in c.paths[:3]:
             console.print("  path: " + escape(" → ".join(path)), soft_wrap=True)
         for e in c.evidence[:5]:

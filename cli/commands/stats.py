@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from cli.context import console, print_json, services_for
+from i18n import gettext as _
 from schema.model import iso
 
 
@@ -32,14 +33,19 @@ def stats(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help
             }
         )
         return
-    console.print(f"[bold]{s.backend}[/] store at {s.location} (schema {s.schema_version}), {s.batches} batch(es)")
-    table = Table("nodes", "count")
+    console.print(
+        f"[bold]{s.backend}[/] "
+        + _("store at {location} (schema {schema}), {batches} batch(es)").format(
+            location=s.location, schema=s.schema_version, batches=s.batches
+        )
+    )
+    table = Table(_("nodes"), _("count"))
     for kind, n in s.nodes_by_kind.items():
         table.add_row(kind, str(n))
-    table.add_row("[bold]total[/]", str(s.nodes))
+    table.add_row("[bold]" + _("total") + "[/]", str(s.nodes))
     console.print(table)
-    table = Table("edges", "count")
+    table = Table(_("edges"), _("count"))
     for etype, n in s.edges_by_type.items():
         table.add_row(etype, str(n))
-    table.add_row("[bold]total[/]", str(s.edges))
+    table.add_row("[bold]" + _("total") + "[/]", str(s.edges))
     console.print(table)

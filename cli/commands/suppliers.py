@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from cli.context import console, domain_errors, parse_time, print_json, services_for
+from i18n import gettext as _
 
 app = typer.Typer(help="Supplier performance.", no_args_is_help=True)
 
@@ -22,7 +23,18 @@ def scorecard(
     if as_json:
         print_json({"suppliers": [s.model_dump() for s in scores]})
         return
-    table = Table("grade", "supplier", "name", "lots", "rejected", "reject rate", "late", "short", "EWMA", "p")
+    table = Table(
+        _("grade"),
+        _("supplier"),
+        _("name"),
+        _("lots"),
+        _("rejected"),
+        _("reject rate"),
+        _("late"),
+        _("short"),
+        "EWMA",
+        "p",
+    )
     for s in scores:
         table.add_row(
             s.grade,

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from cli.context import console, domain_errors, parse_time, print_json, services_for
+from i18n import gettext as _
 from schema.kinds import parse_kinds
 from schema.model import TimeWindow, TraceDirection, TraceQuery
 
@@ -57,19 +58,23 @@ def trace(
         print_json(result.to_json())
         return
     counts = result.counts_by_kind() if not result.truncated else None
+    heading = _("forward trace") if result.direction is TraceDirection.FORWARD else _("backward trace")
     console.print(
-        f"[bold]{result.direction.value} trace[/] from {', '.join(result.starts)}: "
-        f"{result.total} node(s) reached"
-        + (" [yellow](partial: a server budget stopped it)[/]" if result.is_partial else "")
+        f"[bold]{heading}[/] "
+        + _("from {starts}: {total} node(s) reached").format(starts=", ".join(result.starts), total=result.total)
+        + (" [yellow](" + _("partial: a server budget stopped it") + ")[/]" if result.is_partial else "")
     )
-    summary = Table("kind", "count", title="by kind", title_justify="left")
+    summary = Table(_("kind"), _("count"), title=_("by kind"), title_justify="left")
     for kind, count in (counts or {}).items():
         summary.add_row(kind, str(count))
     if counts:
         console.print(summary)
-    rows = Table("hops", "kind", "key", "via")
+    rows = Table(_("hops"), _("kind"), _("key"), _("via"))
     for node in result.nodes:
         rows.add_row(str(node.degree), node.kind.value, node.key, node.path[-2] if len(node.path) > 1 else "")
     console.print(rows)
     if result.truncated:
-        console.print(f"[yellow]listed {len(result.nodes)} of {result.total}; raise --limit to see more[/]")
+        listed = _("listed {listed} of {total}; raise --limit to see more").format(
+            listed=len(result.nodes), total=result.total
+        )
+        console.print(f"[yellow]{listed}[/]")

@@ -47,6 +47,8 @@ def parse(
         print_json(parsed.model_dump(mode="json"))
     else:
         console.print(_table(parsed))
+    for warning in parsed.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if not parsed.valid:
         for error in parsed.errors or ["not a valid UDI"]:
             err_console.print(f"[bold red]error:[/] {escape(error)}", highlight=False, soft_wrap=True)
@@ -64,4 +66,6 @@ def _table(parsed: UdiParse) -> Table:
             table.add_row(name, escape(str(value)))  # data, never markup: a lot may be "[A1]"
     for name, value in parsed.elements.items():
         table.add_row(f"[dim]{escape(name)}[/]", escape(value))
+    for number, reading in enumerate(parsed.readings, start=1):
+        table.add_row(f"reading {number}", escape("".join(f"({ai}){value}" for ai, value in reading.items())))
     return table

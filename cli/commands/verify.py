@@ -46,6 +46,13 @@ def verify(
         )
         for problem in result.problems:
             err_console.print(f"  {escape(problem)}", highlight=False, soft_wrap=True)
+    if not as_json:
+        for signed in result.signed_by:
+            console.print(
+                f"  signed by {escape(str(signed.get('printed_name')))} ({escape(str(signed.get('signer')))}) on "
+                f"{signed.get('signed_at')}: {signed.get('meaning')}; check with `tracegraph sign verify`",
+                highlight=False,
+            )
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if not result.ok:

@@ -1,25 +1,34 @@
 """The Neo4j store: the same facts and trace semantics as the embedded store, over Bolt.
 
 One driver per process; reads through ``execute_query`` with read routing (so a cluster
-or Aura spreads them over readers), writes in one managed transaction per batch (retried
-by the driver on transient errors, which is safe because the transaction function starts
-from what the store holds and MERGEs on canonical keys). Schema changes happen only in
-:meth:`Neo4jStore.migrate`, never as a side effect of opening a store.
+or Aura spreads them over readers), writes in one managed transaction per batch. Schema
+changes happen only in :meth:`Neo4jStore.migrate`, never as a side effect of opening a store.
+
+Every unit of work is retried on transient failures (the server restarting, a lost
+connection, a cluster electing a leader) with bounded exponential backoff for up to
+``retry_time`` seconds (``TRACEGRAPH_NEO4J_RETRY_SECONDS``, default 30). That is safe
+because each transaction starts from what the store holds and MERGEs on canonical keys:
+a transaction whose commit went through but whose answer was lost changes nothing when
+run again. After ``retry_time`` the operation fails with :class:`StoreUnavailableError`.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import random
+import socket
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import orjson
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Result, RoutingControl, Session
-from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Result, RoutingControl
+from neo4j.exceptions import AuthError, ClientError, DriverError, IncompleteCommit, Neo4jError, ServiceUnavailable
 
 from graph.history import EXPORT_OPS, Version, VersionOp, replay
 from graph.neo4j import cypher
@@ -54,6 +63,10 @@ from schema.model import (
     to_epoch,
     utc,
 )
+
+# The driver logs each dropped connection; with no logging configured (the CLI) Python would
+# print those to stderr beside the one message _retrying gives. Configured logging still sees them.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 ROWS_PER_QUERY = 5000  # UNWIND batch size: big enough to amortise round trips, small for the heap
 
@@ -166,6 +179,72 @@ NodeState = tuple[str, dict[str, Any], "str | None"]
 CHUNK_FACTS = 20_000  # facts per transaction: well inside a small server's transaction memory
 STALE_AFTER = 600.0  # seconds without a heartbeat before an unfinished batch is taken as dead
 
+CHUNK_ENV = "TRACEGRAPH_NEO4J_CHUNK_FACTS"
+RETRY_ENV = "TRACEGRAPH_NEO4J_RETRY_SECONDS"
+RETRY_TIME = 30.0  # seconds an operation keeps retrying transient failures before it gives up
+RETRY_FIRST_DELAY = 0.25  # seconds before the first retry; doubled each time ...
+RETRY_MAX_DELAY = 4.0  # ... up to this, so a server that is back is noticed within seconds
+FIRST_CONTACT_RETRY_TIME = 5.0  # until the server has answered once: likely a wrong URL, not a restart
+ROLLBACK_RETRY_TIME = 5.0  # after a write gave up: how long to try undoing its committed chunks
+
+#: Unfinished batches, with who is loading them (host and pid; see ``_owner_gone``).
+APPLYING_BATCHES = """
+    MATCH (b:Batch {state: 'applying'})
+    RETURN b.id AS id, b.heartbeat AS heartbeat, b.owner_host AS host, b.owner_pid AS pid
+"""
+SET_OWNER = "MATCH (b:Batch {id: $id}) SET b.owner_host = $host, b.owner_pid = $pid"
+
+T = TypeVar("T")
+
+
+def chunk_facts_from_env() -> int:
+    """``TRACEGRAPH_NEO4J_CHUNK_FACTS`` (facts per transaction, for a server with little memory), else 20,000."""
+    raw = os.environ.get(CHUNK_ENV, "").strip()
+    if not raw:
+        return CHUNK_FACTS
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInputError(f"{CHUNK_ENV}={raw!r} must be a whole number of facts, 1 or more")
+    return int(raw)
+
+
+def retry_time_from_env() -> float:
+    """``TRACEGRAPH_NEO4J_RETRY_SECONDS`` (a number of seconds, 0 for no retries), else 30."""
+    raw = os.environ.get(RETRY_ENV, "").strip()
+    if not raw:
+        return RETRY_TIME
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InvalidInputError(f"{RETRY_ENV}={raw!r} is not a number of seconds") from None
+    if not 0 <= value < float("inf"):
+        raise InvalidInputError(f"{RETRY_ENV}={raw!r} must be 0 or more seconds")
+    return value
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth trying again: the server or the connection failed, not the request.
+
+    ``IncompleteCommit`` (the connection dropped after COMMIT was sent) counts too: every
+    transaction here can run again after a commit that did go through without changing
+    anything (see the module docstring).
+    """
+    if isinstance(exc, IncompleteCommit):
+        return True
+    return isinstance(exc, DriverError | Neo4jError) and exc.is_retryable()
+
+
+def _owner_gone(host: str | None, pid: int | None) -> bool:
+    """The process that started a batch ran on this machine and has ended."""
+    if host != socket.gethostname() or pid is None or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, under another user
+    return False
+
 
 def _result(batch_id: str, now: float, counts: tuple[int, int, int, int, int]) -> BatchResult:
     nodes_added, nodes_changed, edges_added, edges_changed, retracted = counts
@@ -223,14 +302,32 @@ def _pop_node_versions(row: dict[str, Any], batch_id: str) -> dict[str, Any]:
 class Neo4jStore(GraphStore):
     backend = "neo4j"
 
-    def __init__(self, uri: str, auth: tuple[str, str] | None, *, database: str | None = None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        auth: tuple[str, str] | None,
+        *,
+        database: str | None = None,
+        retry_time: float | None = None,
+    ) -> None:
         self.location = uri
         self.database = database
         # Notifications (e.g. "property key does not exist yet" on a new store) are noise here.
-        self._driver: Driver = GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
+        # The driver's own transaction retries are off: _retrying below does them, for every
+        # kind of work, with a shorter backoff and one clear message when it gives up.
+        self._driver: Driver = GraphDatabase.driver(
+            uri,
+            auth=auth,
+            notifications_min_severity="OFF",
+            max_transaction_retry_time=0.0,
+            connection_timeout=10.0,
+        )
         self._schema_checked = False
-        self.chunk_facts = CHUNK_FACTS
+        self.chunk_facts = chunk_facts_from_env()
         self.stale_after = STALE_AFTER
+        self.retry_time = retry_time_from_env() if retry_time is None else retry_time
+        self._abandoned: set[str] = set()  # batches this process failed to finish or undo
+        self._answered = False  # the server has answered once
 
     @classmethod
     def from_url(cls, url: str) -> Neo4jStore:
@@ -243,14 +340,53 @@ class Neo4jStore(GraphStore):
         return cls(urlunsplit((parts.scheme, netloc, "", "", "")), auth, database=database)
 
     # -- plumbing --------------------------------------------------------------------
+    def _retrying(self, what: str, work: Callable[[], T], *, budget: float | None = None) -> T:
+        """Run ``work``, again after each transient failure, for up to ``budget`` seconds
+        (default ``retry_time``); then raise :class:`StoreUnavailableError` saying ``what`` failed."""
+        if budget is None:
+            budget = self.retry_time if self._answered else min(self.retry_time, FIRST_CONTACT_RETRY_TIME)
+        deadline = time.monotonic() + budget
+        delay = RETRY_FIRST_DELAY
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                result = work()
+            except AuthError as exc:
+                raise self._unavailable(exc) from exc
+            except (DriverError, Neo4jError) as exc:
+                if not _transient(exc):
+                    raise
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StoreUnavailableError(
+                        f"cannot reach Neo4j at {self.location} while {what}: gave up after {attempts} "
+                        f"attempt{'s' if attempts > 1 else ''} in {budget:g} s ({RETRY_ENV} sets how long; "
+                        f"last error: {exc}). Is the server running? (`tracegraph neo4j start` runs a local one)"
+                    ) from exc
+            else:
+                self._answered = True
+                return result
+            time.sleep(min(delay * random.uniform(0.8, 1.2), max(left, 0.0)))
+            delay = min(delay * 2, RETRY_MAX_DELAY)
+
     def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
-        try:
+        def run() -> list[dict[str, Any]]:
             records, _, _ = self._driver.execute_query(
                 query, params, routing_=RoutingControl.READ, database_=self.database
             )
-        except (ServiceUnavailable, AuthError) as exc:
-            raise self._unavailable(exc) from exc
-        return [r.data() for r in records]
+            return [r.data() for r in records]
+
+        return self._retrying("reading", run)
+
+    def _write_tx(self, what: str, work: Callable[..., T], *args: Any, budget: float | None = None) -> T:
+        """``work(tx, *args)`` in one write transaction, in a new session per attempt."""
+
+        def attempt() -> T:
+            with self._driver.session(database=self.database) as session:
+                return session.execute_write(work, *args)
+
+        return self._retrying(what, attempt, budget=budget)
 
     def _unavailable(self, exc: Exception) -> StoreUnavailableError:
         if isinstance(exc, AuthError):
@@ -272,10 +408,14 @@ class Neo4jStore(GraphStore):
 
     def migrate(self) -> int:
         current = self.schema_version()
+
+        def execute(statement: str, **params: Any) -> Callable[[], object]:
+            return lambda: self._driver.execute_query(statement, params, database_=self.database)
+
         for version in range(current, cypher.SCHEMA_VERSION):
-            for statement in cypher.MIGRATIONS[version]:
-                self._driver.execute_query(statement, database_=self.database)
-            self._driver.execute_query(cypher.SET_SCHEMA_VERSION, {"version": version + 1}, database_=self.database)
+            for statement in cypher.MIGRATIONS[version]:  # each idempotent (IF NOT EXISTS)
+                self._retrying("migrating", execute(statement))
+            self._retrying("migrating", execute(cypher.SET_SCHEMA_VERSION, version=version + 1))
         self._schema_checked = True
         return cypher.SCHEMA_VERSION
 
@@ -296,12 +436,14 @@ class Neo4jStore(GraphStore):
         a larger batch is committed in chunks under an "applying" mark and rolled back from
         its batch markers if it fails, or by the next writer if its process died."""
         self._require_schema()
+        # The id is fixed before the first attempt, so a retry recognises a marker its lost
+        # predecessor committed instead of taking it for another loader's.
+        batch_id = batch.batch_id or uuid.uuid4().hex
         try:
-            with self._driver.session(database=self.database) as session:
-                self._recover(session)
-                if len(batch.nodes) + len(batch.edges) + len(batch.retract_records) <= self.chunk_facts:
-                    return session.execute_write(self._apply_whole, batch)
-                return self._apply_in_chunks(session, batch)
+            self._recover()
+            if len(batch.nodes) + len(batch.edges) + len(batch.retract_records) <= self.chunk_facts:
+                return self._write_tx("loading the batch", self._apply_whole, batch, batch_id)
+            return self._apply_in_chunks(batch, batch_id)
         except (ServiceUnavailable, AuthError) as exc:
             raise self._unavailable(exc) from exc
         except ClientError as exc:
@@ -309,15 +451,20 @@ class Neo4jStore(GraphStore):
         except Neo4jError as exc:
             raise StoreError(f"Neo4j could not apply the batch, nothing of it was kept: {exc.message}") from exc
 
-    def _begin(self, tx: ManagedTransaction, batch: FactBatch) -> BatchResult | tuple[str, float]:
+    def _begin(
+        self, tx: ManagedTransaction, batch: FactBatch, batch_id: str | None = None
+    ) -> BatchResult | tuple[str, float]:
         """The batch's id and recorded time, or the result of an earlier load of the same input."""
+        batch_id = batch_id or batch.batch_id or uuid.uuid4().hex
         for probe, value in (
             (cypher.FIND_BATCH_BY_HASH, batch.content_hash),
-            (cypher.FIND_BATCH_BY_ID, batch.batch_id),
+            (cypher.FIND_BATCH_BY_ID, batch_id),
         ):
             if value is None:
                 continue
             found = tx.run(probe, value=value).single()
+            if found and found["state"] == "applying" and found["id"] == batch_id:
+                return (batch_id, found["recorded_at"])  # ours: a retry after a commit whose answer was lost
             if found and found["state"] == "applying":
                 raise StoreBusyError(
                     f"another process is loading the same input into {self.location} (batch {found['id']}); "
@@ -335,7 +482,7 @@ class Neo4jStore(GraphStore):
             if last and last["last"] is not None and now <= last["last"]:
                 now = last["last"] + 1e-6  # recorded times strictly increase, whatever the clock does
             now = round(now, 6)  # whole microseconds, so a datetime round-trips exactly
-        return (batch.batch_id or uuid.uuid4().hex, now)
+        return (batch_id, now)
 
     def _write(
         self,
@@ -363,8 +510,8 @@ class Neo4jStore(GraphStore):
         retracted = self._retract_records(tx, retract_records, batch_id, now) if retract_records else 0
         return nodes_added, nodes_changed, edges_added, edges_changed, retracted
 
-    def _apply_whole(self, tx: ManagedTransaction, batch: FactBatch) -> BatchResult:
-        begun = self._begin(tx, batch)
+    def _apply_whole(self, tx: ManagedTransaction, batch: FactBatch, batch_id: str) -> BatchResult:
+        begun = self._begin(tx, batch, batch_id)
         if isinstance(begun, BatchResult):
             return begun
         batch_id, now = begun
@@ -372,14 +519,16 @@ class Neo4jStore(GraphStore):
         self._create_batch(tx, batch, batch_id, now, counts, state="applied")
         return _result(batch_id, now, counts)
 
-    def _apply_in_chunks(self, session: Session, batch: FactBatch) -> BatchResult:
+    def _apply_in_chunks(self, batch: FactBatch, planned_id: str) -> BatchResult:
         def begin(tx: ManagedTransaction) -> BatchResult | tuple[str, float]:
-            begun = self._begin(tx, batch)
+            begun = self._begin(tx, batch, planned_id)
             if not isinstance(begun, BatchResult):
-                self._create_batch(tx, batch, *begun, (0, 0, 0, 0, 0), state="applying")
+                if tx.run(cypher.FIND_BATCH_BY_ID, value=planned_id).single() is None:
+                    self._create_batch(tx, batch, *begun, (0, 0, 0, 0, 0), state="applying")
+                tx.run(SET_OWNER, id=planned_id, host=socket.gethostname(), pid=os.getpid())
             return begun
 
-        begun = session.execute_write(begin)
+        begun = self._write_tx("starting the batch", begin)
         if isinstance(begun, BatchResult):
             return begun
         batch_id, now = begun
@@ -395,17 +544,40 @@ class Neo4jStore(GraphStore):
             *(((), (), c) for c in _chunks(batch.retract_records, self.chunk_facts)),
         ]
         try:
-            for nodes, edges, retractions in steps:
-                counts = session.execute_write(self._write_chunk, nodes, edges, retractions, batch_id, now, written)
+            for step, (nodes, edges, retractions) in enumerate(steps, 1):
+                counts = self._write_tx(
+                    f"writing part {step} of {len(steps)} of batch {batch_id}",
+                    self._write_chunk,
+                    nodes,
+                    edges,
+                    retractions,
+                    batch_id,
+                    now,
+                    written,
+                )
                 for i, n in enumerate(counts):
                     totals[i] += n
-            session.execute_write(
+            self._write_tx(
+                f"finishing batch {batch_id}",
                 lambda tx: tx.run(
                     cypher.FINISH_BATCH, id=batch_id, nodes=totals[0] + totals[1], edges=sum(totals[2:])
-                ).consume()
+                ).consume(),
             )
+        except StoreUnavailableError as exc:
+            # The server has been away for the whole retry time: undo what is committed if it
+            # answers now, else leave the batch marked for the next writer to roll back.
+            try:
+                self._rollback(batch_id, budget=min(self.retry_time, ROLLBACK_RETRY_TIME))
+            except StoreUnavailableError:
+                self._abandoned.add(batch_id)
+                raise StoreUnavailableError(
+                    f"{exc} Batch {batch_id} was not loaded: the parts already committed stay marked "
+                    "unfinished and are rolled back by the next load into this store; run the same load "
+                    "again once Neo4j is back."
+                ) from exc
+            raise
         except BaseException:
-            self._rollback(session, batch_id)
+            self._rollback(batch_id)
             raise
         return _result(batch_id, now, tuple(totals))  # type: ignore[arg-type]
 
@@ -438,14 +610,19 @@ class Neo4jStore(GraphStore):
             heartbeat=time.time(),
         )
 
-    def _recover(self, session: Session) -> None:
-        """Roll back batches whose loading process stopped writing long ago (it died)."""
-        stale = [r["id"] for r in session.run(cypher.STALE_BATCHES, before=time.time() - self.stale_after)]
-        for batch_id in stale:
-            self._rollback(session, batch_id)
+    def _recover(self) -> None:
+        """Roll back unfinished batches whose loader is gone: one this process gave up on, one
+        whose process on this machine has ended, or one without a heartbeat for ``stale_after``."""
+        rows = self._read(APPLYING_BATCHES)
+        before = time.time() - self.stale_after
+        for r in rows:
+            if r["id"] in self._abandoned or r["heartbeat"] < before or _owner_gone(r["host"], r["pid"]):
+                self._rollback(r["id"])
+                self._abandoned.discard(r["id"])
 
-    def _rollback(self, session: Session, batch_id: str) -> None:
-        """Undo a batch committed in chunks: delete what it created, pop what it appended."""
+    def _rollback(self, batch_id: str, *, budget: float | None = None) -> None:
+        """Undo a batch committed in chunks: delete what it created, pop what it appended.
+        Each step is idempotent, so an interrupted rollback is finished by the next one."""
 
         def count(query: str) -> Callable[[ManagedTransaction], int]:
             return lambda tx: int(tx.run(query, batch=batch_id).single(strict=True)["n"])
@@ -456,19 +633,22 @@ class Neo4jStore(GraphStore):
         def run(query: str, **params: Any) -> Callable[[ManagedTransaction], object]:
             return lambda tx: tx.run(query, batch=batch_id, **params).consume()
 
+        what = f"rolling back batch {batch_id}"
+
+        def tx(work: Callable[[ManagedTransaction], T]) -> T:
+            return self._write_tx(what, work, budget=budget)
+
         for etype in EdgeType:
-            while session.execute_write(count(cypher.delete_edges_created(etype))):
+            while tx(count(cypher.delete_edges_created(etype))):
                 pass
-            while changed := session.execute_write(rows(cypher.edges_changed(etype))):
-                session.execute_write(
-                    run(cypher.RESTORE_EDGES, rows=[_pop_edge_versions(r, batch_id) for r in changed])
-                )
-        while session.execute_write(count(cypher.DELETE_NODES_CREATED)):
+            while changed := tx(rows(cypher.edges_changed(etype))):
+                tx(run(cypher.RESTORE_EDGES, rows=[_pop_edge_versions(r, batch_id) for r in changed]))
+        while tx(count(cypher.DELETE_NODES_CREATED)):
             pass
-        while changed := session.execute_write(rows(cypher.NODES_CHANGED)):
-            session.execute_write(run(cypher.RESTORE_NODES, rows=[_pop_node_versions(r, batch_id) for r in changed]))
-        session.execute_write(run(cypher.DELETE_WITHDRAWN))
-        session.execute_write(run(cypher.DELETE_BATCH))
+        while changed := tx(rows(cypher.NODES_CHANGED)):
+            tx(run(cypher.RESTORE_NODES, rows=[_pop_node_versions(r, batch_id) for r in changed]))
+        tx(run(cypher.DELETE_WITHDRAWN))
+        tx(run(cypher.DELETE_BATCH))
 
     @staticmethod
     def _node_state(tx: ManagedTransaction, keys: Sequence[str]) -> dict[str, NodeState]:
@@ -716,16 +896,16 @@ class Neo4jStore(GraphStore):
         query = (
             cypher.REACHABLE_STEPS_FORWARD if direction is TraceDirection.FORWARD else cypher.REACHABLE_STEPS_BACKWARD
         )
-        try:
-            rows = self._driver.execute_query(
+        rows = self._retrying(
+            "tracing",
+            lambda: self._driver.execute_query(
                 query,
                 {"keys": list(keys)},
                 routing_=RoutingControl.READ,
                 database_=self.database,
                 result_transformer_=Result.values,
-            )
-        except (ServiceUnavailable, AuthError) as exc:
-            raise self._unavailable(exc) from exc
+            ),
+        )
         node_keys = [row[0] for row in rows]
         node_kinds = [row[1] for row in rows]
         position = {key: i for i, key in enumerate(node_keys)}

@@ -218,7 +218,7 @@ def parse_lines(spec: CsvFile, source: str, lines: Iterable[str], keys: KeyNorma
             source_system=SOURCE_SYSTEM,
             source=source,
             line=line,
-            record_hash=hashlib.sha256(raw.encode()).hexdigest(),
+            record_hash=hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest(),
         )
         # A row's facts go in together or not at all: undo a half-built row.
         mark_nodes, mark_edges = len(result.nodes), len(result.edges)

@@ -48,11 +48,12 @@ def detect_epcis(data: bytes) -> bool:
     return False
 
 
-def read_document(data: bytes) -> RawDocument:
-    """The events of an XML or JSON-LD document, unvalidated."""
+def read_document(data: bytes, *, check_order: bool = True) -> RawDocument:
+    """The events of an XML or JSON-LD document, unvalidated but for XML element order
+    (``check_order``, see :func:`loaders.epcis.xml.read_xml`)."""
     body = _body(data)
     if body.startswith(b"<"):
-        return read_xml(data.removeprefix(_BOM))
+        return read_xml(data.removeprefix(_BOM), check_order=check_order)
     if body.startswith(b"{") or body.startswith(b"["):
         return read_json(body)
     return RawDocument(problem="neither XML nor JSON: not an EPCIS document")
@@ -70,19 +71,21 @@ def _validated(document: RawDocument) -> tuple[list[EpcisEvent], list[tuple[int,
     return accepted, problems
 
 
-def read_events(data: bytes) -> tuple[list[EpcisEvent], list[tuple[int | None, Problem]]]:
+def read_events(data: bytes, *, check_order: bool = True) -> tuple[list[EpcisEvent], list[tuple[int | None, Problem]]]:
     """The acceptable events of a document (each with its canonical ``event_id``), and every
     problem with the index of its event (None: the document as a whole)."""
-    document = read_document(data)
+    document = read_document(data, check_order=check_order)
     if document.problem is not None:
         return [], [(None, Problem(None, document.problem))]
     accepted, problems = _validated(document)
     return accepted, list(problems)
 
 
-def parse_epcis(data: bytes, *, source: str) -> ParseResult:
-    """Facts of every acceptable event of an EPCIS document; a reject for every problem."""
-    document = read_document(data)
+def parse_epcis(data: bytes, *, source: str, check_order: bool = True) -> ParseResult:
+    """Facts of every acceptable event of an EPCIS document; a reject for every problem.
+
+    XML events must keep the EPCIS schema's element order unless ``check_order`` is off."""
+    document = read_document(data, check_order=check_order)
     if document.problem is not None:
         return ParseResult(rejects=[Reject(source=source, reason=document.problem)])
     accepted, problems = _validated(document)

@@ -109,13 +109,59 @@ def _record(node: etree._Element) -> str:
     return text if len(text) <= _RECORD_CHARS else text[:_RECORD_CHARS] + "…"
 
 
-def _raw_event(index: int, node: etree._Element) -> RawEvent:
+#: The fields every event type inherits (EPCISEventType), in XSD order. EPCIS 1.2 keeps
+#: eventID and errorDeclaration in a <baseExtension>, which is not placed here.
+_BASE_ORDER = ("eventTime", "recordTime", "eventTimeZoneOffset", "eventID", "errorDeclaration")
+_BASE_RANK = {name: rank for rank, name in enumerate(_BASE_ORDER)}
+
+
+_ANY_ORDER_HINT = " (`tracegraph load --epcis-any-order` accepts events in any order)"
+
+
+def _order_problem(node: etree._Element, event_type: str) -> Problem | None:
+    """The first field out of the order the EPCIS XML schema prescribes, if any.
+
+    Every event type extends EPCISEventType, so its common fields come first, in their
+    order, and the event type's own fields after them. Only that is checked: the order
+    among an event type's own fields differs between valid reference documents (GS1's
+    and openepcis' examples place persistentDisposition, ilmd and sensorElementList
+    variously), and extension fields in other namespaces may stand anywhere."""
+    own_field: str | None = None
+    previous: str | None = None
+    for child in node:
+        if not isinstance(child.tag, str) or (etree.QName(child).namespace or "") not in EPCIS_XML_NAMESPACES:
+            continue
+        name = _local(child)
+        if name == "baseExtension":
+            continue
+        if name not in _BASE_RANK:
+            own_field = own_field or name
+            continue
+        if own_field is not None:
+            return Problem(
+                name,
+                f"<{name}> comes after the {event_type} field <{own_field}>, but the EPCIS XML schema puts the "
+                f"common event fields ({', '.join(_BASE_ORDER)}) first{_ANY_ORDER_HINT}",
+            )
+        if previous is not None and _BASE_RANK[name] < _BASE_RANK[previous]:
+            return Problem(
+                name,
+                f"<{name}> comes after <{previous}>, but the EPCIS XML schema orders the common event fields "
+                f"{', '.join(_BASE_ORDER)}{_ANY_ORDER_HINT}",
+            )
+        previous = name
+    return None
+
+
+def _raw_event(index: int, node: etree._Element, *, check_order: bool = True) -> RawEvent:
     element = to_element(node)
     problems = []
     if element.name not in EVENT_TYPES:
         problems.append(
             Problem(None, f"unknown event type <{_local(node)}> (expected one of {', '.join(EVENT_TYPES)})")
         )
+    elif check_order and (problem := _order_problem(node, element.name)) is not None:
+        problems.append(problem)
     return RawEvent(index, element, problems, _record(node), dict(XML_VALUE_PREFIXES))
 
 
@@ -169,8 +215,12 @@ def _events_of(root: etree._Element) -> tuple[etree._Element | None, frozenset[s
     return None, frozenset(), f"<{kind}> is not an EPCIS document, query document or event"
 
 
-def read_xml(data: bytes) -> RawDocument:
-    """Every event of an EPCIS XML document (or the one bare event it is), in order."""
+def read_xml(data: bytes, *, check_order: bool = True) -> RawDocument:
+    """Every event of an EPCIS XML document (or the one bare event it is), in order.
+
+    With ``check_order`` (the default) an event whose fields break the element order of
+    the EPCIS XML schema is a problem, as a schema-validating repository would refuse it;
+    without, order is ignored (it carries no meaning), for producers known to jumble it."""
     try:
         root = etree.fromstring(data, parser=_parser())
     except etree.XMLSyntaxError as exc:
@@ -178,12 +228,12 @@ def read_xml(data: bytes) -> RawDocument:
     if root.getroottree().docinfo.internalDTD is not None:  # any DOCTYPE, internal or external
         return RawDocument(problem="XML with a DOCTYPE declaration is refused: EPCIS documents never need one")
     if _name(root) in EVENT_TYPES:
-        bare = _raw_event(1, root)
+        bare = _raw_event(1, root, check_order=check_order)
         # A bare event carries the document's own attributes; they are not event fields.
         bare.element.children = [c for c in bare.element.children if c.name not in _DOCUMENT_ATTRIBUTES]
         return RawDocument(events=[bare])
     event_list, ignored, problem = _events_of(root)
     if event_list is None:
         return RawDocument(problem=problem)
-    events = [_raw_event(i, node) for i, node in enumerate(_event_nodes(event_list), start=1)]
+    events = [_raw_event(i, node, check_order=check_order) for i, node in enumerate(_event_nodes(event_list), start=1)]
     return RawDocument(events=events, ignore_fields=ignored)

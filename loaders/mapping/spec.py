@@ -13,6 +13,7 @@ import re
 import zoneinfo
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -339,6 +340,8 @@ def _field_problems(name: str, field: FieldSpec, column: Column) -> Iterator[tup
             yield (*at, "format"), f"'format' reads times and dates; {name} is {column.type_text}"
         elif field.format not in (ISO, EXCEL, EXCEL_1904) and "%" not in field.format:
             yield (*at, "format"), "expected iso, excel, excel1904 or a strptime pattern such as %d.%m.%Y %H:%M"
+        elif field.format not in (ISO, EXCEL, EXCEL_1904) and (problem := _strptime_problem(field.format)):
+            yield (*at, "format"), problem
     if field.timezone is not None:
         if column.type is not ColumnType.TIME:
             yield (*at, "timezone"), f"'timezone' applies to times; {name} is {column.type_text}"
@@ -374,6 +377,18 @@ def _unit_problems(at: tuple[str | int, ...], spec: UnitSpec) -> Iterator[tuple[
         yield (*at, "to"), "give at most one target unit per dimension (mass, volume, count)"
     if spec.from_ is not None and not any(compatible(spec.from_, name) for name in spec.to):
         yield (*at, "from"), f"cannot convert {spec.from_} to {' or '.join(spec.to)}: different dimensions"
+
+
+def _strptime_problem(pattern: str) -> str | None:
+    """Why strptime cannot use ``pattern`` (a bad directive, a field given twice), or None."""
+    try:
+        datetime.strptime("", pattern)
+    except re.error as exc:  # e.g. %m twice: "redefinition of group name"
+        return f"not a usable strptime pattern: {exc}"
+    except ValueError as exc:
+        if not str(exc).startswith("time data"):  # "'Q' is a bad directive", "stray %"
+            return f"not a usable strptime pattern: {exc}"
+    return None
 
 
 def _zone_problems(name: str) -> Iterator[str]:

@@ -117,7 +117,7 @@ def read_datetime(value: Cell, fmt: str | None, *, epoch: datetime, column: str 
         return parsed.date() if len(text) <= 10 else parsed
     try:
         return datetime.strptime(text, fmt)
-    except ValueError:
+    except (ValueError, re.error):  # re.error: a pattern strptime cannot compile (spec.py refuses those)
         raise CellError(f"{text!r} does not match the format {fmt!r}", column) from None
 
 

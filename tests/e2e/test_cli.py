@@ -190,6 +190,7 @@ def test_partial_load_keeps_the_rest_and_reports_the_rejects(tmp_path: Path) -> 
     assert rows[0] == "source,line,field,reason,record" and len(rows) == 2
     assert rows[1].startswith(f"devices.csv,{line},gtin,")
     code, out, _ = run(url, "stats", "--json")
+    assert code == 0
     loaded = json.loads(out)
     device_rows = len((data / "devices.csv").read_text().splitlines()) - 1
     assert loaded["nodes_by_kind"]["Device"] >= device_rows - 1

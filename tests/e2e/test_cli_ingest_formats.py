@@ -49,6 +49,8 @@ def test_udi_parse_json_is_the_udi_parse_model(gs: str) -> None:
         "quantity",
         "key",
         "errors",
+        "warnings",
+        "readings",
         "elements",
     ]
     assert data["valid"] is True and data["issuer"] == "GS1" and data["errors"] == []
@@ -189,3 +191,24 @@ def test_quality_reports_findings_and_scores(tmp_path: Path) -> None:
     assert code == 0 and "consumed_not_received: 3 finding(s)" in out and "never received" in out
     code, out, _ = run("quality", "--source", "lims", "--json", store=store)
     assert code == 0 and json.loads(out) == {"counts": {}, "sources": [], "findings": []}
+
+
+# -- load: EPCIS element order -------------------------------------------------------------------
+
+JUMBLED_EPCIS = ROOT.parent / "shared" / "data" / "epcis" / "openepcis" / "2.0" / "EPCIS" / "XML" / "Capture"
+JUMBLED_EPCIS = JUMBLED_EPCIS / "Documents" / "JumbledFieldsOrder.xml"
+
+
+@pytest.mark.skipif(not JUMBLED_EPCIS.exists(), reason="the shared EPCIS reference data is not beside the repository")
+def test_load_refuses_jumbled_epcis_order_unless_asked(tmp_path: Path) -> None:
+    store = tmp_path / "g.db"
+    code, _, err = run("load", str(JUMBLED_EPCIS), store=store)
+    assert code == EXIT_REJECTED and "--epcis-any-order" in err and "JumbledFieldsOrder.xml" in err
+    code, out, _ = run("stats", "--json", store=store)
+    assert code == 0 and json.loads(out)["nodes"] == 0
+    code, out, err = run("load", str(JUMBLED_EPCIS), "--epcis-any-order", store=store)
+    assert code == 0, err
+    code, out, _ = run("stats", "--json", store=store)
+    assert json.loads(out)["nodes"] > 0
+    code, out, _ = run("load", str(JUMBLED_EPCIS), "--epcis-any-order", store=store)
+    assert code == 0 and "already loaded" in out

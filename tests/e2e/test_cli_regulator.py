@@ -241,3 +241,142 @@ def test_report_errors(store: str, tmp_path: Path) -> None:
     assert code == 2 and "ISO 8601" in err
     code, _, err = run(store, "verify", str(tmp_path / "missing.zip"))
     assert code == EXIT_NOT_FOUND
+
+
+# -- recall report, signatures, drills and KPIs -----------------------------------------------------
+
+EVIL = '=HYPERLINK("http://evil.example","click")'
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def create_key(store: str, role: str, name: str) -> str:
+    code, out, err = run(store, "keys", "create", "--role", role, "--name", name, "--json")
+    assert code == 0, err
+    key: str = json.loads(out)["key"]
+    return key
+
+
+def unsafe_cells(path: Path) -> list[str]:
+    """Cells a spreadsheet would run as a formula: a trigger first, and not a number."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    return [c for c in cells if c.startswith(TRIGGERS) and not re.fullmatch(r"[+-]?\d+(\.\d+)?", c)]
+
+
+def test_a_formula_in_the_data_is_neutralised_in_every_csv(store: str, tmp_path: Path) -> None:
+    keys = load_demo_plant(store, tmp_path)
+    code, out, _ = run(store, "recall", "--from", keys["lot"], "--json")
+    consignee = json.loads(out)["by_consignee"][0]["key"]
+    fix = tmp_path / "fix"
+    fix.mkdir()
+    (fix / "consignees.csv").write_text(
+        f'consignee,name,consignee_type,address,country\n{consignee},"{EVIL.replace(chr(34), chr(34) * 2)}",hospital,'
+        '"@SUM(1+1)",DE\n'
+    )
+    code, _, err = run(store, "load", str(fix))
+    assert code == 0, err
+    (tmp_path / "bad" / "suppliers.csv").parent.mkdir()
+    (tmp_path / "bad" / "suppliers.csv").write_text("supplier,name\n-cmd|'/C calc'!A0,x\n")
+    reject_report = tmp_path / "rejects.csv"
+    run(store, "load", str(tmp_path / "bad"), "--partial", "--reject-report", str(reject_report))
+    assert reject_report.is_file()
+
+    code, _, err = run(
+        store, "--actor", "+evil", "report", "recall", "--from", keys["lot"], "--out", str(tmp_path / "rr")
+    )
+    assert code == 0, err
+    code, _, err = run(store, "report", "trace", consignee, "--direction", "backward", "--out", str(tmp_path / "tr"))
+    assert code == 0, err
+    code, _, err = run(store, "audit", "export", "--format", "csv", "--out", str(tmp_path / "audit.csv"))
+    assert code == 0, err
+
+    written = [
+        *(tmp_path / "rr").glob("*.csv"),
+        *(tmp_path / "tr").glob("*.csv"),
+        tmp_path / "audit.csv",
+        reject_report,
+    ]
+    assert len(written) == 8
+    for path in written:
+        assert unsafe_cells(path) == [], path
+    consignees = (tmp_path / "rr" / "recall-consignees.csv").read_text()
+    assert "'=HYPERLINK(" in consignees and "'@SUM(1+1)" in consignees
+    assert "'+evil" in (tmp_path / "audit.csv").read_text()
+    assert "'-cmd" in reject_report.read_text()
+
+
+def test_recall_report_signed_packaged_and_verified(store: str, tmp_path: Path) -> None:
+    keys = load_demo_plant(store, tmp_path)
+    manager = create_key(store, "recall_manager", "Jane Roe")
+    engineer = create_key(store, "quality_engineer", "Sam Poe")
+    out, package = tmp_path / "recall", tmp_path / "recall.zip"
+    facts = Path(__file__).resolve().parents[2] / "examples" / "recall-facts.yaml"
+    args = ["report", "recall", "--from", keys["lot"], "--facts", str(facts), "--out", str(out)]
+    result = runner.invoke(
+        app, ["--store", store, *args, "--sign", "approval", "--reason", "ok"], input=engineer + "\n"
+    )
+    assert result.exit_code == 1 and "may not sign a recall-report" in " ".join(result.stderr.split())
+
+    signed = [*args, "--package", str(package), "--sign", "approval", "--reason", "I approve this report"]
+    result = runner.invoke(app, ["--store", store, *signed], input=manager + "\n")
+    assert result.exit_code == 0, result.stderr
+    flat = compact(result.stdout)
+    assert "SignedbyJaneRoe" in flat and "meaning:approval" in flat
+    code, stdout, err = run(store, "verify", str(package))
+    assert code == 0, err
+    assert "signed by Jane Roe" in " ".join(stdout.split())
+    code, stdout, err = run(store, "sign", "verify", "recall-report", str(out))
+    assert code == 0 and "valid:" in stdout and "Jane Roe" in stdout
+
+    doc = json.loads((out / "recall-report.json").read_text())
+    doc["devices"] = doc["devices"][1:]
+    (out / "recall-report.json").write_text(json.dumps(doc))
+    code, _, err = run(store, "sign", "verify", "recall-report", str(out))
+    assert code == EXIT_INTEGRITY and "changedafteritwassigned" in compact(err)
+
+    code, out_json, _ = run(store, "sign", "list", "--json")
+    [signature] = json.loads(out_json)
+    assert signature["printed_name"] == "Jane Roe" and signature["meaning"] == "approval"
+    code, out_json, _ = run(store, "audit", "show", str(signature["audit_seq"]), "--json")
+    assert json.loads(out_json)["action"] == "signature"
+
+
+def test_drills_are_timed_logged_and_shown_as_kpis(store: str, tmp_path: Path) -> None:
+    keys = load_demo_plant(store, tmp_path)
+    manager = create_key(store, "recall_manager", "Jane Roe")
+    result = runner.invoke(
+        app,
+        ["--store", store, "drill", "--from", keys["lot"], "--out", str(tmp_path / "d0"), "--json"],
+        input=manager + "\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    drill = json.loads(result.stdout)
+    assert drill["signed"] is True and drill["consignees"] > 0 and drill["devices"] > 0
+    assert 0 < drill["seconds_to_consignee_list"] <= drill["seconds_to_signed_report"]
+    code, out, _ = run(store, "drill", "--from", keys["lot"], "--out", str(tmp_path / "d1"), "--no-sign", "--json")
+    assert code == 0 and json.loads(out)["seconds_to_signed_report"] is None
+
+    code, out, _ = run(store, "kpis", "--json")
+    kpis = json.loads(out)
+    trace = kpis["time_to_trace"]
+    assert trace["drills"] == 2 and len(trace["trend"]) == 2
+    assert (
+        trace["median_seconds_to_signed_report"] is not None and trace["change_seconds_to_consignee_list"] is not None
+    )
+    assert kpis["audit_trail"]["intact"] is True and kpis["audit_trail"]["entries"] > 3
+    assert set(kpis["open_alerts"]["by_grade"]) == {"watch", "warning", "critical", "recall-candidate"}
+    assert kpis["supplier_scores"]["suppliers"] > 0
+    code, out, _ = run(store, "kpis")
+    assert code == 0 and "2 drill(s)" in out and "chain intact" in out
+
+    # a signature's name altered in the audit trail: the entry is named, and the KPI shows the broken chain
+    seq = json.loads(run(store, "sign", "list", "--json")[1])[0]["audit_seq"]
+    db = sqlite3.connect(tmp_path / "store.db.audit.db", isolation_level=None)
+    db.execute("DROP TRIGGER audit_entry_no_update")
+    db.execute("UPDATE audit_entry SET entry = replace(entry, 'Jane Roe', 'John Doe') WHERE seq = ?", (seq,))
+    db.close()
+    code, _, err = run(store, "audit", "verify")
+    assert code == EXIT_INTEGRITY and f"entry {seq}:" in " ".join(err.split())
+    code, out, _ = run(store, "kpis", "--json")
+    health = json.loads(out)["audit_trail"]
+    assert health["intact"] is False and health["problems"][0]["entry"] == seq

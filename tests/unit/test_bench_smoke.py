@@ -10,6 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bench.plants import generator_version
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,8 +41,20 @@ def test_bench_runs_on_the_small_plant(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.fullmatch(r"targets met: \d+/\d+", done.stdout.strip().splitlines()[-1])
     assert "## Targets" in out.read_text()
-    traces = orjson.loads(figures.read_bytes())["scales"]["small"]["trace_sqlite"]
+    small = orjson.loads(figures.read_bytes())["scales"]["small"]
+    assert {"plant", "load_raw", "load_sqlite", "trace_sqlite", "igraph"} <= set(small["seconds"])
+    # The plant stays in the cache for the next run, keyed by generator version, with its queries.
+    (kept,) = (tmp_path / "cache").glob(f"plant-small-0-{generator_version('small')}")
+    assert (kept / "manifest.json").exists()
+    assert kept.with_name(kept.name + ".queries.json").exists()
+    traces = small["trace_sqlite"]
     checked = [v for k, v in traces.items() if "/" in k]
     assert len(checked) == 6
     # The in-memory index answered every query exactly as the per-hop SQL path did.
     assert all(v["same_as_sql_path"] for v in checked)
+
+
+def test_cached_plants_are_keyed_by_size_and_generator() -> None:
+    versions = {scale: generator_version(scale) for scale in ("small", "bench", "medium")}
+    assert len(set(versions.values())) == 3
+    assert generator_version("bench") == versions["bench"]  # stable from run to run

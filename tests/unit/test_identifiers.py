@@ -219,7 +219,7 @@ def test_check_digit_failures_say_what_is_wrong(number: str, what: str, message:
         ("supplier:   ", "empty natural key"),
         ("09506000134352", "bare number 09506000134352 is ambiguous"),
         ("", "empty key"),
-        ("(10)L1", "identifies nothing by itself"),
+        ("(10)L1", "AI (10) needs (01) or (02)"),
         ("01/80614141123458/21/6789/extra", "Expected even number of path segments"),
         ("hibc/A99912345/99/X", "is not a hibc key"),
         ("ma/MA.156.M0.10020.13351764", "MA device identifier"),

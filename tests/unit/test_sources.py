@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from cli.main import app
 from graph.port import GraphStore
 from graph.sqlite.store import SQLiteStore
 from loaders.synthetic import Defect, generate_plant
-from risk.sources import fisher_greater, log_bayes_factor, mixture_llr, rank_sources
+from risk.sources import Mark, fisher_greater, log_bayes_factor, mixture_llr, rank_sources
 from schema.errors import InvalidInputError, NotFoundError
 from schema.kinds import EdgeType as E
 from schema.kinds import NodeKind as K
@@ -157,6 +158,84 @@ def test_a_change_record_is_its_machine_from_the_change_on() -> None:
     assert (change.explained, change.controls) == (4, 30)
 
 
+def lots_a_and_b() -> tuple[nx.DiGraph, dict[str, set[str]], dict[str, set[str]]]:
+    """Lots A and B, each consumed by one work order; two cases through each, 20 controls each."""
+    G = nx.DiGraph()
+    for name in ("A", "B"):
+        G.add_node(f"lot:{name}", kind=K.MATERIAL_LOT)
+        G.add_node(f"wo:{name}", kind=K.WORK_ORDER)
+        G.add_edge(f"lot:{name}", f"wo:{name}", type=E.CONSUMED_BY)
+    up = {name: {f"lot:{name}", f"wo:{name}"} for name in ("A", "B")}
+    cases = {"a1": up["A"], "a2": up["A"], "b1": up["B"], "b2": up["B"]}
+    return G, cases, {"units of A": up["A"], "units of B": up["B"]}
+
+
+def test_a_signal_on_a_candidate_is_prior_weight() -> None:
+    G, cases, controls = lots_a_and_b()
+    weights = {"units of A": 20, "units of B": 20}
+    tied = rank_sources(G, cases, controls, weights=weights)
+    assert tied.candidates[0].rank == tied.candidates[1].rank == 1
+    marked = Mark(node="lot:B", probability=0.7, label="inspection.fail on lot:B")
+    ranking = rank_sources(G, cases, controls, weights=weights, signals=[marked])
+    top = ranking.candidates[0]
+    assert top.key == "lot:B" and top.rank == 1 and ranking.candidates[1].rank == 2
+    assert top.log_prior_odds == pytest.approx(math.log(0.7 / risk.sources.SIGNAL_BASELINE))
+    assert top.signals == ("inspection.fail on lot:B",)
+    # A weak signal never counts against a node; Fisher's test ignores priors.
+    weak = Mark(node="lot:B", probability=0.05)
+    assert rank_sources(G, cases, controls, weights=weights, signals=[weak]).candidates[0].log_prior_odds == 0
+    fisher = rank_sources(G, cases, controls, weights=weights, signals=[marked], statistic="fisher")
+    assert fisher.candidates[0].rank == fisher.candidates[1].rank == 1
+
+
+def test_a_machine_signal_counts_only_when_its_window_overlaps() -> None:
+    G = machine()
+    cases = {f"c{i}": {"equipment:M", f"wo:{2 + i % 2}"} for i in range(6)}
+    controls = {f"u{i}": {"equipment:M", f"wo:{i}"} for i in range(6)}
+    weights = dict.fromkeys(controls, 30)
+    inside = Mark(node="equipment:M", probability=0.9, start=300.0, end=400.0)
+    after = Mark(node="equipment:M", probability=0.9, start=500.0, end=600.0)
+    (window,) = rank_sources(G, cases, controls, weights=weights, kinds={K.EQUIPMENT}, signals=[inside]).candidates
+    assert window.log_prior_odds > 0
+    (window,) = rank_sources(G, cases, controls, weights=weights, kinds={K.EQUIPMENT}, signals=[after]).candidates
+    assert window.log_prior_odds == 0
+
+
+def test_exposure_counts_a_node_by_its_units_chance_to_complain() -> None:
+    """Lot B's units have been out a tenth as long as lot A's: two complaints from B are as
+    telling as twenty would be from A, so B leads though the counts are equal."""
+    G, cases, controls = lots_a_and_b()
+    weights = {"units of A": 20, "units of B": 20}
+    exposure = {"a1": 1.0, "a2": 1.0, "b1": 0.1, "b2": 0.1, "units of A": 20.0, "units of B": 2.0}
+    ranking = rank_sources(G, cases, controls, weights=weights, exposure=exposure)
+    assert [c.key for c in ranking.candidates[:1]] == ["lot:B"]
+    assert ranking.candidates[0].controls == 20  # counts stay in units
+
+
+def test_parsimony_folds_a_carrier_into_what_it_carried() -> None:
+    """Lot A also fed wo:A3, whose units drew no complaint: wo:A explains the same cases with
+    fewer controls, but two cases cannot prefer it by a Bayes factor of 10. The lot leads and
+    wo:A is its carrier; with parsimony 1 the data decide and wo:A ranks above the lot."""
+    G, cases, controls = lots_a_and_b()
+    G.add_node("wo:A3", kind=K.WORK_ORDER)
+    G.add_edge("lot:A", "wo:A3", type=E.CONSUMED_BY)
+    controls = {**controls, "units of A3": {"lot:A", "wo:A3"}}
+    weights = {"units of A": 20, "units of B": 20, "units of A3": 5}
+    folded = rank_sources(G, cases, controls, weights=weights)
+    keys = {c.key: c for c in folded.candidates}
+    assert "wo:A" not in keys and keys["lot:A"].carriers == ("wo:A",)
+    apart = [c.key for c in rank_sources(G, cases, controls, weights=weights, parsimony=1.0).candidates]
+    assert apart.index("wo:A") < apart.index("lot:A")
+    # A lot never folds into its supplier: the supplier is not a carrier.
+    G.add_node("supplier:S", kind=K.SUPPLIER)
+    G.add_edge("supplier:S", "lot:A", type=E.SUPPLIED)
+    G.add_edge("supplier:S", "lot:B", type=E.SUPPLIED)
+    with_supplier = {c: nodes | {"supplier:S"} for c, nodes in cases.items()}
+    controls = {k: v | {"supplier:S"} for k, v in controls.items()}
+    ranking = rank_sources(G, with_supplier, controls, weights=weights)
+    assert {"lot:A", "lot:B", "supplier:S"} <= {c.key for c in ranking.candidates}
+
+
 def test_no_case_is_an_error() -> None:
     with pytest.raises(ValueError):
         rank_sources(nx.DiGraph(), {}, {})
@@ -197,7 +276,7 @@ def small_plant() -> FactBatch:
     facts.append(node("equipment:M", K.EQUIPMENT))
     facts.append(node("change:CR-1", K.CHANGE_RECORD, effective_at=t(25).isoformat(), status="implemented"))
     facts.append(edge(E.AFFECTS, "change:CR-1", "equipment:M"))
-    facts.append(node("inspection:I-1", K.INSPECTION, result="marginal", type="in_process"))
+    facts.append(node("inspection:I-1", K.INSPECTION, result="marginal", type="in_process", target="lot:A"))
     facts.append(edge(E.INSPECTED, "inspection:I-1", "lot:A", at=t(1)))
     for key, supplier in LOTS.items():
         facts += [node(key, K.MATERIAL_LOT), edge(E.SUPPLIED, supplier, key, at=t(0))]
@@ -245,7 +324,12 @@ def test_complaints_are_traced_from_the_units_they_concern(services: Services) -
     assert top.next.recall == "tracegraph recall --from lot:A"
     assert top.next.recall_call == "services.recall_scope(starts=['lot:A'])"
     assert "4 cases: weak evidence" in " ".join(answer.notes)
-    assert set(answer.by_group) >= {"material lot", "work order", "equipment window"}
+    assert set(answer.by_group) >= {"material lot", "equipment window"}
+    # Parsimony: the work orders that only carried lot A's material, and explain no case it
+    # does not, are folded into it rather than ranked against it.
+    assert "wo:2" in top.carriers and "wo:2" not in {c.key for c in answer.candidates}
+    # The marginal inspection of lot A is prior weight, and says so.
+    assert top.log_prior_odds > 0 and any("inspection" in s for s in top.signals)
 
 
 def test_the_next_commands_run(services: Services) -> None:
@@ -274,9 +358,12 @@ def test_explicit_controls_and_units_as_cases(services: Services) -> None:
     assert answer.controls_mode == "explicit" and answer.controls == len(controls)
     assert answer.period_start is None
     top = answer.candidates[0]
-    # Both cases came from wo:2, which no control passed through.
-    assert top.key == "wo:2" and top.controls == 0
+    # Both cases came from wo:2, which no control passed through. wo:2 is also machine M's
+    # run in that window (the same cases and controls): an entry point of its own, so it does
+    # not fold into lot A, the lot it consumed, as a mere carrier would.
+    assert top.key == "wo:2" and top.controls == 0 and "equipment:M" in top.equivalent
     assert top.paths[0][0] == cases[0]
+    assert not top.carriers
 
 
 def test_kinds_and_errors(services: Services) -> None:

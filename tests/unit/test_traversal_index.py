@@ -3,17 +3,20 @@ writes to it, and answers exactly as the per-hop SQL path does."""
 
 from __future__ import annotations
 
+import gc
 import tempfile
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from hypothesis import assume, given, settings
 
 from graph.port import GraphStore
 from graph.sqlite.store import SQLiteStore
+from schema.errors import NotFoundError
 from schema.kinds import EdgeType as E
 from schema.kinds import NodeKind as K
-from schema.model import EdgeOp, TraceDirection, TraceQuery
+from schema.model import EdgeOp, TraceDirection, TraceEdge, TraceQuery, TraceResult, trusted_factory
 from tests.conformance.plants import CASE_A, CASE_B, D1, D2, HOSPITAL_1, LOT, SHIP_DIST, SUPPLIER, repack_plant
 from tests.conformance.reference import RefPlant
 from tests.conformance.test_trace_properties import load, plants, things, unique_intervals
@@ -104,3 +107,52 @@ def test_random_plants_answer_as_the_sql_path(plant: RefPlant) -> None:
         queries.append(TraceQuery(starts=tuple(starts), direction=TraceDirection.BACKWARD))
         for query in queries:
             assert indexed.trace(query).to_json() == plain.trace(query).to_json(), query
+
+
+def test_results_built_without_validation_are_valid_and_equal(tmp_path: Path) -> None:
+    """Both paths build their answers with ``trusted_factory``: each object must be exactly what
+    strict validation of the same values gives (enum members, tuples, Python ints)."""
+    with (
+        closing(SQLiteStore(tmp_path / "s.db")) as indexed,
+        closing(SQLiteStore(tmp_path / "s.db", traversal_index=False)) as plain,
+    ):
+        indexed.migrate()
+        indexed.apply(repack_plant())
+        for store in (indexed, plain):
+            for direction in TraceDirection:
+                start = SUPPLIER if direction is TraceDirection.FORWARD else HOSPITAL_1
+                result = store.trace(TraceQuery(starts=(start,), direction=direction))
+                assert result.nodes and result.edges
+                revalidated = TraceResult.model_validate(result.model_dump(), strict=True)
+                assert revalidated == result
+                assert hash(revalidated.nodes[0]) == hash(result.nodes[0])
+                assert revalidated.model_dump_json() == result.model_dump_json()
+                assert result.model_fields_set == revalidated.model_fields_set
+
+
+def test_trusted_factory_refuses_missing_or_unknown_fields() -> None:
+    build = trusted_factory(TraceEdge)
+    assert build(source="a", target="b", type=E.PACKED_IN) == TraceEdge(source="a", target="b", type=E.PACKED_IN)
+    with pytest.raises(TypeError, match="source, target, type"):
+        build(source="a", target="b")
+    with pytest.raises(TypeError):
+        build(source="a", target="b", type=E.PACKED_IN, at=None)
+
+
+def test_a_trace_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    with closing(SQLiteStore(tmp_path / "s.db")) as store:
+        store.migrate()
+        store.apply(repack_plant())
+        query = TraceQuery(starts=(SUPPLIER,))
+        assert gc.isenabled()
+        store.trace(query)
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            store.trace(query)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+        with pytest.raises(NotFoundError):
+            store.trace(TraceQuery(starts=("lot:NO-SUCH-LOT",)))
+        assert gc.isenabled()

@@ -7,6 +7,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from schema.errors import InvalidKeyError
+from schema.identifiers import canonical_key
 from schema.udi import AHM_UNSUPPORTED, UdiParse, hibc_check_character, parse_udi
 
 GS = "\x1d"
@@ -32,6 +33,8 @@ def test_json_shape_is_the_cli_contract() -> None:
         "quantity",
         "key",
         "errors",
+        "warnings",
+        "readings",
         "elements",
     ]
 
@@ -80,7 +83,7 @@ def test_gs1_forms_read_the_same(scan: str) -> None:
         ("09506000134352", "01/09506000134352"),  # an EAN/ITF scan without identifier
         ("(00)106141412345678908", "00/106141412345678908"),
         ("(414)0614141123452(254)A/1", "414/0614141123452/254/A%2F1"),
-        ("(10)L1(17)250131", None),  # a PI-only symbol of a split label names nothing
+        ("(01)09506000134352(17)250131\n(10)L1", "01/09506000134352/10/L1"),  # a split label
         ("(8004)0614141ABC", None),  # a GIAI: valid, but no canonical key form
     ],
 )
@@ -319,7 +322,7 @@ def test_ma_keys_and_validity_dates() -> None:
     [
         ("MA.156.M1.100204.13351764", "MA industry 'M1' must be the industry code M0"),
         ("MA.156.M0.10020.13351764", "MA registrant '10020' must be a 6-character registrant code"),
-        ("MA.156.M0.100204.1335176", "MA product '1335176' must be an 8-character product code"),
+        ("MA.156.M0.100204.1335176", "MA product '1335176' must be a product code of 8 or more letters and digits"),
         ("MA.156.M0", "an MA code starts MA.{country}.M0"),
         (f"{MA_DI}.X1", "unknown MA data separator '.X'"),
         (f"{MA_DI}.M2012", "MA date .M2012 must be 6 (YYMMDD) or 8 (YYYYMMDD) digits"),
@@ -332,6 +335,122 @@ def test_ma_errors_say_what_is_wrong(scan: str, error: str) -> None:
     parsed = parse_udi(scan)
     assert not parsed.valid
     assert any(error in message for message in parsed.errors), parsed.errors
+
+
+#: Public MA codes and the fields published with them. The first is from the unit test of
+#: an open-source JavaScript MA barcode parser on GitHub (``BarcodeParser`` ``getMACodeObj``,
+#: found by code search for "MA.156.M0"), which asserts serial x00008, production date
+#: 2022-01-17, lot 20220117, sterilisation lot 20220118, expiry 2022-01-30 and validity
+#: 2022-01-17; the other two are sample codes in the comments of public C# label-printing
+#: code (a 12-character product code; lower case letters), whose fields follow from the
+#: separators. None of them comes with a check-character algorithm.
+PUBLIC_MA_SAMPLES = [
+    (
+        "MA.156.M0.100761.21234561.Sx00008.M220117.L20220117.D20220118.E220130.V220117.C3",
+        {
+            "di": "MA.156.M0.100761.21234561",
+            "serial": "x00008",
+            "manufactured": "2022-01-17",
+            "lot": "20220117",
+            "expiry": "2022-01-30",
+        },
+        {"sterilisation_lot": "20220118", "valid_until": "220117", "item": "123456", "check": "3"},
+    ),
+    (
+        "MA.156.M0.100350.01004YA10017.SLMSAGAAAC.M210628.LAY21062803.E220628.V220627.C3",
+        {
+            "di": "MA.156.M0.100350.01004YA10017",
+            "serial": "LMSAGAAAC",
+            "manufactured": "2021-06-28",
+            "lot": "AY21062803",
+            "expiry": "2022-06-28",
+        },
+        {"registrant": "100350", "packaging_level": "0", "valid_until": "220627"},
+    ),
+    (
+        "MA.156.M0.100011.2cscp023.Ste002.M200206.L343432.D555555.E200228.V200307.C9",
+        {
+            "di": "MA.156.M0.100011.2cscp023",
+            "serial": "te002",
+            "manufactured": "2020-02-06",
+            "lot": "343432",
+            "expiry": "2020-02-28",
+        },
+        {"sterilisation_lot": "555555", "check": "9"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "fields", "elements"), PUBLIC_MA_SAMPLES, ids=lambda v: str(v)[:30])
+def test_public_ma_samples_parse_to_their_published_fields(
+    code: str, fields: dict[str, str], elements: dict[str, str]
+) -> None:
+    parsed = parse_udi(code)
+    assert parsed.valid and parsed.issuer == "MA", parsed.errors
+    assert {name: getattr(parsed, name) for name in fields} == fields
+    assert {name: parsed.elements[name] for name in elements} == elements
+    assert parsed.elements["check_status"] == "unverified"  # the algorithm is not public
+    assert parsed.key == f"ma/{fields['di'].upper()}/21/{fields['serial']}"
+
+
+def test_ma_xml_form_and_url_wrapped_codes() -> None:
+    plain = parse_udi(f"{MA_DI}.S0042.L2020A")
+    as_xml = parse_udi(f'<UDI IAC="MA">{MA_DI}.S0042.L2020A</UDI>')
+    split_xml = parse_udi(f'<UDI IAC="MA">\n  <DI>{MA_DI}</DI>\n  <PI>.S0042.L2020A</PI>\n</UDI>')
+    assert as_xml == split_xml == plain and plain.key == f"ma/{MA_DI}/21/0042"
+    wrapped = parse_udi(f"https://udi.example.cn/scan?code={MA_DI}.S0042.L2020A")
+    assert (wrapped.issuer, wrapped.key) == ("MA", plain.key)
+    assert parse_udi(f"]Q1https://example.cn/{MA_DI}.L7").key == f"ma/{MA_DI}/10/7"
+    assert parse_udi(f'<UDI IAC="GS1">{MA_DI}</UDI>').errors == ["<UDI IAC='GS1'> holds a MA code"]
+    assert "must be one of MA, GS1, HIBCC" in parse_udi(f'<UDI IAC="XX">{MA_DI}</UDI>').errors[0]
+    assert "not well-formed" in parse_udi("<UDI IAC='MA'>").errors[0]
+    assert canonical_key(f"ma/{MA_DI.lower().replace('ma.', 'MA.', 1)}/21/S1") == f"ma/{MA_DI}/21/S1"
+
+
+# ---------------------------------------------------- GS1 data missing its separators
+
+GTIN_CN = "06901234567892"
+
+
+def test_a_lot_run_into_a_date_with_a_unique_reading_is_taken_with_a_warning() -> None:
+    # Lot 16 + (17) 8 = a 24-character "lot", over the 20 GS1 allows: only one reading is left.
+    parsed = parse_udi(f"01{GTIN_CN}10ABCDEFGHIJKLMNOP1727010121S1")
+    assert parsed.valid and parsed.key == f"01/{GTIN_CN}/21/S1"
+    assert (parsed.lot, parsed.expiry) == ("ABCDEFGHIJKLMNOP", "2027-01-01")
+    assert parsed.readings == [{"01": GTIN_CN, "10": "ABCDEFGHIJKLMNOP", "17": "270101", "21": "S1"}]
+    assert "no GS (FNC1) before it" in parsed.warnings[0]
+
+
+def test_a_lot_run_into_dates_with_several_readings_is_refused_listing_them() -> None:
+    parsed = parse_udi(f"01{GTIN_CN}10ABCDEFGHIJKL1125010117260101")
+    assert not parsed.valid and parsed.key is None
+    assert parsed.errors[0].startswith("ambiguous GS1 data")
+    assert parsed.readings == [
+        {"01": GTIN_CN, "10": "ABCDEFGHIJKL", "11": "250101", "17": "260101"},
+        {"01": GTIN_CN, "10": "ABCDEFGHIJKL11250101", "17": "260101"},
+    ]
+
+
+def test_a_lot_that_may_end_before_a_date_is_ambiguous_even_when_gs1_reading_is_valid() -> None:
+    # Lot "012345", expiry and serial printed with no GS; GS1's own reading is one long lot.
+    parsed = parse_udi(f"01{GTIN_CN}100123451727010121S1")
+    assert not parsed.valid and parsed.key is None and parsed.errors[0].startswith("ambiguous GS1 data")
+    assert parsed.readings == [
+        {"01": GTIN_CN, "10": "0123451727010121S1"},
+        {"01": GTIN_CN, "10": "012345", "17": "270101", "21": "S1"},
+    ]
+    # Impossible dates are no reading: 17271301 has month 13.
+    unique = parse_udi(f"01{GTIN_CN}10ABC12317271301")
+    assert unique.valid and unique.lot == "ABC12317271301" and not unique.warnings and not unique.readings
+    # With a GS the encoder said where the lot ends.
+    separated = parse_udi(f"]d201{GTIN_CN}10012345\x1d1727010121S1")
+    assert separated.valid and separated.lot == "012345" and separated.warnings == []
+
+
+def test_gs1_composite_symbols_are_read_as_one_message() -> None:
+    parsed = parse_udi("]E00416000336108|]e099COMPOSITE\x1d98XYZ")
+    assert parsed.valid and parsed.gtin == "00416000336108"
+    assert parsed.elements == {"01": "00416000336108", "99": "COMPOSITE", "98": "XYZ"}
 
 
 # ------------------------------------------------------------------ refused formats
@@ -353,7 +472,7 @@ def test_iccbba_is_refused() -> None:
     [
         ("", "empty input"),
         ("hello", "not a recognised UDI"),
-        ("(01)09506000134352\n(21)1", "one barcode per input, got 2 lines"),
+        ("(01)09506000134352\n+A99912345/$$52001510X3", "one barcode per input, got 2 lines"),
     ],
 )
 def test_unrecognised_input(scan: str, error: str) -> None:

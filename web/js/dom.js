@@ -1,5 +1,6 @@
 // Building DOM without innerHTML: every value from the store (names, notes, file names) becomes
 // a text node, so nothing a source file says can turn into markup or script.
+import { t } from "./i18n.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -64,14 +65,14 @@ export function notice(kind, ...children) {
 }
 
 /** A button that copies text, for keys and hashes an auditor pastes elsewhere. */
-export function copyButton(text, label = "Copy") {
+export function copyButton(text, label = t("common.copy")) {
   const btn = h("button", { type: "button", class: "btn-small", "aria-label": `${label}: ${text}` }, label);
   btn.addEventListener("click", async () => {
     try {
       await navigator.clipboard.writeText(text);
-      btn.textContent = "Copied";
+      btn.textContent = t("common.copied");
     } catch {
-      btn.textContent = "Select and copy";
+      btn.textContent = t("common.selectAndCopy");
     }
     setTimeout(() => (btn.textContent = label), 1500);
   });

@@ -1,4 +1,5 @@
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 
 // How each kind of node looks and reads. Colours are distinct hues for the stripe and a pale
 // tint of each for the fill; text stays near-black on every tint, so contrast never depends on
@@ -37,9 +38,19 @@ export function kindColor(kind) {
   return (KINDS[kind] || { color: "#475569" }).color;
 }
 
+/** "Material lot", "Material lots": the kind's name for `n` of them (message kind.plural.<Kind>). */
 export function plural(kind, n) {
-  if (n === 1) return kind.replace(/([a-z])([A-Z])/g, "$1 $2");
-  return (KINDS[kind] || { plural: `${kind}s` }).plural;
+  const key = `kind.plural.${kind}`;
+  const name = t(key, { count: n });
+  if (name !== key) return name;
+  return n === 1 ? kind.replace(/([a-z])([A-Z])/g, "$1 $2") : `${kind}s`; // a kind newer than the catalogue
+}
+
+/** The kind's short name on badges and chips (message kind.<Kind>; English keeps the schema's). */
+export function kindName(kind) {
+  const key = `kind.${kind}`;
+  const name = t(key);
+  return name === key ? kind : name;
 }
 
 /** Kinds that are reached but never passed through: where a recall list ends. */
@@ -72,7 +83,7 @@ function decodeSafe(text) {
 
 /** A small label naming a kind, with its colour. */
 export function badge(kind) {
-  return h("span", { class: "badge", style: kindStyle(kind) }, kind);
+  return h("span", { class: "badge", style: kindStyle(kind), "data-kind": kind }, kindName(kind));
 }
 
 /** Attributes for an element coloured by kind: the CSS reads --kind. */

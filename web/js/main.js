@@ -1,5 +1,8 @@
 // Boot: the search box, the navigation, keyboard shortcuts, and one view at a time in <main>.
+import { currentSession, onUnauthenticated } from "./api.js";
 import { clear, h, notice } from "./dom.js";
+import { init as initLanguage, languageSwitcher, onLanguageChange, t } from "./i18n.js";
+import { mountAccount, renderLogin } from "./login.js";
 import { go, href, parse } from "./router.js";
 import { NAV, VIEWS } from "./views/index.js";
 import { current } from "./state.js";
@@ -26,11 +29,14 @@ async function show() {
   clear(main);
   main.setAttribute("aria-busy", "true");
   try {
+    // Production mode: nobody signed in sees the login form (announced by api.js), not the view.
+    if ((await currentSession({ signal: controller.signal })) === null) return signIn();
     running.cleanup = (await view.render(main, route, { signal: controller.signal })) || null;
   } catch (error) {
     if (error.name === "AbortError") return;
+    if (error.status === 401) return signIn(error.message);
     console.error(error);
-    clear(main).append(notice("error", h("strong", null, "Could not show this: "), error.message));
+    clear(main).append(notice("error", h("strong", null, t("error.couldNotShow"), " "), error.message));
   } finally {
     if (!controller.signal.aborted) {
       main.setAttribute("aria-busy", "false");
@@ -41,6 +47,16 @@ async function show() {
       searched = false;
     }
   }
+}
+
+/** The login form in place of the view; after sign-in, the view that was asked for. */
+function signIn(reason) {
+  if (running) {
+    running.controller.abort();
+    if (running.cleanup) running.cleanup();
+    running = null;
+  }
+  renderLogin(main, { reason, onSignedIn: show });
 }
 
 function renderNav(view) {
@@ -57,9 +73,13 @@ function renderNav(view) {
           ? h(
               "a",
               { href: target, "aria-current": active ? "page" : null, class: active ? "active" : null },
-              item.title,
+              t(`nav.${item.id}`),
             )
-          : h("span", { class: "disabled", "aria-disabled": "true", title: "Search for something first" }, item.title),
+          : h(
+              "span",
+              { class: "disabled", "aria-disabled": "true", title: t("nav.searchFirst") },
+              t(`nav.${item.id}`),
+            ),
       ),
     );
   }
@@ -80,13 +100,22 @@ searchForm.addEventListener("submit", (event) => {
 // "/" focuses the search from anywhere but a text field; a scanner's Enter then submits it.
 document.addEventListener("keydown", (event) => {
   if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
-  const t = event.target;
-  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
-  if (t && t.isContentEditable) return;
+  const el = event.target;
+  if (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement) return;
+  if (el && el.isContentEditable) return;
   event.preventDefault();
   searchInput.focus();
   searchInput.select();
 });
 
 window.addEventListener("hashchange", show);
-show();
+onUnauthenticated((error) => signIn(error.message)); // a session that ended while a view was up
+// The messages first (the saved language, else the browser's, else English), then the view.
+initLanguage()
+  .catch((error) => console.error(error))
+  .finally(() => {
+    mountAccount(document.querySelector("header.top"), () => signIn());
+    document.querySelector("header.top").append(languageSwitcher(h));
+    onLanguageChange(show); // the view on screen again, in the new language
+    show();
+  });

@@ -2,6 +2,7 @@
 // zoom (wheel, + and -, 0 to fit), selection by click or keyboard (every node is focusable),
 // and path highlighting. It keeps no trace state of its own: the graph view redraws it.
 import { clear, s } from "../dom.js";
+import { t as message } from "../i18n.js"; // `t` here is the view transform
 import { kindColor, kindTint, plural, shortLabel } from "../kinds.js";
 import { HEADER_H, NODE_H, NODE_W } from "./layout.js";
 
@@ -15,7 +16,7 @@ export function createCanvas(container, { onSelect, onExpand, onLevel }) {
     class: "graph",
     tabindex: "0",
     role: "group",
-    "aria-label": "Trace graph: drag to pan, wheel or + and − to zoom, 0 to fit; Tab to the nodes",
+    "aria-label": message("graph.canvasLabel"),
   });
   const defs = s("defs", null, marker("arrow", "arrow"), marker("arrow-hl", "arrow arrow-hl"));
   const viewport = s("g", { class: "viewport" });
@@ -165,21 +166,21 @@ export function createCanvas(container, { onSelect, onExpand, onLevel }) {
             tabindex: "0",
             role: "button",
             "data-degree": header.degree,
-            "aria-label": `Level ${header.degree}: ${collapsed ? "expand" : "collapse"} every group of this level`,
+            "aria-label": message(collapsed ? "graph.level.expand" : "graph.level.collapse", { level: header.degree }),
             transform: `translate(${header.x},0)`,
           },
           s("rect", { width: header.width, height: HEADER_H - 10, rx: 4 }),
           s(
             "text",
             { x: header.width / 2, y: 17, "text-anchor": "middle" },
-            header.degree === 0 ? "start" : `level ${header.degree} ${collapsed ? "▸" : "▾"}`,
+            header.degree === 0 ? message("graph.level.start") : `${message("graph.level.n", { level: header.degree })} ${collapsed ? "▸" : "▾"}`,
           ),
           s(
             "title",
             null,
             header.degree === 0
-              ? "The start"
-              : `${header.degree} hops ${reverse ? "upstream" : "downstream"}; click to collapse or expand`,
+              ? message("graph.level.startTitle")
+              : message(reverse ? "graph.level.upstream" : "graph.level.downstream", { count: header.degree }),
           ),
         ),
       );

@@ -4,6 +4,7 @@
 // level heading or a kind to collapse them all.
 import { api } from "../api.js";
 import { fmtInt, h, notice } from "../dom.js";
+import { t } from "../i18n.js";
 import {
   AGGREGATE_OVER,
   EXPAND_ALL_MAX,
@@ -17,7 +18,7 @@ import {
 } from "../graph/model.js";
 import { layout } from "../graph/layout.js";
 import { createCanvas } from "../graph/render.js";
-import { badge, kindOrder, kindStyle, plural, shortLabel } from "../kinds.js";
+import { badge, kindName, kindOrder, kindStyle, plural, shortLabel } from "../kinds.js";
 import { go, href, replaceParams } from "../router.js";
 import { current, setCurrentKey } from "../state.js";
 
@@ -52,7 +53,7 @@ async function render(main, route, { signal }) {
   const opts = optionsFrom(route.params);
   current.direction = direction;
 
-  main.append(h("p", { class: "muted loading" }, "Tracing…"));
+  main.append(h("p", { class: "muted loading" }, t("graph.tracing")));
   const [start, trace] = await Promise.all([
     api.node(asked, { signal }),
     api.trace(direction, asked, opts, { signal }),
@@ -64,7 +65,9 @@ async function render(main, route, { signal }) {
   labels.set(start.key, start.props);
   main.replaceChildren();
 
-  const title = `${direction === "forward" ? "Forward impact" : "Backward genealogy"} of ${shortLabel(start.key, start.props)}`;
+  const title = t(direction === "forward" ? "graph.titleForward" : "graph.titleBackward", {
+    label: shortLabel(start.key, start.props),
+  });
   document.title = `${title} · TraceGraph`;
   const groups = groupsOf(trace);
   const paths = pathIndex(trace);
@@ -97,34 +100,34 @@ async function render(main, route, { signal }) {
 
   const depthSelect = selectField(
     "depth",
-    "Depth",
-    DEPTHS.map((d) => [String(d), d === "" ? "all" : String(d)]),
+    t("graph.depth"),
+    DEPTHS.map((d) => [String(d), d === "" ? t("graph.all") : String(d)]),
     opts.depth || "",
   );
   const ignoreTime = h("input", { type: "checkbox", id: "ignore-time", checked: opts.ignoreTime });
   const groupSize = selectField(
     "group-size",
-    "Group over",
+    t("graph.groupOver"),
     GROUP_SIZES.map((n) => [String(n), String(n)]),
     String(AGGREGATE_OVER),
   );
   const levels = [...new Set([...groups.values()].map((g) => g.degree))].sort((a, b) => a - b);
   const collapseFrom = selectField(
     "collapse-from",
-    "Collapse from level",
-    [["", "none"], ...levels.map((l) => [String(l), String(l)])],
+    t("graph.collapseFrom"),
+    [["", t("graph.none")], ...levels.map((l) => [String(l), String(l)])],
     "",
   );
   const find = h("input", {
     type: "search",
     id: "find",
-    placeholder: "key, serial, lot, barcode…",
+    placeholder: t("graph.findPlaceholder"),
     autocomplete: "off",
   });
   const kindChips = h("div", {
     class: "chips",
     role: "group",
-    "aria-label": "Collapse or expand every group of a kind",
+    "aria-label": t("graph.kindChips"),
   });
 
   // The start window: from a machine found out of tolerance, only what it touched between two
@@ -134,16 +137,16 @@ async function render(main, route, { signal }) {
   const windowForm = h(
     "details",
     { class: "window", open: opts.from || opts.to ? true : null },
-    h("summary", null, opts.from || opts.to ? "Start window (set)" : "Start window"),
+    h("summary", null, t(opts.from || opts.to ? "graph.windowSet" : "graph.window")),
     h(
       "form",
-      { "aria-label": "Start window, UTC" },
-      h("label", { for: "window-from" }, "from "),
+      { "aria-label": t("graph.windowLabel") },
+      h("label", { for: "window-from" }, t("graph.windowFrom"), " "),
       windowFrom,
-      h("label", { for: "window-to" }, " to "),
+      h("label", { for: "window-to" }, " ", t("graph.windowTo"), " "),
       windowTo,
       h("span", { class: "muted" }, " UTC "),
-      h("button", { type: "submit" }, "Apply"),
+      h("button", { type: "submit" }, t("graph.apply")),
     ),
   );
   windowForm.querySelector("form").addEventListener("submit", (event) => {
@@ -153,17 +156,17 @@ async function render(main, route, { signal }) {
 
   const toolbar = h(
     "div",
-    { class: "toolbar", role: "toolbar", "aria-label": "Graph options" },
+    { class: "toolbar", role: "toolbar", "aria-label": t("graph.options") },
     h(
       "div",
-      { class: "segmented", role: "group", "aria-label": "Direction" },
+      { class: "segmented", role: "group", "aria-label": t("graph.direction") },
       h(
         "a",
         {
           href: href(["graph", "forward", start.key], paramsOf(opts)),
           "aria-current": direction === "forward" ? "true" : null,
         },
-        "Forward impact",
+        t("node.forward"),
       ),
       h(
         "a",
@@ -171,7 +174,7 @@ async function render(main, route, { signal }) {
           href: href(["graph", "backward", start.key], paramsOf(opts)),
           "aria-current": direction === "backward" ? "true" : null,
         },
-        "Backward genealogy",
+        t("node.backward"),
       ),
     ),
     depthSelect.wrap,
@@ -180,53 +183,52 @@ async function render(main, route, { signal }) {
       {
         class: "check",
         for: "ignore-time",
-        title: "Plain reachability, for comparison: ignores packing and unpacking times",
+        title: t("graph.ignoreTimeTitle"),
       },
       ignoreTime,
-      " Ignore time",
+      " ",
+      t("graph.ignoreTime"),
     ),
     windowForm,
     groupSize.wrap,
     collapseFrom.wrap,
     h(
       "form",
-      { class: "find", role: "search", "aria-label": "Find in this graph" },
-      h("label", { for: "find" }, "Find"),
+      { class: "find", role: "search", "aria-label": t("graph.findLabel") },
+      h("label", { for: "find" }, t("graph.find")),
       find,
-      h("button", { type: "submit" }, "Find"),
+      h("button", { type: "submit" }, t("graph.find")),
     ),
   );
   const zoom = h(
     "div",
-    { class: "zoom", role: "group", "aria-label": "Zoom" },
-    h("button", { type: "button", "data-zoom": "out", "aria-label": "Zoom out" }, "−"),
-    h("button", { type: "button", "data-zoom": "in", "aria-label": "Zoom in" }, "+"),
-    h("button", { type: "button", "data-zoom": "fit" }, "Fit"),
-    h("button", { type: "button", "data-zoom": "reset", title: "Undo every expand and collapse" }, "Reset"),
+    { class: "zoom", role: "group", "aria-label": t("graph.zoom") },
+    h("button", { type: "button", "data-zoom": "out", "aria-label": t("graph.zoomOut") }, "−"),
+    h("button", { type: "button", "data-zoom": "in", "aria-label": t("graph.zoomIn") }, "+"),
+    h("button", { type: "button", "data-zoom": "fit" }, t("graph.fit")),
+    h("button", { type: "button", "data-zoom": "reset", title: t("graph.resetTitle") }, t("graph.reset")),
   );
   const summary = h("p", { class: "summary", "aria-live": "polite" });
   const notes = h("div");
   const canvasBox = h("div", { class: "canvas" }, zoom); // positioned: drawn over the graph
-  const panel = h("aside", { class: "panel card", "aria-label": "Selection", "aria-live": "polite" });
+  const panel = h("aside", { class: "panel card", "aria-label": t("graph.selection"), "aria-live": "polite" });
   main.append(toolbar, kindChips, summary, notes, h("div", { class: "graph-layout" }, canvasBox, panel));
 
   if (trace.is_partial) {
     notes.append(
-      notice(
-        "warn",
-        "A server budget stopped this trace early: what is drawn is a lower bound. The export has its own, larger budget.",
-      ),
+      notice("warn", t("graph.partial")),
     );
   }
   if (trace.truncated) {
     notes.append(
       notice(
         "warn",
-        `The graph lists the nearest ${fmtInt(trace.nodes.length)} of ${fmtInt(trace.total)} nodes. `,
+        t("graph.truncated", { shown: fmtInt(trace.nodes.length), total: fmtInt(trace.total) }),
+        " ",
         h(
           "a",
           { href: href(["recall", start.key], paramsOf(opts, { direction })) },
-          "The recall list exports all of them.",
+          t("graph.truncatedLink"),
         ),
       ),
     );
@@ -291,11 +293,9 @@ async function render(main, route, { signal }) {
           "aria-pressed": String(collapsed),
           style: kindStyle(kind),
           "data-kind": kind,
-          title: collapsed
-            ? `Expand every group of ${plural(kind, 2).toLowerCase()}`
-            : `Collapse every group of ${plural(kind, 2).toLowerCase()}`,
+          title: t(collapsed ? "graph.kindExpand" : "graph.kindCollapse", { kinds: plural(kind, 2).toLowerCase() }),
         },
-        `${kind} ${fmtInt(total)}`,
+        `${kindName(kind)} ${fmtInt(total)}`,
         h("span", { class: "chip-state" }, collapsed ? " ▸" : " ▾"),
       );
       chip.addEventListener("click", () => toggleKind(kind, !collapsed));
@@ -352,18 +352,10 @@ async function render(main, route, { signal }) {
     panel.replaceChildren();
     if (!key) {
       panel.append(
-        h("h2", null, "Select a node"),
-        h(
-          "p",
-          null,
-          "Select a node (click, or Tab to it and press Enter) to highlight the path that explains why the trace reached it.",
-        ),
-        h(
-          "p",
-          null,
-          "Large groups of one kind at one level are drawn as a single node: select one to list its members or draw them. Click a level heading or a kind above to collapse or expand all of it.",
-        ),
-        h("p", { class: "muted" }, "Keys: / search · Esc clear · + − zoom · 0 fit · arrows pan"),
+        h("h2", null, t("graph.selectTitle")),
+        h("p", null, t("graph.selectHelp")),
+        h("p", null, t("graph.groupsHelp")),
+        h("p", { class: "muted" }, t("graph.keys")),
       );
       return;
     }
@@ -383,20 +375,25 @@ async function render(main, route, { signal }) {
         "p",
         { class: "muted" },
         key === start.key
-          ? "The start."
-          : `Level ${path.length - 1}: ${path.length - 1} hop${path.length === 2 ? "" : "s"} ${direction === "forward" ? "downstream" : "upstream"}.`,
+          ? t("graph.theStart")
+          : t(direction === "forward" ? "graph.levelDownstream" : "graph.levelUpstream", {
+              level: path.length - 1,
+              count: path.length - 1,
+            }),
       ),
       h(
         "div",
         { class: "actions" },
-        h("a", { class: "btn", href: href(["node", key]) }, "Open page"),
-        key !== start.key ? h("a", { class: "btn", href: href(["graph", direction, key]) }, "Trace from here") : null,
-        h("a", { class: "btn", href: href(["recall", key]) }, "Recall list"),
+        h("a", { class: "btn", href: href(["node", key]) }, t("graph.openPage")),
+        key !== start.key
+          ? h("a", { class: "btn", href: href(["graph", direction, key]) }, t("graph.traceFromHere"))
+          : null,
+        h("a", { class: "btn", href: href(["recall", key]) }, t("node.recall")),
       ),
     );
     if (drawnAs && drawnAs.aggregate) {
       const index = group.members.indexOf(key);
-      const draw = h("button", { type: "button", class: "btn-small" }, "Draw it");
+      const draw = h("button", { type: "button", class: "btn-small" }, t("graph.drawIt"));
       draw.addEventListener("click", () => {
         state.view.shown.set(
           group.id,
@@ -405,17 +402,25 @@ async function render(main, route, { signal }) {
         redraw();
         canvas.focusNode(key);
       });
-      panel.append(h("p", null, `Drawn within “${drawnAs.count} ${plural(drawnAs.kind, drawnAs.count)}”. `, draw));
+      panel.append(
+        h(
+          "p",
+          null,
+          t("graph.drawnWithin", { group: `${drawnAs.count} ${plural(drawnAs.kind, drawnAs.count)}` }),
+          " ",
+          draw,
+        ),
+      );
     } else if (group && group.members.length > state.view.aggregateOver) {
       const fold = h(
         "button",
         { type: "button", class: "btn-small" },
-        `Collapse its ${group.members.length} ${plural(group.kind, 2).toLowerCase()}`,
+        t("graph.collapseIts", { count: group.members.length, kinds: plural(group.kind, 2).toLowerCase() }),
       );
       fold.addEventListener("click", () => collapse(group));
       panel.append(h("p", null, fold));
     }
-    panel.append(h("h3", null, "Explaining path"));
+    panel.append(h("h3", null, t("graph.explainingPath")));
     panel.append(
       h(
         "ol",
@@ -445,24 +450,31 @@ async function render(main, route, { signal }) {
         "div",
         { class: "page-title" },
         badge(group.kind),
-        h("h2", null, `${fmtInt(drawn.count)} ${shown ? "more " : ""}${plural(group.kind, drawn.count)}`),
+        h(
+          "h2",
+          null,
+          t(shown ? "graph.groupMore" : "graph.group", {
+            count: fmtInt(drawn.count),
+            kinds: plural(group.kind, drawn.count),
+          }),
+        ),
       ),
       h(
         "p",
         { class: "muted" },
-        `Level ${group.degree}, ${fmtInt(group.members.length)} in all; ${fmtInt(shown)} drawn one by one.`,
+        t("graph.groupDetail", { level: group.degree, total: fmtInt(group.members.length), shown: fmtInt(shown) }),
       ),
     );
     const actions = h("div", { class: "actions" });
-    const more = h("button", { type: "button", class: "btn" }, `Draw ${fmtInt(Math.min(EXPAND_STEP, drawn.count))}`);
+    const more = h("button", { type: "button", class: "btn" }, t("graph.drawN", { count: fmtInt(Math.min(EXPAND_STEP, drawn.count)) }));
     more.addEventListener("click", () => expand(group, EXPAND_STEP));
     actions.append(more);
     if (drawn.count > EXPAND_STEP && group.members.length <= EXPAND_ALL_MAX) {
-      const all = h("button", { type: "button", class: "btn" }, `Draw all ${fmtInt(group.members.length)}`);
+      const all = h("button", { type: "button", class: "btn" }, t("graph.drawAll", { count: fmtInt(group.members.length) }));
       all.addEventListener("click", () => expand(group, group.members.length));
       actions.append(all);
     }
-    panel.append(actions, h("h3", null, drawn.count > MEMBERS_LISTED ? `First ${MEMBERS_LISTED}` : "Members"));
+    panel.append(actions, h("h3", null, drawn.count > MEMBERS_LISTED ? t("graph.firstN", { count: MEMBERS_LISTED }) : t("graph.members")));
     panel.append(
       h(
         "ul",

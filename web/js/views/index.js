@@ -1,9 +1,12 @@
 // Every view of the dashboard, each its own module exporting
 //   { id, match(parts) -> truthy when the route is its, render(main, route, {signal}) -> cleanup? }
 // The first view is the fallback for unknown routes.
+import alerts from "./alerts.js";
+import audit from "./audit.js";
 import graph from "./graph.js";
 import node from "./node.js";
 import overview from "./overview.js";
+import quality from "./quality.js";
 import recall from "./recall.js";
 import search from "./search.js";
 import { current } from "../state.js";
@@ -14,24 +17,22 @@ export const VIEWS = [
   node,
   graph,
   recall,
-  // ── RISK VIEWS: add here when risk/ exposes them over the API (not before) ──────────────
-  // Planned, one module each beside this file, written like recall.js:
-  //   scope.js      recall scope: devices over a threshold, the sensitivity table, on hand vs shipped
-  //   alerts.js     alerts (watch … recall-candidate) and the tasks board
-  //   suppliers.js  supplier scorecards
-  //   spc.js        SPC charts of process runs with their Nelson-rule signals
-  // Register the module above and give it an entry in NAV below.
+  alerts,
+  quality,
+  audit,
 ];
 
-/** The top navigation. Views about one node link to the key the user last looked at. */
+/** The top navigation. Views about one node link to the key the user last looked at. Each entry's
+ * label is the message `nav.<id>` (web/locales). */
 export const NAV = [
-  { id: "overview", title: "Overview", href: () => "#/" },
-  { id: "node", title: "Node", href: (key) => key && `#/node/${encodeURIComponent(key)}` },
+  { id: "overview", href: () => "#/" },
+  { id: "node", href: (key) => key && `#/node/${encodeURIComponent(key)}` },
   {
     id: "graph",
-    title: "Graph",
     href: (key) => key && `#/graph/${current.direction || "forward"}/${encodeURIComponent(key)}`,
   },
-  { id: "recall", title: "Recall", href: (key) => key && `#/recall/${encodeURIComponent(key)}` },
-  // RISK VIEWS: { id: "alerts", title: "Alerts", href: () => "#/alerts" }, … once they exist.
+  { id: "recall", href: (key) => key && `#/recall/${encodeURIComponent(key)}` },
+  { id: "alerts", href: () => "#/alerts" },
+  { id: "quality", href: () => "#/quality" },
+  { id: "audit", href: () => "#/audit" },
 ];

@@ -3,6 +3,7 @@
 // related to, each relationship with its own records.
 import { api } from "../api.js";
 import { copyButton, fmtTime, h, notice } from "../dom.js";
+import { t } from "../i18n.js";
 import { badge, shortLabel } from "../kinds.js";
 import { href } from "../router.js";
 import { remember, setCurrentKey } from "../state.js";
@@ -23,7 +24,7 @@ async function render(main, route, { signal }) {
     view = await api.node(key, { signal });
   } catch (error) {
     if (error.status === 404 || error.status === 422) {
-      main.append(h("h1", null, "Not found"), notice("error", error.message));
+      main.append(h("h1", null, t("node.notFound")), notice("error", error.message));
       return;
     }
     throw error;
@@ -42,25 +43,25 @@ async function render(main, route, { signal }) {
         "p",
         { class: "key-line" },
         h("code", { class: "key", "data-testid": "node-key" }, view.key),
-        copyButton(view.key, "Copy key"),
+        copyButton(view.key, t("node.copyKey")),
       ),
       h(
         "div",
         { class: "actions" },
-        h("a", { class: "btn", href: href(["graph", "forward", view.key]) }, "Forward impact"),
-        h("a", { class: "btn", href: href(["graph", "backward", view.key]) }, "Backward genealogy"),
-        h("a", { class: "btn", href: href(["recall", view.key]) }, "Recall list"),
+        h("a", { class: "btn", href: href(["graph", "forward", view.key]) }, t("node.forward")),
+        h("a", { class: "btn", href: href(["graph", "backward", view.key]) }, t("node.backward")),
+        h("a", { class: "btn", href: href(["recall", view.key]) }, t("node.recall")),
       ),
     ),
   );
 
   const grid = h("div", { class: "node-grid" });
   main.append(grid);
-  grid.append(section("Facts", factsTable(view.props)));
-  const evidenceBox = h("div", null, h("p", { class: "muted" }, "Loading evidence…"));
-  grid.append(section("Evidence", evidenceBox));
-  main.append(section("Provenance", provenanceTable(view.versions), "provenance"));
-  main.append(section("Relationships", relationships(view)));
+  grid.append(section("facts", factsTable(view.props)));
+  const evidenceBox = h("div", null, h("p", { class: "muted" }, t("node.loadingEvidence")));
+  grid.append(section("evidence", evidenceBox));
+  main.append(section("provenance", provenanceTable(view.versions), "provenance"));
+  main.append(section("relationships", relationships(view)));
   // RISK VIEWS: alerts and tasks about this node go here once risk/ serves them.
 
   try {
@@ -68,13 +69,19 @@ async function render(main, route, { signal }) {
     evidenceBox.replaceChildren(evidenceList(evidence));
   } catch (error) {
     if (error.name === "AbortError") throw error;
-    evidenceBox.replaceChildren(notice("error", `Evidence could not be read: ${error.message}`));
+    evidenceBox.replaceChildren(notice("error", t("node.evidenceError", { message: error.message })));
   }
 }
 
-function section(title, body, id) {
-  const headingId = `h-${title.toLowerCase().replace(/\W+/g, "-")}`;
-  return h("section", { class: "card", "aria-labelledby": headingId, id }, h("h2", { id: headingId }, title), body);
+/** A card headed by the message `node.section.<name>`. */
+function section(name, body, id) {
+  const headingId = `h-${name}`;
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": headingId, id },
+    h("h2", { id: headingId }, t(`node.section.${name}`)),
+    body,
+  );
 }
 
 function value(v) {
@@ -88,7 +95,7 @@ function value(v) {
 
 function factsTable(props) {
   const names = Object.keys(props || {}).sort();
-  if (!names.length) return h("p", { class: "muted" }, "No properties recorded.");
+  if (!names.length) return h("p", { class: "muted" }, t("node.noProps"));
   return h(
     "table",
     { class: "data facts" },
@@ -119,27 +126,32 @@ function provenanceCells(p) {
 function hashCell(hash, recordId) {
   const out = [];
   if (recordId) out.push(h("div", null, h("code", { title: recordId }, recordId)));
-  if (hash) out.push(h("code", { class: "hash", title: hash }, `${hash.slice(0, 12)}…`), " ", copyButton(hash, "Copy"));
+  if (hash) out.push(h("code", { class: "hash", title: hash }, `${hash.slice(0, 12)}…`), " ", copyButton(hash, t("common.copy")));
   return out.length ? out : h("span", { class: "muted" }, "—");
 }
 
 function provenanceTable(versions) {
-  if (!versions || !versions.length) return h("p", { class: "muted" }, "No recorded versions.");
+  if (!versions || !versions.length) return h("p", { class: "muted" }, t("node.noVersions"));
   return h(
     "div",
     { class: "scroll-x" },
     h(
       "table",
-      { class: "data", "aria-label": "Versions of this node's facts and the records they come from" },
+      { class: "data", "aria-label": t("node.versionsLabel") },
       h(
         "thead",
         null,
         h(
           "tr",
           null,
-          ["Recorded", "Source system", "File or message", "Line", "Record (hash)", "Batch"].map((t) =>
-            h("th", { scope: "col" }, t),
-          ),
+          [
+            "node.col.recorded",
+            "node.col.sourceSystem",
+            "node.col.file",
+            "node.col.line",
+            "node.col.record",
+            "node.col.batch",
+          ].map((key) => h("th", { scope: "col" }, t(key))),
         ),
       ),
       h(
@@ -160,17 +172,17 @@ function provenanceTable(versions) {
 }
 
 function evidenceList(evidence) {
-  if (!evidence) return h("p", { class: "muted" }, "No evidence.");
+  if (!evidence) return h("p", { class: "muted" }, t("node.noEvidence"));
   const groups = [
-    ["Inspections", evidence.inspections],
-    ["Complaints", evidence.complaints],
-    ["Changes", evidence.changes],
-    ["Source events", evidence.events],
+    ["node.evidence.inspections", evidence.inspections],
+    ["node.evidence.complaints", evidence.complaints],
+    ["node.evidence.changes", evidence.changes],
+    ["node.evidence.events", evidence.events],
   ].filter(([, facts]) => facts.length);
-  if (!groups.length) return h("p", { class: "muted" }, "No inspections, complaints, changes or source events.");
+  if (!groups.length) return h("p", { class: "muted" }, t("node.noEvidenceKinds"));
   const out = h("div", { class: "evidence" });
   for (const [title, facts] of groups) {
-    out.append(h("h3", null, `${title} (${facts.length})`));
+    out.append(h("h3", null, `${t(title)} (${facts.length})`));
     out.append(
       h(
         "ul",
@@ -201,16 +213,16 @@ function evidenceList(evidence) {
       ),
     );
   }
-  if (evidence.truncated) out.append(notice("info", "More relationships exist than were read."));
+  if (evidence.truncated) out.append(notice("info", t("node.evidenceTruncated")));
   return out;
 }
 
 function relationships(view) {
   const wrap = h("div", { class: "rels" });
-  wrap.append(edgeGroups("Upstream (in)", view.edges_in, (e) => e.source));
-  wrap.append(edgeGroups("Downstream (out)", view.edges_out, (e) => e.target));
+  wrap.append(edgeGroups(t("node.upstream"), view.edges_in, (e) => e.source));
+  wrap.append(edgeGroups(t("node.downstream"), view.edges_out, (e) => e.target));
   if (view.edges_truncated) {
-    wrap.append(notice("info", "More relationships exist than listed here: the graph and recall views list them all."));
+    wrap.append(notice("info", t("node.edgesTruncated")));
   }
   return wrap;
 }
@@ -218,7 +230,7 @@ function relationships(view) {
 function edgeGroups(title, edges, other) {
   const box = h("div", { class: "rel-side" }, h("h3", null, `${title}: ${edges.length}`));
   if (!edges.length) {
-    box.append(h("p", { class: "muted" }, "None."));
+    box.append(h("p", { class: "muted" }, t("node.none")));
     return box;
   }
   const byType = new Map();
@@ -235,7 +247,9 @@ function edgeGroups(title, edges, other) {
         h(
           "tr",
           null,
-          ["Node", "At", "Until", "Source record"].map((t) => h("th", { scope: "col" }, t)),
+          ["node.col.node", "node.col.at", "node.col.until", "node.col.sourceRecord"].map((key) =>
+            h("th", { scope: "col" }, t(key)),
+          ),
         ),
       ),
       body,
@@ -244,7 +258,7 @@ function edgeGroups(title, edges, other) {
     body.append(...rows.slice(0, EDGES_SHOWN));
     box.append(h("div", { class: "scroll-x" }, table));
     if (rows.length > EDGES_SHOWN) {
-      const all = h("button", { type: "button", class: "btn-small" }, `Show all ${rows.length}`);
+      const all = h("button", { type: "button", class: "btn-small" }, t("node.showAll", { count: rows.length }));
       all.addEventListener("click", () => {
         body.append(...rows.slice(EDGES_SHOWN));
         all.remove();

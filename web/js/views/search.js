@@ -3,6 +3,7 @@
 // its node; text finds keys and names containing it. One clear match opens its page at once.
 import { api } from "../api.js";
 import { h, notice } from "../dom.js";
+import { t } from "../i18n.js";
 import { badge } from "../kinds.js";
 import { href } from "../router.js";
 
@@ -33,9 +34,9 @@ async function render(main, route, { signal }) {
   const text = route.params.get("q") || "";
   const input = document.getElementById("q");
   if (input && document.activeElement !== input) input.value = text;
-  main.append(h("h1", null, "Search"));
+  main.append(h("h1", null, t("search.title")));
   if (!text) {
-    main.append(notice("info", "Type or scan an identifier in the search box above."));
+    main.append(notice("info", t("search.empty")));
     return;
   }
   const first = await api.search(text, { first: PAGE }, { signal });
@@ -46,24 +47,22 @@ async function render(main, route, { signal }) {
     return;
   }
   if (!first.hits.length) {
-    main.append(
-      notice(
-        "info",
-        `Nothing matches “${text}”. Accepted: canonical keys, EPC URNs, GS1 element strings (bracketed or raw), `,
-        "GS1 Digital Link URIs, HIBCC and MA codes, lots, serials, SSCCs, supplier and equipment codes.",
-      ),
-    );
+    main.append(notice("info", t("search.nothing", { text })));
     return;
   }
   const body = h("tbody");
   const table = h(
     "table",
-    { class: "data", "aria-label": `Matches for ${text}` },
-    h("thead", null, h("tr", null, h("th", null, "Kind"), h("th", null, "Name or lot"), h("th", null, "Key"))),
+    { class: "data", "aria-label": t("search.matches", { text }) },
+    h(
+      "thead",
+      null,
+      h("tr", null, h("th", null, t("search.kind")), h("th", null, t("search.name")), h("th", null, t("search.key"))),
+    ),
     body,
   );
-  main.append(h("p", { class: "muted" }, `Matches for “${text}”`), table);
-  const more = h("button", { type: "button" }, "More matches");
+  main.append(h("p", { class: "muted" }, t("search.matches", { text })), table);
+  const more = h("button", { type: "button" }, t("search.more"));
   let next = first.next;
   const add = (hits) => {
     for (const hit of hits) {

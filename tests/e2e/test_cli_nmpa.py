@@ -1,0 +1,137 @@
+"""A Chinese-speaking recall manager's run: load a plant with a planted defect, switch to 中文,
+trace a device, and write the 召回事件报告表 and the 召回计划 whose PDFs name every affected lot,
+unit and consignee (read back with pypdf: the CID font's text extracts as Unicode)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from cli.main import app
+from loaders.synthetic import generate_plant
+from loaders.synthetic.manifest import Defect, PlantManifest
+from schema.kinds import NodeKind
+from schema.model import TraceDirection, TraceQuery
+from services.app import Services
+from services.settings import Settings
+
+FACTS = """\
+nmpa:
+  company:
+    name: 示例医疗器械有限公司
+    address: 上海市浦东新区示例路 1 号
+    contact: 王经理
+    phone: "021-00000000"
+  products:
+    part:FG-IVS: {name: 一次性使用输液器, registration_number: 国械注准20243140001, model: IVS-180}
+  recall:
+    reason: 鲁尔接头密封不良，可能渗漏
+    measures: 停止销售和使用，退回生产企业
+    handling: 退回后销毁
+"""
+
+
+@pytest.fixture(scope="module")
+def plant(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PlantManifest, str]:
+    root = tmp_path_factory.mktemp("nmpa")
+    manifest = generate_plant(root / "plant", scale="small", seed=3, inject=[Defect()])
+    store = f"sqlite:///{root / 'plant.db'}"
+    loaded = CliRunner().invoke(app, ["--store", store, "load", str(root / "plant")])
+    assert loaded.exit_code == 0, loaded.output
+    (root / "facts.yaml").write_text(FACTS, encoding="utf-8")
+    return root, manifest, store
+
+
+def _text(pdf: Path) -> str:
+    """The PDF's text without whitespace: table cells wrap keys anywhere."""
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(pdf).pages))
+
+
+def test_a_recall_manager_gets_the_chinese_recall_documents(plant: tuple[Path, PlantManifest, str]) -> None:
+    root, manifest, store = plant
+    (truth,) = manifest.defects
+    assert truth.devices
+    runner = CliRunner()
+
+    traced = runner.invoke(app, ["--store", store, "--lang", "zh", "trace", "backward", truth.devices[0]])
+    assert traced.exit_code == 0, traced.output
+    assert "反向追溯" in traced.output and truth.lot in traced.output
+
+    out = root / "documents"
+    written = runner.invoke(
+        app,
+        [
+            *("--store", store, "--lang", "zh", "nmpa", "report", "event", "plan", "--from", truth.lot, "--class", "1"),
+            *("--out", str(out), "--facts", str(root / "facts.yaml"), "--decided-at", "2024-03-08T09:00:00"),
+        ],
+    )
+    assert written.exit_code == 0, written.output
+    assert "一级召回" in written.output and "尚缺信息" in written.output  # consignees' licences are not given
+
+    # What the documents must name, from the generator's ground truth and a plain trace, not from the scope.
+    services = Services.build(Settings(store=store))
+    try:
+        reached = services.trace(
+            TraceQuery(starts=(truth.lot,), direction=TraceDirection.FORWARD, kinds=frozenset({NodeKind.CONSIGNEE}))
+        )
+    finally:
+        services.close()
+    consignees = {n.key for n in reached.nodes if n.kind is NodeKind.CONSIGNEE}
+    assert consignees
+
+    event, plan = _text(out / "nmpa-event.pdf"), _text(out / "nmpa-plan.pdf")
+    for text in (event, plan):
+        assert "一次性使用输液器" in text and "国械注准20243140001" in text and "一级召回" in text
+        for lot in truth.finished_lots:
+            assert lot in text, f"{lot} missing"
+        for consignee in consignees:
+            assert consignee in text, f"{consignee} missing"
+    assert "医疗器械召回事件报告表" in event and "召回原因" in event and "鲁尔接头密封不良" in event
+    for device in truth.devices:
+        assert device in event, f"unit {device} missing from the event report"
+    assert "召回计划" in plan and "退回后销毁" in plan and "5个工作日内" in plan
+    assert "2024-03-15T09:00:00" in plan  # recall plan due 5 working days after a Friday decision
+
+    rows = list(csv.reader((out / "nmpa-event.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0][0] == "产品名称" and {r[5] for r in rows[1:]} == set(truth.finished_lots)
+    data = json.loads((out / "nmpa-plan.json").read_text(encoding="utf-8"))
+    assert data["kind"] == "plan" and data["recall_class"] == 1
+    assert sum(lot["in_scope"] for lot in data["lots"]) == len(truth.devices)
+
+
+def test_clocks_retention_and_adverse_events(plant: tuple[Path, PlantManifest, str]) -> None:
+    root, _manifest, store = plant
+    runner = CliRunner()
+    clocks = runner.invoke(
+        app, ["--lang", "zh", "nmpa", "clocks", "--class", "2", "--decided-at", "2024-03-01T09:00:00"]
+    )
+    assert clocks.exit_code == 0 and "二级召回" in clocks.output and "通知经营企业" in clocks.output
+    as_json = runner.invoke(app, ["nmpa", "clocks", "--class", "二级", "--decided-at", "2024-03-01T09:00:00", "--json"])
+    due = {c["kind"]: c["due"] for c in json.loads(as_json.output)}
+    assert due["notify-consignees"] == "2024-03-04T09:00:00Z" and due["recall-plan"] == "2024-03-08T09:00:00Z"
+    bad = runner.invoke(app, ["nmpa", "clocks", "--class", "4"])
+    assert bad.exit_code == 2 and "recall class must be 1, 2 or 3" in bad.output
+
+    check = runner.invoke(app, ["--store", store, "nmpa", "retention", "--on", "2030-01-01", "--json"])
+    assert check.exit_code == 0, check.output
+    result = json.loads(check.output)
+    records = result["keep"] + result["may_purge"]
+    assert records and all(r["consignee"] and r["quantity"] > 0 for r in records)
+    # Devices expiring in 2027 are kept until 2029 (expiry + 2 years): all may be purged in 2030.
+    assert all(r["keep_until"] < "2030-01-01" for r in result["may_purge"])
+    later = json.loads(
+        runner.invoke(app, ["--store", store, "nmpa", "retention", "--on", "2026-01-01", "--json"]).output
+    )
+    assert len(later["keep"]) == len(records)
+
+    tracked = runner.invoke(
+        app,
+        ["--store", store, "nmpa", "report", "progress", "--from", "lot:NOPE", "--class", "1", "--out", str(root)],
+    )
+    assert tracked.exit_code == 3 and "lot:NOPE" in tracked.output
