@@ -50,11 +50,23 @@ from schema.identifiers import (
     validate_gs1_check_digit,
 )
 
-__all__ = ["UdiParse", "hibc_check_character", "parse_udi", "read_barcode"]
+__all__ = [
+    "DL_CONVENIENCE_NAMES",
+    "NOT_GS1_DATA",
+    "REQUISITE_MISSING",
+    "UdiParse",
+    "hibc_check_character",
+    "parse_udi",
+    "read_barcode",
+]
 
 Issuer = Literal["GS1", "HIBCC", "MA"]
 
 REQUISITE_MISSING = "GS1 requisite AI missing"
+#: How every refusal of data that is not GS1 (nor another UDI format) begins: plain data in
+#: a symbology's non-GS1 mode (``]Q1``, ``]d1``, ``]J0``), an empty symbol, a URI that is not
+#: a GS1 Digital Link URI.
+NOT_GS1_DATA = "not GS1 data"
 AHM_UNSUPPORTED = "AHM codes are not supported yet (the format is not public)"
 ICCBBA_UNSUPPORTED = "ICCBBA ISBT 128 codes are not supported"
 
@@ -240,11 +252,11 @@ def _parse_plain(data: str, symbology: str | None) -> UdiParse:
     if data[:8].lower().startswith(("http://", "https://")):
         return _parse_digital_link(data)
     if not data:
-        return _invalid(None, "no data after the symbology identifier")
+        return _invalid(None, f"{NOT_GS1_DATA}: no data after the symbology identifier ]{symbology}")
     if symbology is not None:
         return _invalid(
             None,
-            f"symbology identifier ]{symbology} marks data that is not GS1, and it is "
+            f"{NOT_GS1_DATA}: symbology identifier ]{symbology} marks data that is not GS1, and it is "
             "not HIBCC (+…), MA (MA.…) or a GS1 Digital Link URI; GS1 element strings "
             f"need {_GS1_SYMBOLOGY_HINT}",
         )
@@ -297,6 +309,9 @@ _DL_QUALIFIER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
 #: Of all key qualifiers only (10) may also be a data attribute (GS1 syntax dictionary).
 _QUALIFIERS_ALSO_ATTRIBUTES = frozenset({"10"})
 _DL_SCHEMES = ("http", "https", "HTTP", "HTTPS")  # no mixed case (GS1 Digital Link)
+#: Characters a URI may hold that have no place in a resolver's domain name or address: a
+#: user name (``@``), an IPv6 zone (``%25``), sub-delimiters (as GS1's syntax engine, dl.c).
+_DL_BAD_HOST_CHARACTERS = frozenset("_~@!$&'()*+,;=%")
 
 
 def _non_ascii(data: str, what: str) -> str | None:
@@ -702,18 +717,65 @@ def _padded_gtins(query: str) -> str:
     return urlencode([(name, value.zfill(14) if name in ("01", "02") else value) for name, value in pairs])
 
 
-def _dl_candidates(uri: str) -> list[str]:
+#: The alphabetic path names ("convenience alphas") of GS1 Digital Link 1.0, withdrawn in
+#: Digital Link 1.1 in favour of the numeric AIs; the table of GS1's syntax engine
+#: (``src/c-lib/dl.c``, Apache-2.0). URIs printed under 1.0 still circulate, and the engine
+#: reads them when told to, so they are read, with a warning.
+DL_CONVENIENCE_NAMES: dict[str, str] = {
+    "cpid": "8010",
+    "cpsn": "8011",
+    "cpv": "22",
+    "gcn": "255",
+    "gdti": "253",
+    "giai": "8004",
+    "ginc": "401",
+    "gln": "414",
+    "glnx": "254",
+    "gmn": "8013",
+    "grai": "8003",
+    "gsin": "402",
+    "gsrn": "8018",
+    "gsrnp": "8017",
+    "gtin": "01",
+    "itip": "8006",
+    "lot": "10",
+    "party": "417",
+    "refno": "8020",
+    "ser": "21",
+    "srin": "8019",
+    "sscc": "00",
+}
+
+
+@dataclass(frozen=True)
+class _DlCandidate:
+    uri: str
+    #: Withdrawn convenience names read in the key path, in order.
+    names: tuple[str, ...]
+
+
+def _dl_candidates(uri: str) -> list[_DlCandidate]:
     """The URI cut after each path segment that could start its GS1 key path.
 
     The path may begin with any stem (``/some/stem/01/…``), whose segments may look like
-    AIs themselves; the key path is the first cut that parses."""
+    AIs themselves; the key path is the first cut that parses. In the key path, every
+    other segment names an AI: a withdrawn convenience name there is replaced by its AI.
+    A key path starting with such a name must run in name/value pairs to the end, so
+    that a stem word (``/lot/01/…``) is not taken for a name."""
     parts = urlsplit(uri)
     segments = parts.path.split("/")
     query = _padded_gtins(parts.query)
-    cuts = [index for index, segment in enumerate(segments) if _looks_like_ai(segment)]
-    return [urlunsplit((parts.scheme, parts.netloc, "/" + "/".join(segments[cut:]), query, "")) for cut in cuts] or [
-        uri
-    ]
+    candidates = []
+    for cut, segment in enumerate(segments):
+        paired = (len(segments) - cut) % 2 == 0
+        if not (_looks_like_ai(segment) or (segment in DL_CONVENIENCE_NAMES and paired)):
+            continue
+        key_path = segments[cut:]
+        names = tuple(name for name in key_path[::2] if name in DL_CONVENIENCE_NAMES)
+        key_path[::2] = [DL_CONVENIENCE_NAMES.get(name, name) for name in key_path[::2]]
+        path = "/" + "/".join(key_path)
+        candidates.append(_DlCandidate(urlunsplit((parts.scheme, parts.netloc, path, query, "")), names))
+    return candidates or [_DlCandidate(uri, ())]
 
 
 def _looks_like_ai(text: str) -> bool:
@@ -772,25 +834,33 @@ def _parse_digital_link(data: str) -> UdiParse:
         return _invalid("GS1", problem)
     scheme = data.split("://", 1)[0]
     if scheme not in _DL_SCHEMES:
-        return _invalid("GS1", f"Digital Link URI scheme {scheme!r} must be http or https, in one case")
+        return _invalid(None, f"{NOT_GS1_DATA}: a Digital Link URI scheme is http or https in one case, not {scheme!r}")
     try:
         parts = urlsplit(data)
     except ValueError as exc:
         return _invalid("GS1", f"not a valid URI: {exc}")
     if not parts.hostname:
         return _invalid("GS1", f"Digital Link URI {data!r} has no host")
+    if bad := sorted(set(parts.netloc) & _DL_BAD_HOST_CHARACTERS):
+        return _invalid("GS1", f"Digital Link URI host {parts.netloc!r} contains {''.join(bad)!r}")
     first_error: str | None = None
     for candidate in _dl_candidates(data):
         try:
-            link = _parse_dl_candidate(candidate)
+            link = _parse_dl_candidate(candidate.uri)
         except ParseError as exc:
             first_error = first_error or str(exc)
             continue
         # biip lists the path's element strings first, then the query's.
-        path_count = len(urlsplit(candidate).path.strip("/").split("/")) // 2
+        path_count = len(urlsplit(candidate.uri).path.strip("/").split("/")) // 2
         path_ais = [element.ai.ai for element in link.element_strings[:path_count]]
-        query_errors = _dl_query_errors(candidate, path_ais)
-        return _gs1_result(link.element_strings, errors=query_errors)
+        query_errors = _dl_query_errors(candidate.uri, path_ais)
+        result = _gs1_result(link.element_strings, errors=query_errors)
+        warnings = [
+            f"Digital Link path name {name!r} was withdrawn by GS1 (Digital Link 1.1); "
+            f"read as AI ({DL_CONVENIENCE_NAMES[name]})"
+            for name in candidate.names
+        ]
+        return result.model_copy(update={"warnings": [*result.warnings, *warnings]}) if warnings else result
     return _invalid("GS1", f"GS1 Digital Link: {first_error}")
 
 

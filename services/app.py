@@ -26,7 +26,7 @@ from schema.audit import AuditAction, AuditEntry
 from schema.errors import InvalidInputError, TraceGraphError
 from schema.identifiers import canonical_key
 from schema.kinds import EdgeType, NodeKind
-from schema.model import NodeView, StoreStats, TimeWindow, TraceDirection, TraceQuery, TraceResult
+from schema.model import NodeView, StoreStats, TimeWindow, TraceDirection, TraceQuery, TraceResult, iso
 from services import alerts as alert_service
 from services import governance, ingest, recall
 from services import nmpa as nmpa_service
@@ -322,8 +322,23 @@ class Services:
     def track_nmpa_recall(
         self, start: str, recall_class: nmpa_service.RecallClass, clocks: Sequence[nmpa_service.Clock]
     ) -> tuple[str, list[str]]:
-        """Record an NMPA recall of ``start`` as an alert whose tasks are its clocks."""
-        return nmpa_service.track_recall(self.store, canonical_key(start), recall_class, clocks, actor=self.actor)
+        """Record an NMPA recall of ``start`` as an alert whose tasks are its clocks; the
+        alert's opening goes to the audit trail (once: recording it again changes nothing)."""
+        key = canonical_key(start)
+        recorded = nmpa_service.recall_recorded(self.store, key)
+        alert, tasks = nmpa_service.track_recall(self.store, key, recall_class, clocks, actor=self.actor)
+        if not recorded:
+            self.record(
+                AuditAction.ALERT_TRANSITION,
+                alert,
+                new="open",
+                details={
+                    "concerns": key,
+                    "recall_class": recall_class.value,
+                    "tasks": {task: iso(clock.due) for task, clock in zip(tasks, clocks, strict=True)},
+                },
+            )
+        return alert, tasks
 
     def distribution_records(
         self, facts: nmpa_service.NmpaFacts, *, shipments: Iterable[str] | None = None

@@ -56,6 +56,7 @@ __all__ = [
     "distribution_records",
     "dossier",
     "load_facts",
+    "recall_recorded",
     "retention_check",
     "track_recall",
 ]
@@ -416,6 +417,15 @@ def recall_task_key(clock: Clock, start: str) -> str:
     return f"task:{RECALL_RULE}-{clock.kind.value}@{start}"
 
 
+def recall_recorded(store: GraphStore, start: str) -> bool:
+    """Whether a recall of ``start`` is already recorded (its alert exists)."""
+    try:
+        store.node(recall_alert_key(start), edge_limit=0)
+    except NotFoundError:
+        return False
+    return True
+
+
 def track_recall(
     store: GraphStore,
     start: str,
@@ -432,11 +442,8 @@ def track_recall(
     now = now or datetime.now(UTC)
     alert = recall_alert_key(start)
     task_keys = [recall_task_key(c, start) for c in clocks]
-    try:
-        store.node(alert, edge_limit=0)
+    if recall_recorded(store, start):
         return alert, task_keys
-    except NotFoundError:
-        pass
     provenance = Provenance(source_system="tracegraph", source=f"alerts:{actor}")
     stamp = {"changed_by": actor, "changed_at": iso(now)}
     title = f"NMPA {recall_class.chinese} (class {recall_class.value}) of {start}"

@@ -54,6 +54,7 @@ REST: dict[str, Requirement] = {
     "POST /api/v1/tasks/{key:path}/move": Permission.ALERTS,
     "GET /api/v1/tasks/{key:path}": Permission.ALERTS,
     # regulator-ready output (api.rest.reports)
+    "POST /api/v1/reports/trace": Permission.GRAPH_READ,
     "POST /api/v1/reports/recall": Permission.REPORTS_WRITE,
     "POST /api/v1/signatures/alerts/{key:path}": Permission.ALERTS,
     "POST /api/v1/signatures/releases/{key:path}": Permission.ALERTS,
@@ -101,6 +102,7 @@ GRAPHQL: dict[str, Requirement] = {
     "query likelySources": Permission.GRAPH_READ,
     "mutation ingest": Permission.INGEST,
     "mutation recallReport": Permission.REPORTS_WRITE,
+    "mutation traceReport": Permission.GRAPH_READ,
 }
 
 #: Meta fields any signed-in caller may select (introspection itself is off in production).

@@ -1,4 +1,4 @@
-"""The GraphQL mutations: ``ingest``, strict like ``tracegraph load``; ``recallReport``."""
+"""The GraphQL mutations: ``ingest``, strict like ``tracegraph load``; ``recallReport``, ``traceReport``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ from strawberry.scalars import JSON
 from api.graphql import typed
 from api.graphql.context import Info
 from api.graphql.types import Batch, IngestFormat, LoadReport, Reject
-from reports.publish import publish_recall_report
+from api.tracing import check_limit
+from reports.publish import publish_recall_report, publish_trace_report
 from reports.recall_report import RecallRequest, parse_facts
+from reports.trace_report import DEFAULT_LIMIT, ReportRequest, report_json
 from schema.errors import InvalidInputError
+from schema.model import TraceDirection
 
 
 def document_name(document: str, fmt: IngestFormat, mapping: str | None) -> str:
@@ -91,3 +94,37 @@ class Mutation:
         with tempfile.TemporaryDirectory(prefix="tracegraph-recall-") as tmp:
             published = await rt.run(publish_recall_report, rt.services, request, Path(tmp))
         return JSON(published.report)
+
+    @typed.mutation(
+        "Generate the trace report of one key (genealogy or impact, every line citing its source record), "
+        "recorded in the audit trail; returns the report's JSON document (POST /api/v1/reports/trace "
+        "returns its files as an evidence package)"
+    )
+    async def trace_report(
+        self,
+        info: Info,
+        key: str,
+        direction: TraceDirection = TraceDirection.BACKWARD,
+        as_of: datetime | None = None,
+        max_depth: int | None = None,
+        limit: Annotated[
+            int, strawberry.argument(description="List at most N nodes (the total stays exact)")
+        ] = DEFAULT_LIMIT,
+        ignore_time: bool = False,
+    ) -> JSON:
+        rt = info.context.rt
+        if max_depth is not None and max_depth < 0:
+            raise InvalidInputError(f"maxDepth must be 0 or more, not {max_depth}")
+        if limit < 1:
+            raise InvalidInputError(f"limit must be 1 or more, not {limit}")
+        request = ReportRequest(
+            key=key,
+            direction=direction,
+            as_of=as_of,
+            max_depth=max_depth,
+            limit=check_limit(limit, rt.settings.trace_max_limit),
+            ignore_time=ignore_time,
+        )
+        with tempfile.TemporaryDirectory(prefix="tracegraph-trace-") as tmp:
+            published = await rt.run(publish_trace_report, rt.services, request, Path(tmp))
+        return JSON(report_json(published.report))

@@ -1,5 +1,8 @@
-"""Regulator-ready output over REST: recall reports, electronic signatures and KPIs.
+"""Regulator-ready output over REST: trace and recall reports, electronic signatures and KPIs.
 
+- ``POST /api/v1/reports/trace``: the trace report of one key (as ``tracegraph report trace``),
+  returned as its evidence package (ZIP: the PDF, CSVs and JSON under ``reports/``, the subgraph,
+  the cited records and the manifest; ``tracegraph verify`` checks it) or as the report's JSON.
 - ``POST /api/v1/reports/recall``: the recall report of a recall scope (as ``tracegraph report
   recall``), returned as its evidence package (ZIP: the PDF, CSVs and JSON under ``reports/``, the
   subgraph, the cited records and the manifest) or as the report's JSON document; optionally
@@ -14,6 +17,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -28,10 +32,18 @@ from api.deps import PrincipalDep, RuntimeDep
 from api.errors import error_responses
 from api.rest import API_V1
 from api.rest.examples import json_example
-from reports.publish import SignatureRequest, publish_recall_report, verify_recall_signatures
+from api.tracing import check_limit
+from reports.publish import (
+    SignatureRequest,
+    publish_recall_report,
+    publish_trace_report,
+    verify_recall_signatures,
+)
 from reports.recall_report import FORMAT, RecallRequest, parse_facts, record_key, signed_content
+from reports.trace_report import DEFAULT_LIMIT, ReportRequest, report_json
 from risk.recall import DEFAULT_THRESHOLD
 from schema.errors import InvalidInputError, UnauthenticatedError
+from schema.model import TraceDirection
 from services.access import Principal
 from services.drills import kpis
 from services.signatures import Meaning, Signature, Signatures, SignedKind, subject_of
@@ -70,6 +82,18 @@ class RecallReportInput(BaseModel):
     )
     format: Literal["zip", "json"] = Field("zip", description="zip: the evidence package; json: the report document")
     sign: SignatureInput | None = Field(None, description="Sign the report as it is generated")
+
+
+class TraceReportInput(BaseModel):
+    key: str = Field(..., min_length=1, max_length=500, description="A UDI, lot or any key, in any accepted form")
+    direction: TraceDirection = Field(
+        TraceDirection.BACKWARD, description="backward (genealogy, the default) or forward (impact)"
+    )
+    as_of: datetime | None = Field(None, description="As the store knew it then (ISO 8601; naive times are UTC)")
+    depth: int | None = Field(None, ge=0, description="Maximum hops")
+    limit: int = Field(DEFAULT_LIMIT, ge=1, description="List at most N nodes (the total stays exact)")
+    ignore_time: bool = Field(False, description="Plain reachability, for comparison")
+    format: Literal["zip", "json"] = Field("zip", description="zip: the evidence package; json: the report document")
 
 
 class ReportSignatureInput(SignatureInput):
@@ -147,6 +171,66 @@ async def recall_report(
         media_type="application/zip",
         headers={"Content-Disposition": 'attachment; filename="recall-report.zip"'},
     )
+
+
+_TRACE_REPORT = {
+    "report": "trace",
+    "query": {"report": "trace", "key": "lot:RESIN-7", "start": "lot:RESIN-7", "direction": "forward"},
+    "generated_at": "2024-03-01T09:12:44.120Z",
+    "result": {"total": 12, "listed": 12, "truncated": False, "is_partial": False, "by_kind": {"Device": 8}},
+    "start": {"key": "lot:RESIN-7", "kind": "MaterialLot"},
+    "nodes": [],
+    "timeline": [],
+    "sources": [],
+    "limitations": [],
+}
+
+
+@router.post(
+    "/reports/trace",
+    summary="Trace report of one key (genealogy or impact, every line citing its source): evidence package ZIP or JSON",
+    responses={
+        200: {
+            "description": "The evidence package (format=zip) or the report document (format=json)",
+            "content": {"application/zip": {}, "application/json": {"example": _TRACE_REPORT}},
+        },
+        **error_responses(400, 401, 403, 404),
+    },
+    response_class=Response,
+)
+async def trace_report(rt: RuntimeDep, request: Request, body: Annotated[TraceReportInput, Body()]) -> Response:
+    """As ``tracegraph report trace --package``: generated, recorded in the audit trail, then
+    returned; the package is the one ``tracegraph verify`` checks."""
+    report_request = ReportRequest(
+        key=body.key,
+        direction=body.direction,
+        as_of=body.as_of,
+        max_depth=body.depth,
+        limit=check_limit(body.limit, rt.settings.trace_max_limit),
+        ignore_time=body.ignore_time,
+    )
+    with tempfile.TemporaryDirectory(prefix="tracegraph-trace-") as tmp:
+        out, package = Path(tmp) / "report", Path(tmp) / "trace-report.zip"
+        published = await rt.run(
+            publish_trace_report,
+            rt.services,
+            report_request,
+            out,
+            package=package if body.format == "zip" else None,
+        )
+        if body.format == "json":
+            return Response(orjson.dumps(report_json(published.report)), media_type="application/json")
+        data = package.read_bytes()
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{_package_name(published.report.start.key)}"'},
+    )
+
+
+def _package_name(key: str) -> str:
+    """``trace-report-lot-RESIN-7.zip``: the start key, reduced to characters safe in a header."""
+    return "trace-report-" + re.sub(r"[^A-Za-z0-9._-]+", "-", key).strip("-")[:120] + ".zip"
 
 
 def _signed(signature: Signature) -> dict[str, Any]:

@@ -6,24 +6,20 @@ and signs out."""
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from api.app import create_app
 from api.settings import ApiSettings
 from loaders.synthetic import NotableKeys, generate_plant
 from schema.access import Role
 from schema.alerts import AlertGrade, AlertState, TaskState
 from services.access import AccessControl
 from services.app import Services
-from tests.browser.conftest import LAPTOP, TIMEOUT_MS, _free_socket, shoot
+from tests.browser.conftest import LAPTOP, TIMEOUT_MS, serving, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -68,23 +64,8 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
     finally:
         access.close()
 
-    sock = _free_socket()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API did not start")
-        time.sleep(0.05)
-    try:
-        yield Secured(
-            url=f"http://127.0.0.1:{sock.getsockname()[1]}", notable=manifest.notable, key=key, closed_alert=alert.key
-        )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(settings) as url:
+        yield Secured(url=url, notable=manifest.notable, key=key, closed_alert=alert.key)
 
 
 @pytest.fixture

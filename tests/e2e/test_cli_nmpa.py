@@ -16,9 +16,12 @@ from typer.testing import CliRunner
 from cli.main import app
 from loaders.synthetic import generate_plant
 from loaders.synthetic.manifest import Defect, PlantManifest
+from schema.audit import AuditAction
 from schema.kinds import NodeKind
 from schema.model import TraceDirection, TraceQuery
 from services.app import Services
+from services.audit import AuditTrail
+from services.nmpa import recall_alert_key
 from services.settings import Settings
 
 FACTS = """\
@@ -135,3 +138,37 @@ def test_clocks_retention_and_adverse_events(plant: tuple[Path, PlantManifest, s
         ["--store", store, "nmpa", "report", "progress", "--from", "lot:NOPE", "--class", "1", "--out", str(root)],
     )
     assert tracked.exit_code == 3 and "lot:NOPE" in tracked.output
+
+
+def test_tracking_a_recall_is_in_the_audit_trail(plant: tuple[Path, PlantManifest, str]) -> None:
+    root, manifest, store = plant
+    (truth,) = manifest.defects
+    runner = CliRunner()
+    command = [
+        *("--store", store, "--actor", "rm:li", "nmpa", "report", "progress", "--from", truth.lot, "--class", "2"),
+        *("--out", str(root / "tracked"), "--decided-at", "2024-03-01T09:00:00", "--track"),
+    ]
+
+    def recall_entries() -> list[dict[str, object]]:
+        trail = AuditTrail.for_settings(Settings(store=store))
+        try:
+            entries = [json.loads(row.text) for row in trail.rows()]
+            assert trail.verify().ok
+        finally:
+            trail.close()
+        return [e for e in entries if e["subject"] == recall_alert_key(truth.lot)]
+
+    assert recall_entries() == []
+    first = runner.invoke(app, command)
+    assert first.exit_code == 0, first.output
+    (entry,) = recall_entries()
+    assert entry["action"] == AuditAction.ALERT_TRANSITION and entry["actor"] == "rm:li"
+    assert entry["new"] == "open" and entry["old"] is None
+    details = entry["details"]
+    assert isinstance(details, dict) and details["concerns"] == truth.lot and details["recall_class"] == 2
+    printed = re.search(r"with (\d+) task", first.output)
+    assert printed and len(details["tasks"]) == int(printed.group(1)) > 0
+
+    again = runner.invoke(app, command)  # the recall is recorded once, and so is its opening
+    assert again.exit_code == 0, again.output
+    assert len(recall_entries()) == 1

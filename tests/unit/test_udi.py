@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from schema.errors import InvalidKeyError
 from schema.identifiers import canonical_key
-from schema.udi import AHM_UNSUPPORTED, UdiParse, hibc_check_character, parse_udi
+from schema.udi import AHM_UNSUPPORTED, NOT_GS1_DATA, UdiParse, hibc_check_character, parse_udi
 
 GS = "\x1d"
 
@@ -154,8 +154,11 @@ def test_variable_length_values_end_at_gs() -> None:
         ("https://a/01/09506000134352?21=1&21=1", "appears more than once"),
         ("https://a/01/09506000134352?99=", "AI (99) has an empty value"),
         ("https://a/01/09506000134352?89=X", "(89) in the Digital Link query is not a GS1 Application Identifier"),
-        ("HtTpS://a/01/09506000134352", "must be http or https"),
+        ("HtTpS://a/01/09506000134352", "not GS1 data: a Digital Link URI scheme is http or https in one case"),
         ("https:///01/09506000134352", "has no host"),
+        ("https://[fe80::1%25lo]/01/09506000134352", "host '[fe80::1%25lo]' contains '%'"),
+        ("https://user@a/01/09506000134352", "host 'user@a' contains '@'"),
+        ("https://a/gtn/09506000134352", "Expected a primary identifier in the path"),
         ("https://a/01/09506000134352/", "Expected even number of path segments"),
     ],
 )
@@ -169,6 +172,31 @@ def test_digital_link_stems_may_look_like_ais() -> None:
     assert parse_udi("https://a/00/faux/00/106141412345678908").key == "00/106141412345678908"
     # (10) may be an attribute when (235), not (22/10/21), qualifies the GTIN
     assert parse_udi("https://a/01/09506000134352/235/TPX?10=L1").valid
+
+
+def test_withdrawn_digital_link_names_are_read_with_a_warning() -> None:
+    parsed = parse_udi("https://a/gtin/09506000134352/lot/L1/ser/S1?17=250100")
+    assert parsed.valid
+    assert parsed.key == "01/09506000134352/21/S1"
+    assert parsed.elements == {"01": "09506000134352", "10": "L1", "21": "S1", "17": "250100"}
+    assert parsed.warnings == [
+        f"Digital Link path name {name!r} was withdrawn by GS1 (Digital Link 1.1); read as AI ({ai})"
+        for name, ai in (("gtin", "01"), ("lot", "10"), ("ser", "21"))
+    ]
+    # Only the names of AIs: a value that reads like one stays a value, a stem stays a stem.
+    stemmed = parse_udi("https://a/lot/01/09506000134352/10/lot")
+    assert (stemmed.lot, stemmed.warnings) == ("lot", [])
+    assert parse_udi("https://a/sscc/106141412345678908").key == "00/106141412345678908"
+    assert parse_udi("https://a/01/09506000134352").warnings == []
+
+
+@pytest.mark.parametrize(
+    "scan", ["]Q1TESTING", "]d1^TESTING", "]J0TESTING|^99XYZ", "]Q1", "]d1", "]Q1HtTps://a/01/09506000134352"]
+)
+def test_plain_data_is_refused_as_not_gs1_data(scan: str) -> None:
+    parsed = parse_udi(scan)
+    assert not parsed.valid
+    assert parsed.errors and all(error.startswith(f"{NOT_GS1_DATA}: ") for error in parsed.errors)
 
 
 def test_symbology_identifiers_say_what_data_is() -> None:

@@ -3,15 +3,18 @@
 The vectors (see ``shared/data/SOURCES.md``) come from three projects that test their
 own APIs, so each vector is translated into a question about ours (``parse_udi``,
 ``canonical_key``, ``digital_link``, ``gs1_check_digit``) and the answer compared with
-what the vector expects. Besides agreement there are two outcomes, both explained here:
+what the vector expects. Where the vector and we say the same thing in different words,
+the equivalence is checked explicitly: the engine's valid *symbol* of plain, non-GS1 data
+agrees with our refusal only when every error gives that reason (``plain_data_verdict``).
+Besides agreement there are two outcomes, both explained here:
 
 - **not comparable**: the vector exercises an API TraceGraph does not have (rendering
   GTIN-13, retail price codes, biip's objects, a parser setting); the ``*_verdict``
   functions raise :class:`NotComparable` saying which;
 - **known exception**: a disagreement listed in ``KNOWN_EXCEPTIONS`` by line, with why:
-  either *out of scope* (the expectation rests on a rule outside UDI parsing, such as
-  plain non-GS1 data) or *we differ* (we read the data
-  differently on purpose, e.g. by the HIBCC standard).
+  *we differ* (we read the data differently on purpose, e.g. by the HIBCC standard, or
+  the vector turns on an engine setting we do not follow), *out of scope* (the
+  expectation rests on a rule outside UDI parsing) or *gap* (a rule not implemented yet).
 
 Agreement over the remaining vectors must be at least 99% per file. A disagreement that
 is not listed, or a listed one that now agrees, fails the test, so the list stays true.
@@ -33,7 +36,7 @@ from biip.gs1_messages import GS1Message
 
 from schema.errors import InvalidKeyError, UnsupportedFormatError
 from schema.identifiers import canonical_key, digital_link, gs1_check_digit
-from schema.udi import REQUISITE_MISSING, UdiParse, parse_udi
+from schema.udi import NOT_GS1_DATA, REQUISITE_MISSING, UdiParse, parse_udi
 
 Row = dict[str, Any]
 
@@ -138,6 +141,9 @@ BIIP_NOT_COMPARABLE = {
     "test_str": "text of biip's SymbologyIdentifier object",
     "test_parse_upc_e": "UPC-E (zero-suppressed retail GTIN-12) is not a UDI carrier",
     "test_parse_upc_e_with_invalid_number_system": "UPC-E is not a UDI carrier",
+    "test_parse_hri_fails_if_not_starting_with_parenthesis": (
+        "biip's HRI-only parser refusing raw data; parse_udi has no HRI-only mode and reads raw element strings"
+    ),
 }
 
 
@@ -353,6 +359,30 @@ def _scan(data: str, symbology: str | None) -> str:
     return (_SYMBOLOGIES[symbology][1] if symbology else "]d1") + data
 
 
+#: Symbology identifiers of the plain (non-GS1) mode of a 2D symbology.
+_PLAIN_MODES = frozenset(plain for gs1, plain in _SYMBOLOGIES.values() if gs1 != plain)
+
+
+#: The schemes with which the engine reads plain data as a GS1 Digital Link URI (dl.c):
+#: ``http``/``https`` in one case. ``HtTps://…`` stays plain data.
+_DL_PREFIXES = ("http://", "https://", "HTTP://", "HTTPS://")
+
+
+def _is_plain_data(data: str) -> bool:
+    """Whether the engine treats ``data`` as plain data, not GS1: no leading FNC1 (``^``),
+    so no element string; not the digits of an EAN/UPC symbol; not a Digital Link URI."""
+    return not data.startswith(("^", *_DL_PREFIXES)) and not data.isdigit()
+
+
+def plain_data_verdict(parsed: UdiParse) -> Verdict:
+    """The engine calls plain (non-GS1) data in a symbol's plain mode a valid *symbol*;
+    parse_udi reads UDIs and refuses it. Both say the same thing, "this is not GS1 data",
+    so this agrees only when we refuse it and every error gives exactly that reason
+    (``NOT_GS1_DATA``), not some other fault found in it."""
+    agree = not parsed.valid and bool(parsed.errors) and all(e.startswith(NOT_GS1_DATA) for e in parsed.errors)
+    return Verdict(agree, f"valid={parsed.valid}; errors {parsed.errors} (expected only {NOT_GS1_DATA!r})")
+
+
 def _placeholder(row: Row) -> None:
     if row["input"] in ("inbuf", "buf"):
         raise NotComparable("the input is built in C code; the vector holds a placeholder")
@@ -405,6 +435,8 @@ def _engine_to_scan_data(row: Row) -> Verdict:
         scan = data if symbology == "NONE" else _scan(data, symbology)
         return compare(parse_udi(scan), valid=False)
     parsed = parse_udi(expected["expected_scan_data"])
+    if expected["expected_scan_data"][:3] in _PLAIN_MODES and _is_plain_data(data):
+        return plain_data_verdict(parsed)
     if data.startswith("^") and "|" not in data:
         return compare(parsed, valid=True, elements=gs1_reference(data))
     if data.isdigit():  # a GTIN in an EAN/UPC symbol (the engine may add its check digit)
@@ -418,6 +450,8 @@ def _engine_scan_data(row: Row) -> Verdict:
     data = expected["expected_data"]
     if not expected["valid"]:
         return compare(parsed, valid=False)
+    if row["input"][:3] in _PLAIN_MODES and _is_plain_data(data):
+        return plain_data_verdict(parsed)
     if data.startswith("^") and "|" not in data:
         return compare(parsed, valid=True, elements=gs1_reference(data))
     if data.isdigit():
@@ -481,16 +515,24 @@ def brixion_verdict(row: Row) -> Verdict:
 # ---------------------------------------------------------------- explained exceptions
 # Each reason says whether the vector is out of scope or we read it differently on purpose.
 
-_UNKNOWN_AIS = "out of scope: needs the engine's permit-unknown-AIs setting; TraceGraph refuses AIs GS1 does not define"
-_PLAIN = "out of scope: plain non-GS1 data; a valid symbol for the engine, not a UDI"
-_ZERO_SUPPRESSED = (
-    "out of scope: the vector turns zero-suppressed GTINs off; we accept them, as GS1 Digital Link permits"
+_UNKNOWN_AIS = (
+    "we differ: the vector turns the engine's permit-unknown-AIs setting on; TraceGraph refuses AIs GS1 does not "
+    "define, as the engine does by default"
 )
-_CONVENIENCE = "out of scope: needs a setting for alphabetic Digital Link keys (gtin, ser, sscc), withdrawn by GS1"
+_ZERO_SUPPRESSED = (
+    "we differ: the vector switches the engine's permit-zero-suppressed-GTIN setting off, so a GTIN-8/12/13 in a "
+    "Digital Link is refused; we read it as the zero-padded GTIN-14 (no other reading exists), as the engine does "
+    "with the setting on (the vector before each of these agrees)"
+)
+_CONVENIENCE = (
+    "we differ: by default the engine refuses the Digital Link 1.0 path name 'gtin', withdrawn by GS1; we read "
+    "it as AI (01) with a warning, as the engine does with convenience alphas permitted (vectors 229-231)"
+)
 _DL_ATTRIBUTES = "out of scope: Digital Link attribute rules; digital_link() renders the identity key only"
-_HOST = "out of scope: URI host syntax (an IPv6 zone identifier)"
-_CPID = "out of scope: biip's (8010) CPID pattern wants at least 5 characters; component IDs are not UDI data"
-_HRI_ONLY = "out of scope: tests that biip's HRI-only parser refuses raw data; parse_udi reads raw element strings too"
+_CPID = (
+    "gap: the (8010) CPID pattern of biip 5.2 wants at least 5 characters, the GS1 Barcode Syntax Dictionary "
+    "says Y..30; we refuse (8010)0200 until AI formats are taken from the dictionary"
+)
 _GRAI = (
     "we differ: the GRAI 7071324001022 has check digit 2, expected 1; biip does not check GRAI check digits, "
     "the GS1 syntax engine does (its vectors on (8003))"
@@ -518,45 +560,15 @@ KNOWN_EXCEPTIONS: dict[str, dict[int, str]] = {
     BIIP: {
         213: _GRAI,
         293: _GRAI,
-        311: _HRI_ONLY,
         295: _RUN_ON_DATE,
         398: _BARE_SSCC,
     },
     ENGINE: {
         **dict.fromkeys([126, 304, 329], _UNKNOWN_AIS),
-        215: _HOST,
-        **dict.fromkeys([229, 230, 231], _CONVENIENCE),
+        228: _CONVENIENCE,
         **dict.fromkeys([235, 237, 239, 241, 243], _ZERO_SUPPRESSED),
         324: _CPID,
         325: _DL_ATTRIBUTES,
-        **dict.fromkeys(
-            (
-                334,
-                335,
-                336,
-                339,
-                340,
-                341,
-                344,
-                345,
-                346,
-                372,
-                383,
-                384,
-                385,
-                386,
-                391,
-                392,
-                393,
-                394,
-                395,
-                399,
-                400,
-                401,
-                402,
-            ),
-            _PLAIN,
-        ),
     },
     BRIXION: {
         2: _HIBC_SERIAL_FLAG,

@@ -4,7 +4,7 @@ import { clear, h, notice } from "./dom.js";
 import { init as initLanguage, languageSwitcher, onLanguageChange, t } from "./i18n.js";
 import { mountAccount, renderLogin } from "./login.js";
 import { go, href, parse } from "./router.js";
-import { NAV, VIEWS } from "./views/index.js";
+import { NAV, VIEWS, allowed } from "./views/index.js";
 import { current } from "./state.js";
 
 const main = document.getElementById("main");
@@ -14,6 +14,7 @@ const searchInput = document.getElementById("q");
 
 let running = null; // the view on screen: {controller, cleanup}
 let searched = false; // the view on its way was asked for by the search box
+let principal = null; // who is signed in (GET /auth/session): the menu shows what their role may use
 
 async function show() {
   const route = parse();
@@ -25,12 +26,19 @@ async function show() {
   running = { controller, cleanup: null };
   const view = VIEWS.find((v) => v.match(route.parts)) || VIEWS[0];
   document.body.dataset.view = view.id;
-  renderNav(view);
+  if (principal) renderNav(view); // on the first load, once the session says whose menu it is
   clear(main);
   main.setAttribute("aria-busy", "true");
   try {
     // Production mode: nobody signed in sees the login form (announced by api.js), not the view.
-    if ((await currentSession({ signal: controller.signal })) === null) return signIn();
+    const session = await currentSession({ signal: controller.signal });
+    principal = session?.principal || null;
+    if (session === null) return signIn();
+    renderNav(view);
+    if (!allowed(view.id, principal)) {
+      main.append(notice("info", t("nav.notAllowed"))); // an address the role cannot use
+      return;
+    }
     running.cleanup = (await view.render(main, route, { signal: controller.signal })) || null;
   } catch (error) {
     if (error.name === "AbortError") return;
@@ -51,6 +59,9 @@ async function show() {
 
 /** The login form in place of the view; after sign-in, the view that was asked for. */
 function signIn(reason) {
+  principal = null; // nobody's menu until someone signs in
+  clear(nav);
+  searchForm.hidden = true;
   if (running) {
     running.controller.abort();
     if (running.cleanup) running.cleanup();
@@ -62,7 +73,8 @@ function signIn(reason) {
 function renderNav(view) {
   clear(nav);
   const list = h("ul");
-  for (const item of NAV) {
+  searchForm.hidden = !allowed("search", principal);
+  for (const item of NAV.filter((entry) => allowed(entry.id, principal))) {
     const target = item.href(current.key);
     const active = item.id === view.id;
     list.append(

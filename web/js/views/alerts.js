@@ -187,12 +187,13 @@ function alertCard(alert, tasks, ctx) {
 }
 
 /** "Due in 3 h 20 min" / "Overdue by 2 d 4 h", kept current by tick(). */
-function countdown(iso) {
+export function countdown(iso) {
   if (!iso) return h("span", { class: "muted" }, t("alerts.noDue"));
   return h("time", { class: "countdown", datetime: iso, title: fmtTime(iso), "data-testid": "due" });
 }
 
-function tick() {
+/** Write every countdown on screen for the time now. */
+export function tick() {
   const now = Date.now();
   for (const el of document.querySelectorAll("time.countdown")) {
     const left = Date.parse(el.getAttribute("datetime")) - now;

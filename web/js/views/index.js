@@ -22,6 +22,27 @@ export const VIEWS = [
   audit,
 ];
 
+/** The permission (api/auth/policy.py) each view's requests need; a role without it gets neither
+ * the view's menu entry nor the view. The overview is everyone's: it shows the figures the role
+ * may read. */
+export const VIEW_PERMISSIONS = {
+  overview: null,
+  search: "graph:read",
+  node: "graph:read",
+  graph: "graph:read",
+  recall: "recall",
+  alerts: "alerts",
+  quality: "alerts",
+  audit: "audit:read",
+};
+
+/** Whether the signed-in `principal` (GET /auth/session) may use the view `id`; nobody signed
+ * in may use none. */
+export function allowed(id, principal) {
+  const needed = VIEW_PERMISSIONS[id];
+  return Boolean(principal && (!needed || (principal.permissions || []).includes(needed)));
+}
+
 /** The top navigation. Views about one node link to the key the user last looked at. Each entry's
  * label is the message `nav.<id>` (web/locales). */
 export const NAV = [

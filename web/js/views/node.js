@@ -1,11 +1,12 @@
-// A node's page: what the sources say about it (facts), what proves it (evidence and the
-// provenance of every version: source system, file, line, record hash), and what it is
-// related to, each relationship with its own records.
-import { api } from "../api.js";
+// A node's page: the open alerts about it (and their tasks), what the sources say about it
+// (facts), what proves it (evidence and the provenance of every version: source system, file,
+// line, record hash), and what it is related to, each relationship with its own records.
+import { api, currentSession } from "../api.js";
 import { copyButton, fmtTime, h, notice } from "../dom.js";
 import { t } from "../i18n.js";
 import { badge, shortLabel } from "../kinds.js";
 import { href } from "../router.js";
+import { countdown, tick } from "./alerts.js";
 import { remember, setCurrentKey } from "../state.js";
 
 export default {
@@ -55,6 +56,15 @@ async function render(main, route, { signal }) {
     ),
   );
 
+  // Alerts and tasks are the quality engineer's (permission "alerts"): other roles see none.
+  const principal = (await currentSession({ signal }))?.principal;
+  const alertsBox = h(
+    "div",
+    { "data-testid": "node-alerts", "aria-busy": "true" },
+    h("p", { class: "muted" }, t("node.loadingAlerts")),
+  );
+  if (principal?.permissions?.includes("alerts")) main.append(section("alerts", alertsBox, "open-alerts"));
+
   const grid = h("div", { class: "node-grid" });
   main.append(grid);
   grid.append(section("facts", factsTable(view.props)));
@@ -62,15 +72,85 @@ async function render(main, route, { signal }) {
   grid.append(section("evidence", evidenceBox));
   main.append(section("provenance", provenanceTable(view.versions), "provenance"));
   main.append(section("relationships", relationships(view)));
-  // RISK VIEWS: alerts and tasks about this node go here once risk/ serves them.
 
+  await Promise.all([
+    showEvidence(evidenceBox, view.key, signal),
+    alertsBox.isConnected ? showAlerts(alertsBox, view.key, signal) : null,
+  ]);
+}
+
+async function showEvidence(box, key, signal) {
   try {
-    const evidence = await api.evidence(view.key, { signal });
-    evidenceBox.replaceChildren(evidenceList(evidence));
+    const evidence = await api.evidence(key, { signal });
+    box.replaceChildren(evidenceList(evidence));
   } catch (error) {
     if (error.name === "AbortError") throw error;
-    evidenceBox.replaceChildren(notice("error", t("node.evidenceError", { message: error.message })));
+    box.replaceChildren(notice("error", t("node.evidenceError", { message: error.message })));
   }
+}
+
+/** The open alerts about `key`, most urgent first, each with its tasks' states and due times. The
+ * alerts endpoint has no subject filter: the open alerts are few, and filtered here. */
+async function showAlerts(box, key, signal) {
+  let alerts;
+  let tasks;
+  try {
+    [alerts, tasks] = await Promise.all([api.alerts({ state: "open" }, { signal }), api.tasks(null, { signal })]);
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    box.replaceChildren(notice("error", t("node.alertsError", { message: error.message })));
+    box.setAttribute("aria-busy", "false");
+    return;
+  }
+  const mine = alerts.filter((a) => a.node === key).sort((a, b) => due(a) - due(b));
+  const byKey = new Map(tasks.map((task) => [task.key, task]));
+  box.replaceChildren(
+    mine.length
+      ? alertList(mine, byKey)
+      : h("p", { class: "muted", "data-testid": "no-alerts" }, t("node.noOpenAlerts")),
+    h("p", null, h("a", { href: href("alerts") }, t("node.alertsBoard"))),
+  );
+  box.setAttribute("aria-busy", "false");
+  tick();
+}
+
+function due(item) {
+  return item.due_at ? Date.parse(item.due_at) : Infinity;
+}
+
+function alertList(alerts, tasks) {
+  return h(
+    "ul",
+    { class: "plain node-alerts" },
+    alerts.map((alert) =>
+      h(
+        "li",
+        { "data-alert": alert.key, "data-grade": alert.grade },
+        h("span", { class: `grade-chip grade-${alert.grade}` }, t(`grade.${alert.grade}`)),
+        " ",
+        h("a", { href: href("alerts") }, alert.title),
+        h("div", { class: "small muted" }, t("alerts.due"), ": ", countdown(alert.due_at)),
+        h(
+          "ul",
+          { class: "plain small" },
+          alert.tasks
+            .map((taskKey) => tasks.get(taskKey))
+            .filter(Boolean)
+            .map((task) =>
+              h(
+                "li",
+                { "data-task": task.key, "data-state": task.state },
+                t("alerts.taskState", { state: t(`alerts.state.${task.state}`) }),
+                " · ",
+                task.assignee || task.role,
+                " · ",
+                countdown(task.due_at),
+              ),
+            ),
+        ),
+      ),
+    ),
+  );
 }
 
 /** A card headed by the message `node.section.<name>`. */
