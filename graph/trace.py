@@ -12,17 +12,16 @@ through unless a trace starts there.
 
 from __future__ import annotations
 
-import gc
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from graph import collector
 from schema.errors import NotFoundError
 from schema.identifiers import canonical_key
 from schema.kinds import INTERVAL_EDGES, TERMINAL_KINDS, TRACED_EDGES, EdgeType, NodeKind
@@ -41,22 +40,6 @@ _INF = math.inf
 _node = trusted_factory(TraceNode)
 _edge = trusted_factory(TraceEdge)
 _result = trusted_factory(TraceResult)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a trace runs: it allocates a tuple or an object
-    per state, node and edge and frees none until it returns, so the collector would rescan
-    them over and over without ever finding a cycle. Threads share the switch: a trace that
-    finds it off leaves it alone."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _point(t: float) -> tuple[float, float]:
@@ -162,7 +145,7 @@ def run_trace(
 ) -> TraceResult:
     """Run ``query`` on ``store``; ``max_states`` and ``deadline`` (a ``time.monotonic()``
     value) bound the work, and the result says ``is_partial`` when either cut it short."""
-    with _collector_paused():
+    with collector.paused():  # a tuple or an object per state, node and edge; no cycles
         return _run_trace(store, query, max_states, deadline)
 
 
@@ -327,7 +310,7 @@ def walk_compact(
     conformance suite checks both stores against a reference; tests/unit/test_traversal_index.py
     checks this path against the generic one (SQL per hop) on random plants, paths included.
     """
-    with _collector_paused():
+    with collector.paused():  # a tuple or an object per state, node and edge; no cycles
         return _walk_compact(graph, positions, start_kinds, window, query, max_states, deadline)
 
 

@@ -40,15 +40,14 @@ def publish_trace_report(
 ) -> Published:
     report = build_trace_report(services, request)
     files = write_trace_report(report, out_dir)
-    services.record(
+    _record_files(
+        services,
         AuditAction.REPORT,
         f"report:trace:{report.start.key}",
-        new={
-            "query": report.query,
-            "files": {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files},
-            "nodes": report.total,
-            "sources": len(report.citations),
-        },
+        files,
+        query=report.query,
+        nodes=report.total,
+        sources=len(report.citations),
     )
     built = None
     if package is not None:
@@ -61,17 +60,7 @@ def publish_trace_report(
             signing_key=key.get_secret_value() if key is not None else None,
             audit=audit_anchor(trail.path, trail.head()),
         )
-        services.record(
-            AuditAction.PACKAGE,
-            f"package:{package.name}",
-            new={
-                "path": str(package),
-                "manifest_sha256": built.manifest_sha256,
-                "package_sha256": hashlib.sha256(package.read_bytes()).hexdigest(),
-                "query": report.query,
-                "signed": built.signed,
-            },
-        )
+        _record_package(services, package, built, query=report.query)
     return Published(report, files, built)
 
 
@@ -161,18 +150,13 @@ def package_recall_report(services: Services, doc: dict[str, Any], files: list[P
         signing_key=key.get_secret_value() if key is not None else None,
         signatures=doc.get("signatures", []),
     )
-    services.record(
-        AuditAction.PACKAGE,
-        f"package:{package.name}",
-        new={
-            "path": str(package),
-            "manifest_sha256": built.manifest_sha256,
-            "package_sha256": hashlib.sha256(package.read_bytes()).hexdigest(),
-            "query": doc["query"],
-            "report": record_key(doc),
-            "signed": built.signed,
-            "signatures": [s["id"] for s in doc.get("signatures", [])],
-        },
+    _record_package(
+        services,
+        package,
+        built,
+        query=doc["query"],
+        report=record_key(doc),
+        signatures=[s["id"] for s in doc.get("signatures", [])],
     )
     return built
 
@@ -182,4 +166,19 @@ def _record_files(services: Services, action: AuditAction, subject: str, files: 
         action,
         subject,
         new={"files": {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files}, **extra},
+    )
+
+
+def _record_package(services: Services, package: Path, built: Package, **extra: Any) -> None:
+    """The audit entry for an evidence package written at ``package``."""
+    services.record(
+        AuditAction.PACKAGE,
+        f"package:{package.name}",
+        new={
+            "path": str(package),
+            "manifest_sha256": built.manifest_sha256,
+            "package_sha256": hashlib.sha256(package.read_bytes()).hexdigest(),
+            "signed": built.signed,
+            **extra,
+        },
     )

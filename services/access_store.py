@@ -9,7 +9,6 @@ revocation takes effect on the next request, in every process.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -17,8 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from schema.errors import StoreBusyError, StoreError
-from services.sqlite_files import enable_wal
+from schema.errors import StoreError
+from services.sqlite_files import busy_or_broken, connect, create_owner_only, create_schema
 
 FORMAT_VERSION = "1"
 
@@ -119,20 +118,10 @@ class AccessStore:
         if not self.exists():
             if not create:
                 return None
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                # Owner-only from the first byte; SQLite gives its -wal and -shm files the same mode.
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-            except OSError as exc:
-                raise StoreError(f"cannot create the access file {self.path}: {exc.strerror or exc}") from exc
+            create_owner_only(self.path, what="access file")
         try:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout, check_same_thread=False)
-            db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-            enable_wal(db, timeout=self.busy_timeout)
-            db.execute("PRAGMA synchronous=FULL")  # a revocation, once acknowledged, survives a power cut
-            # The write lock first: a deferred read-then-write on a stale WAL snapshot fails
-            # at once instead of waiting for the other writer.
-            db.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA};\nCOMMIT;")
+            db = connect(self.path, busy_timeout=self.busy_timeout)
+            create_schema(db, SCHEMA)
         except sqlite3.OperationalError as exc:
             raise self._busy_or_broken(exc) from exc
         except sqlite3.DatabaseError as exc:
@@ -141,11 +130,7 @@ class AccessStore:
         return db
 
     def _busy_or_broken(self, exc: sqlite3.Error) -> StoreError:
-        if "locked" in str(exc) or "busy" in str(exc):
-            return StoreBusyError(
-                f"another process is writing to the access file {self.path}; try again (waited {self.busy_timeout:g} s)"
-            )
-        return StoreError(f"the access file {self.path} cannot be used: {exc}")
+        return busy_or_broken(exc, self.path, what="access file", busy_timeout=self.busy_timeout)
 
     @contextmanager
     def _using(self, *, create: bool) -> Iterator[sqlite3.Connection | None]:

@@ -12,7 +12,6 @@ that is what the hash chain (verified by :mod:`services.audit`) is for.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -20,8 +19,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from schema.audit import GENESIS_HASH, AuditEntry
-from schema.errors import StoreBusyError, StoreError
-from services.sqlite_files import enable_wal
+from schema.errors import StoreError
+from services.sqlite_files import busy_or_broken, connect, create_owner_only, create_schema
 
 FORMAT_VERSION = "1"
 
@@ -93,21 +92,11 @@ class AuditLog:
         if not self.exists():
             if not create:
                 return None
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                # Owner-only from the first byte, like the store: it names people and records.
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-            except OSError as exc:
-                raise StoreError(f"cannot create the audit trail {self.path}: {exc.strerror or exc}") from exc
+            create_owner_only(self.path, what="audit trail")
         try:
-            db = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout, check_same_thread=False)
-            db.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-            enable_wal(db, timeout=self.busy_timeout)
-            db.execute("PRAGMA synchronous=FULL")  # an acknowledged entry survives a power cut
+            db = connect(self.path, busy_timeout=self.busy_timeout)
             if create:
-                # The write lock first: a deferred read-then-write on a stale WAL snapshot fails
-                # at once instead of waiting for the other writer.
-                db.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA};\nCOMMIT;")
+                create_schema(db, SCHEMA)
             elif db.execute("SELECT 1 FROM sqlite_master WHERE name = 'audit_entry'").fetchone() is None:
                 db.close()
                 raise StoreError(f"{self.path} is not a TraceGraph audit trail (it has no audit entries table)")
@@ -119,11 +108,7 @@ class AuditLog:
         return db
 
     def _busy_or_broken(self, exc: sqlite3.Error) -> StoreError:
-        if "locked" in str(exc) or "busy" in str(exc):
-            return StoreBusyError(
-                f"another process is writing to the audit trail {self.path}; try again (waited {self.busy_timeout:g} s)"
-            )
-        return StoreError(f"the audit trail {self.path} cannot be used: {exc}")
+        return busy_or_broken(exc, self.path, what="audit trail", busy_timeout=self.busy_timeout)
 
     # -- writing ---------------------------------------------------------------------
     def append(self, build: Callable[[int, str], AuditEntry]) -> AuditEntry:

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from cli.commands.sign import access_of, signature_request
 from cli.context import console, domain_errors, fail, parse_time, services_for
+from reports.evidence import Package
 from reports.publish import publish_recall_report, publish_trace_report
 from reports.recall_report import RecallFacts, RecallRequest, load_facts
 from reports.trace_report import DEFAULT_LIMIT, ReportRequest
@@ -64,12 +65,7 @@ def trace_report(
     for path in published.files:
         console.print(f"  {escape(str(path))}", highlight=False)
     if published.package is not None:
-        signed = "signed" if published.package.signed else "unsigned (set TRACEGRAPH_SIGNING_KEY to sign)"
-        console.print(
-            f"evidence package {escape(str(published.package.path))} ({signed}); manifest SHA-256 "
-            f"{published.package.manifest_sha256}",
-            highlight=False,
-        )
+        _print_package(published.package)
     for note in report.limitations:
         console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
 
@@ -125,12 +121,7 @@ def recall_report(
     if published.signature is not None:
         console.print(escape(published.signature.manifestation()), highlight=False)
     if published.package is not None:
-        signed = "signed" if published.package.signed else "unsigned (set TRACEGRAPH_SIGNING_KEY to sign)"
-        console.print(
-            f"evidence package {escape(str(published.package.path))} ({signed}); manifest SHA-256 "
-            f"{published.package.manifest_sha256}",
-            highlight=False,
-        )
+        _print_package(published.package)
     if summary["is_partial"]:
         console.print("[yellow]note:[/] a server limit cut a trace short: the scope may be incomplete")
 
@@ -138,3 +129,11 @@ def recall_report(
 def _facts(path: Path | None) -> RecallFacts:
     with domain_errors():
         return load_facts(path)
+
+
+def _print_package(package: Package) -> None:
+    signed = "signed" if package.signed else "unsigned (set TRACEGRAPH_SIGNING_KEY to sign)"
+    console.print(
+        f"evidence package {escape(str(package.path))} ({signed}); manifest SHA-256 {package.manifest_sha256}",
+        highlight=False,
+    )

@@ -8,7 +8,6 @@ corrupt file. Facts are append-only: ``nodes`` and ``edges`` hold the current st
 
 from __future__ import annotations
 
-import gc
 import os
 import sqlite3
 import threading
@@ -16,13 +15,14 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from graph import collector
 from graph.history import EXPORT_OPS, Version, VersionOp, replay
 from graph.port import GraphStore, SearchHit, Step
 from graph.sqlite import sql
@@ -75,20 +75,6 @@ _TYPE_VALUE = {t: t.value for t in EdgeType}
 def _epoch(value: datetime) -> float:
     """``to_epoch`` without its UTC conversion for the aware datetimes facts hold (same float)."""
     return value.timestamp() if value.tzinfo is not None else to_epoch(value)
-
-
-@contextmanager
-def _collector_paused(facts: int) -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large batch is written: the rows built for
-    it hold no cycles, and every collection would rescan the whole (large) parsed batch."""
-    if facts < 10_000 or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _marks(n: int) -> str:
@@ -212,7 +198,9 @@ class SQLiteStore(GraphStore):
     def apply(self, batch: FactBatch) -> BatchResult:
         self._require_schema()
         try:
-            with _collector_paused(len(batch.nodes) + len(batch.edges)), self._write() as db:
+            # The rows built for a large batch hold no cycles: collections would only rescan them.
+            large = len(batch.nodes) + len(batch.edges) >= 10_000
+            with collector.paused() if large else nullcontext(), self._write() as db:
                 return self._apply(db, batch)
         except sqlite3.OperationalError as exc:
             raise self._write_failed(exc) from exc

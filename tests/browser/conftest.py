@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import threading
 import time
@@ -147,6 +148,28 @@ def page(browser: Any, served: Served, request: pytest.FixtureRequest) -> Iterat
             shoot(pg, f"FAILED-{request.node.name}")
         context.close()
     assert not errors, f"the page logged errors: {errors}"
+
+
+#: What a browser logs when the API refuses a request (before sign-in, or a role's limits).
+REFUSED = re.compile(r"Failed to load resource: the server responded with a status of (401|403)\b")
+
+
+@contextmanager
+def watched_page(browser: Any, url: str) -> Iterator[Any]:
+    """A page in a fresh context (no cookie) at laptop size; after the block, any console or
+    page error other than an API refusal (``REFUSED``) fails the test."""
+    context = browser.new_context(viewport=LAPTOP, base_url=url)
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda error: errors.append(str(error)))
+    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    try:
+        yield pg
+    finally:
+        context.close()
+    unexpected = [e for e in errors if not REFUSED.match(e)]
+    assert not unexpected, f"the page logged errors: {unexpected}"
 
 
 @pytest.hookimpl(wrapper=True)

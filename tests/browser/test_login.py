@@ -5,7 +5,6 @@ and signs out."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from schema.access import Role
 from schema.alerts import AlertGrade, AlertState, TaskState
 from services.access import AccessControl
 from services.app import Services
-from tests.browser.conftest import LAPTOP, TIMEOUT_MS, serving, shoot
+from tests.browser.conftest import serving, shoot, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +27,6 @@ try:
 except ImportError:  # the ``browser`` fixture skips (or, under CI, fails) and says why
     expect = None  # type: ignore[assignment]
 
-REFUSED = re.compile(r"Failed to load resource: the server responded with a status of (401|403)\b")
 USER = "J. Doe (quality)"
 
 
@@ -72,18 +70,8 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
 def signed_out_page(browser: Any, secured: Secured) -> Iterator[Any]:
     """A fresh browser (no cookie). Refusals before sign-in (401) and a wrong key are expected
     in the console; any other error fails the test."""
-    context = browser.new_context(viewport=LAPTOP, base_url=secured.url)
-    context.set_default_timeout(TIMEOUT_MS)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda error: errors.append(str(error)))
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    try:
+    with watched_page(browser, secured.url) as pg:
         yield pg
-    finally:
-        context.close()
-    unexpected = [e for e in errors if not REFUSED.match(e)]
-    assert not unexpected, f"the page logged errors: {unexpected}"
 
 
 def test_sign_in_csrf_reload_and_sign_out(signed_out_page: Any, secured: Secured, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from api.settings import ApiSettings
 from schema.access import Role
 from services.access import AccessControl
 from services.app import Services
-from tests.browser.conftest import LAPTOP, TIMEOUT_MS, serving, shoot
+from tests.browser.conftest import serving, shoot, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -24,8 +24,6 @@ try:
     from playwright.sync_api import expect
 except ImportError:  # the ``browser`` fixture skips (or, under CI, fails) and says why
     expect = None  # type: ignore[assignment]
-
-REFUSED = re.compile(r"Failed to load resource: the server responded with a status of (401|403)\b")
 
 
 @dataclass
@@ -57,18 +55,8 @@ def roles(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Roles]:
 def fresh_page(browser: Any, roles: Roles) -> Iterator[Any]:
     """A browser with no cookie. The 401 before sign-in, and the 403s of the overview's figures the
     role may not read (it shows the others), are the only errors the console may show."""
-    context = browser.new_context(viewport=LAPTOP, base_url=roles.url)
-    context.set_default_timeout(TIMEOUT_MS)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda error: errors.append(str(error)))
-    pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    try:
+    with watched_page(browser, roles.url) as pg:
         yield pg
-    finally:
-        context.close()
-    unexpected = [e for e in errors if not REFUSED.match(e)]
-    assert not unexpected, f"the page logged errors: {unexpected}"
 
 
 def sign_in(page: Any, key: str) -> None:
