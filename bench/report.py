@@ -39,6 +39,16 @@ def _entry(r: dict[str, Any], name: str, key: str) -> dict[str, Any] | None:
     return None if found is None else found.get(key)
 
 
+def load_ratio(ours: dict[str, Any] | None, raw: dict[str, Any] | None) -> float | None:
+    """The embedded load's time over the raw baseline's: the median of the A/B pairs' ratios
+    (each pair ran back to back, so a busy machine slows both), else the ratio of medians."""
+    if ours is None or raw is None:
+        return None
+    if "ratio" in ours:
+        return float(ours["ratio"]["median"])
+    return float(ours["load"]["median"]) / float(raw["load"]["median"]) if raw["load"]["median"] else None
+
+
 def targets(scales: dict[str, Any]) -> list[dict[str, Any]]:
     """Every target as ``{target, value, met}``; traces compare p95s, loads medians."""
     if not scales:
@@ -79,8 +89,8 @@ def targets(scales: dict[str, Any]) -> list[dict[str, Any]]:
             target = f"Neo4j adapter {CLASS_NAMES[name]} {direction} p95 <= 1.5x variable-length Cypher"
             check(target, x, x is not None and x <= 1.5)
     ours, raw = part(r, "load_sqlite"), part(r, "load_raw")
-    x = None if ours is None or raw is None else ratio(ours["load"]["median"], raw["load"]["median"])
-    check("embedded bulk load <= 1.5x raw executemany (medians)", x, x is not None and x <= 1.5)
+    x = load_ratio(ours, raw)
+    check("embedded bulk load <= 1.5x raw executemany (median of A/B pairs)", x, x is not None and x <= 1.5)
     rate = None if ours is None else ours["edges"] / ours["load"]["median"] / 1000
     check("embedded bulk load >= 100k edges/s", rate, rate is not None and rate >= 100, unit="k edges/s")
     neo = part(r, "load_neo4j")
@@ -157,9 +167,13 @@ def render(report: dict[str, Any], others: dict[str, Any]) -> str:
         "built on the first trace: see *index build*). *SQL per hop* is one run of the same trace with the index "
         "off (`traversal_index=False`), the path every trace took before; both give byte-identical answers "
         "(checked here on every query, and by the conformance suite).",
-        "- **Raw executemany** writes the same facts as rows into the same tables (same indexes and PRAGMAs) with "
-        "no idempotence checks (bench/raw_sqlite.py). Loads time `apply` of an already parsed batch; parsing is "
-        "listed apart.",
+        "- **Raw executemany** writes the same rows into the same tables (same indexes, created first, and the "
+        "same PRAGMAs and single transaction: same durability) with no idempotence checks (bench/raw_sqlite.py). "
+        "Loads time `apply` of an already parsed batch; parsing is listed apart, and the parsed batch is moved "
+        "out of the garbage collector's sight (`gc.freeze`) so that neither load pays for collecting it. The "
+        "store's first load into an empty file writes its rows before building its secondary indexes "
+        "(`graph/sqlite/store.py`); the baseline does not, as a plain program would not. The ratio is the median "
+        "of the A/B pairs' ratios.",
         "- **Neo4j ingest** is `Neo4jStore.apply` of the same batch into an emptied database: batches above "
         "20,000 facts commit in chunks, all or nothing. Only the first plant gets a warm-up load (it leaves "
         "every query compiled); the larger plants' loads are fewer runs (see `n` in speed.json), as are the "
@@ -214,16 +228,28 @@ def _scale_section(scale: str, r: dict[str, Any], neo4j: dict[str, Any]) -> list
     raw_median = None if raw is None else raw["load"]["median"]
     for label, figures, extra in (
         ("embedded store (`SQLiteStore.apply`)", ls, ""),
-        ("raw `executemany`, same rows and tables", raw, ""),
+        ("raw `executemany`, same rows and tables", raw, " (same process)" if ls and "ratio" in ls else ""),
         ("Neo4j (`Neo4jStore.apply`)", neo, f" (JVM {neo4j.get('peak_rss_mb') or 0:,.0f} MiB)"),
     ):
         if figures is None:
             continue
         median = figures["load"]["median"]
+        vs = _ratio(median, raw_median)
+        if figures is ls and "ratio" in ls:
+            vs = f"{ls['ratio']['median']:.2f}× / {ls['ratio']['p95']:.2f}× (pairs, n={ls['ratio']['n']})"
         lines.append(
-            f"| {label} | {_s(figures['load'])} | {figures['edges'] / median:,.0f} | {_ratio(median, raw_median)} | "
+            f"| {label} | {_s(figures['load'])} | {figures['edges'] / median:,.0f} | {vs} | "
             f"{figures['peak_rss_mb']:,.0f} MiB{extra} |"
         )
+    if ls is not None and "index" in ls:
+        rows = ", ".join(f"{n:,} {t}" for t, n in ls["rows"].items())
+        lines += [
+            "",
+            f"A/B: each embedded load ran back to back with a raw one (alternating which went first); "
+            f"both wrote {rows} ({'the same row counts' if ls['same_rows_as_raw'] else '**different row counts**'}). "
+            f"The traversal index built after each embedded load: {_s(ls['index'])} s (median / p95), "
+            "paid by the first trace, not by the load.",
+        ]
     ts, neo_t = part(r, "trace_sqlite"), part(r, "trace_neo4j") or {}
     if ts is None:
         return [*lines, ""]
@@ -236,13 +262,15 @@ def _scale_section(scale: str, r: dict[str, Any], neo4j: dict[str, Any]) -> list
         "",
         "Traces, milliseconds (median / p95). In brackets: the embedded trace's p95 divided by the peer's "
         "(above 1×: the peer is faster), and for Neo4j the adapter's p95 divided by the Cypher query's. "
-        "*Of which the walk*: the same BFS timed alone (`graph.trace.walk_compact`), without building the "
-        "`TraceResult` (a pydantic object per reached node and per traversed edge, built without re-validation): "
-        "the rest of the embedded figure is that materialisation.",
+        "*Embedded* is `SQLiteStore.trace(query)` as an in-process caller gets it: the walk, then the answer "
+        "settled as arrays (totals, order of the nodes, the sorted edge list), with the `nodes` and `edges` "
+        "objects (and the paths) built on first access. *Of which the walk*: the same BFS timed alone "
+        "(`graph.trace.walk_compact`). *Reading every object*: the call, then every node and edge object read; "
+        "*as JSON*: the call, then `orjson.dumps(result.to_json())` (the REST trace endpoint's body).",
         "",
-        "| query | reached | embedded | of which the walk | SQL per hop (1 run) | igraph (C BFS) | networkx | "
-        "recursive CTE | Neo4j adapter (one-query fetch, 1 run) | variable-length Cypher |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| query | reached | embedded | of which the walk | reading every object | as JSON | SQL per hop (1 run) | "
+        "igraph (C BFS) | networkx | recursive CTE | Neo4j adapter (one-query fetch, 1 run) | variable-length Cypher |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in CLASSES:
         for direction in DIRECTIONS:
@@ -258,6 +286,8 @@ def _scale_section(scale: str, r: dict[str, Any], neo4j: dict[str, Any]) -> list
                 f"{ours['reached']:,}" + (f" (peers {peers_reached['reached']:,})" if peers_reached else ""),
                 _ms(ours),
                 _ms(ours.get("walk")),
+                _ms(ours.get("objects")),
+                _ms(ours.get("json")),
                 f"{ours['sql_path_s'] * 1000:,.0f}" + ("" if ours["same_as_sql_path"] else " **differs**"),
             ]
             for peer in ("igraph", "networkx", "cte"):

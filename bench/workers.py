@@ -25,7 +25,7 @@ import orjson
 from graph.sqlite.store import SQLiteStore
 from graph.trace import walk_compact
 from schema.kinds import TRACED_EDGES
-from schema.model import FactBatch, TraceDirection, TraceQuery
+from schema.model import FactBatch, TraceDirection, TraceQuery, TraceResult
 
 Queries = dict[str, dict[str, list[str]]]  # class -> direction -> starts
 TRACED = sorted(t.value for t in TRACED_EDGES)
@@ -56,6 +56,23 @@ def timings(
         if i >= warmup:
             samples.append(elapsed)
     return summary(samples)
+
+
+def alternating(
+    first: Callable[[], object], second: Callable[[], object], *, rounds: int, budget: float, min_runs: int = 3
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """:func:`timings` of two runs taken in turns (which goes first alternates), for a ratio
+    that other work on the machine slows alike; both already warmed up."""
+    samples: tuple[list[float], list[float]] = ([], [])
+    began = time.perf_counter()
+    for i in range(rounds):
+        if i >= min_runs and time.perf_counter() - began > budget:
+            break
+        for which in (0, 1) if i % 2 == 0 else (1, 0):
+            started = time.perf_counter()
+            (first, second)[which]()
+            samples[which].append(time.perf_counter() - started)
+    return summary(samples[0]), summary(samples[1])
 
 
 def summary(samples: list[float]) -> dict[str, Any]:
@@ -137,6 +154,78 @@ def load_raw(plant_dir: str, db: str, rounds: int, budget: float, min_runs: int 
     return {"edges": len(batch.edges), "load": figures}
 
 
+def _row_counts(db: Path) -> dict[str, int]:
+    """Rows per fact table: the embedded load and its baseline must write the same."""
+    with closing(sqlite3.connect(db)) as con:
+        tables = ("nodes", "node_versions", "edges", "edge_versions")
+        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+def load_embedded(
+    plant_dir: str, db: str, raw_db: str, rounds: int, budget: float, min_runs: int = 3, warmup: int = 1
+) -> dict[str, Any]:
+    """The embedded load and its raw baseline, A/B in one process: the plant is parsed once,
+    then ``SQLiteStore.apply`` and :func:`bench.raw_sqlite.raw_load` alternate (which goes first
+    alternates too), each into a fresh file, so a busy machine slows both alike. Each run's
+    ratio is its pair's; after each embedded load, the traversal index is built (untimed by
+    the load) to show what a first trace then costs. The last embedded load is left at ``db``."""
+    from bench.raw_sqlite import raw_load
+
+    batch, parse_s = parse_plant(plant_dir)
+    # The parsed plant is input, not work: out of the collector's sight, no load pays for
+    # a full collection of it.
+    gc.collect()
+    gc.freeze()
+    path, raw_path = Path(db), Path(raw_db)
+    samples: dict[str, list[float]] = {"sqlite": [], "raw": [], "ratio": [], "index": []}
+
+    def embedded() -> float:
+        _fresh(path)
+        with SQLiteStore(path) as store:
+            store.migrate()
+        with closing(SQLiteStore(path)) as store:
+            started = time.perf_counter()
+            store.apply(batch)
+            elapsed = time.perf_counter() - started
+            started = time.perf_counter()
+            store.traversal_index()
+            samples["index"].append(time.perf_counter() - started)
+        return elapsed
+
+    def raw() -> float:
+        _fresh(raw_path)
+        started = time.perf_counter()
+        raw_load(raw_path, batch)
+        return time.perf_counter() - started
+
+    began = time.perf_counter()
+    for i in range(warmup + rounds):
+        if i >= warmup + min_runs and time.perf_counter() - began > budget:
+            break
+        if i % 2 == 0:
+            ours = embedded()
+            base = raw()
+        else:
+            base = raw()
+            ours = embedded()
+        if i < warmup:
+            samples["index"].pop()
+            continue
+        samples["sqlite"].append(ours)
+        samples["raw"].append(base)
+        samples["ratio"].append(ours / base)
+    counts = [_row_counts(p) for p in (path, raw_path)]
+    _fresh(raw_path)  # the last embedded load stays, for the traces
+    return {
+        "parse_s": parse_s,
+        "nodes": len(batch.nodes),
+        "edges": len(batch.edges),
+        "rows": counts[0],
+        "same_rows_as_raw": counts[0] == counts[1],
+        **{name: summary(values) for name, values in samples.items()},
+    }
+
+
 def load_neo4j(
     plant_dir: str, url: str, rounds: int, budget: float, min_runs: int = 2, warmup: int = 0
 ) -> dict[str, Any]:
@@ -206,6 +295,22 @@ def trace_sqlite(db: str, queries: Queries, rounds: int, budget: float, min_runs
                     warmup=0,
                     min_runs=min_runs,
                 )
+                # The same call, then every node and edge object read (built on first access), or
+                # the answer as JSON bytes (what the REST trace endpoint sends).
+                objects = timings(
+                    lambda q=query: _read_objects(store.trace(q)),  # type: ignore[misc]
+                    rounds=rounds,
+                    budget=budget,
+                    warmup=0,
+                    min_runs=min_runs,
+                )
+                as_json = timings(
+                    lambda q=query: orjson.dumps(store.trace(q).to_json()),  # type: ignore[misc]
+                    rounds=rounds,
+                    budget=budget,
+                    warmup=0,
+                    min_runs=min_runs,
+                )
                 started = time.perf_counter()
                 slow = sql_only.trace(query)
                 sql_path_s = time.perf_counter() - started
@@ -215,10 +320,16 @@ def trace_sqlite(db: str, queries: Queries, rounds: int, budget: float, min_runs
                     "reached": result.total,
                     "edges": len(result.edges),
                     "walk": walk,
+                    "objects": objects,
+                    "json": as_json,
                     "sql_path_s": sql_path_s,
                     "same_as_sql_path": same,
                 }
     return out
+
+
+def _read_objects(result: TraceResult) -> int:
+    return len(result.nodes) + len(result.edges)
 
 
 def trace_neo4j(url: str, queries: Queries, rounds: int, budget: float, min_runs: int = 3) -> dict[str, Any]:
@@ -226,9 +337,12 @@ def trace_neo4j(url: str, queries: Queries, rounds: int, budget: float, min_runs
     from graph.neo4j.store import Neo4jStore
 
     rels = "|".join(TRACED)
+    # One start per row: from ``WHERE s.key IN $keys`` Neo4j 5.26 drops the DISTINCT and
+    # returns a node once per start that reaches it (twice the rows on the supplier class).
+    start = "UNWIND $keys AS k MATCH (s:Node {key: k})"
     cypher = {
-        "forward": f"MATCH (s:Node) WHERE s.key IN $keys MATCH (s)-[:{rels}*]->(n:Node) RETURN DISTINCT n.key AS key",
-        "backward": f"MATCH (s:Node) WHERE s.key IN $keys MATCH (s)<-[:{rels}*]-(n:Node) RETURN DISTINCT n.key AS key",
+        "forward": f"{start} MATCH (s)-[:{rels}*]->(n:Node) RETURN DISTINCT n.key AS key",
+        "backward": f"{start} MATCH (s)<-[:{rels}*]-(n:Node) RETURN DISTINCT n.key AS key",
     }
     out: dict[str, Any] = {}
     store = Neo4jStore.from_url(url)
@@ -242,25 +356,18 @@ def trace_neo4j(url: str, queries: Queries, rounds: int, budget: float, min_runs
         for name, by_direction in queries.items():
             for direction, starts in by_direction.items():
                 query = _query(starts, direction)
-                result = store.trace(query)  # the warm-up
-                adapter = timings(
+                result = store.trace(query)  # the warm-ups
+                reached = len(set(hand(direction, starts)) - set(starts))
+                adapter, plain = alternating(
                     lambda q=query: store.trace(q),  # type: ignore[misc]
+                    lambda d=direction, s=starts: hand(d, s),  # type: ignore[misc]
                     rounds=rounds,
-                    budget=budget,
-                    warmup=0,
+                    budget=2 * budget,
                     min_runs=min_runs,
                 )
                 started = time.perf_counter()
                 store.compact_traversal(query.starts, query.direction)
                 adapter["fetch_s"] = time.perf_counter() - started  # the one query, once
-                reached = len(set(hand(direction, starts)) - set(starts))  # the warm-up
-                plain = timings(
-                    lambda d=direction, s=starts: hand(d, s),  # type: ignore[misc]
-                    rounds=rounds,
-                    budget=budget,
-                    warmup=0,
-                    min_runs=min_runs,
-                )
                 out[f"{name}/{direction}"] = {
                     "adapter": {**adapter, "reached": result.total},
                     "cypher": {**plain, "reached": reached},
@@ -374,6 +481,7 @@ def peers_cte(db: str, queries: Queries, rounds: int, budget: float) -> dict[str
 TASKS: dict[str, Callable[..., dict[str, Any]]] = {
     "load-sqlite": load_sqlite,
     "load-raw": load_raw,
+    "load-embedded": load_embedded,
     "load-neo4j": load_neo4j,
     "trace-sqlite": trace_sqlite,
     "trace-neo4j": trace_neo4j,

@@ -127,6 +127,7 @@ class CompactGraph(Protocol):
     keys: list[str]
     kinds: npt.NDArray[np.int8]  # codes into ``kind_codes``
     key_rank: npt.NDArray[np.int32]  # rank of each key in string order
+    key_order: npt.NDArray[np.int32]  # the inverse: position of the key of each rank
     forward: CompactAdjacency
     backward: CompactAdjacency
     kind_codes: tuple[NodeKind, ...]
@@ -282,15 +283,21 @@ def _run_compact(
 
 @dataclass
 class CompactWalk:
-    """What a walk over a compact graph found, before it becomes a :class:`TraceResult`."""
+    """What a walk over a compact graph found, as arrays, before it becomes a :class:`TraceResult`.
 
-    state_node: list[int]
-    state_parent: list[int]
-    node_kind: dict[int, int]
-    first_state: dict[int, int]
-    degree: dict[int, int]
-    edge_codes: list[int]  # (source * nodes + target) * types + type, per traversed step
-    start_set: frozenset[int]
+    States are numbered in the order the BFS creates them (starts first), so a state's parent
+    always has a smaller number."""
+
+    state_node: npt.NDArray[np.int64]
+    state_parent: npt.NDArray[np.int64]  # -1 for starts
+    node_kinds: npt.NDArray[np.int8]  # kind code per node position (the starts' as given)
+    reached: npt.NDArray[np.int64]  # nodes other than the starts, in the order first reached
+    first_state: npt.NDArray[np.int64]  # per ``reached`` node: the state that first reached it
+    degree: npt.NDArray[np.int64]  # per ``reached`` node: hops from the nearest start
+    # Per traversed edge (source key rank * nodes + target key rank) * types + type rank, unique:
+    # sorted, they are in the order of the result's edge list.
+    edge_codes: npt.NDArray[np.int64]
+    starts: npt.NDArray[np.int64]
     is_partial: bool
 
 
@@ -303,15 +310,20 @@ def walk_compact(
     max_states: int | None = None,
     deadline: float | None = None,
 ) -> CompactWalk:
-    """The BFS of :func:`run_trace`, state for state and step for step, on integer node
-    positions, with each level's adjacency gathered by numpy at once (bench/ times it alone).
+    """The BFS of :func:`run_trace` on integer node positions, a whole level at a time.
 
-    Every branch below mirrors one in the generic loop and in :func:`step_constraint`. The
-    conformance suite checks both stores against a reference; tests/unit/test_traversal_index.py
+    Each level gathers the steps of all its states with numpy, decides every step's
+    constraint with array arithmetic (the rules of :func:`step_constraint`), and keeps the
+    states the generic loop would keep, in the same order, so paths come out identical: an
+    unconstrained state is kept when it is the first of its node (see :func:`_dedupe`).
+    The conformance suite checks both stores against a reference; tests/unit/test_traversal_index.py
     checks this path against the generic one (SQL per hop) on random plants, paths included.
     """
-    with collector.paused():  # a tuple or an object per state, node and edge; no cycles
+    with collector.paused():
         return _walk_compact(graph, positions, start_kinds, window, query, max_states, deadline)
+
+
+_I64 = np.int64
 
 
 def _walk_compact(
@@ -325,179 +337,423 @@ def _walk_compact(
 ) -> CompactWalk:
     kind_codes, type_codes = graph.kind_codes, graph.type_codes
     container = kind_codes.index(NodeKind.CONTAINER)
-    terminal = frozenset(kind_codes.index(k) for k in TERMINAL_KINDS)
+    terminal = np.isin(np.arange(len(kind_codes)), [kind_codes.index(k) for k in TERMINAL_KINDS])
     packed_in, shipped_in = type_codes.index(EdgeType.PACKED_IN), type_codes.index(EdgeType.SHIPPED_IN)
-    interval_types = frozenset(type_codes.index(t) for t in INTERVAL_EDGES)
+    interval_type = np.isin(np.arange(len(type_codes)), [type_codes.index(t) for t in INTERVAL_EDGES])
     forward = query.direction is TraceDirection.FORWARD
-    backward = not forward
     adjacency = graph.forward if forward else graph.backward
-    ignore_time = query.ignore_time
+    offsets, neighbour, edge_types, edge_at, edge_until = (
+        adjacency.offsets,
+        adjacency.neighbour,
+        adjacency.type,
+        adjacency.at,
+        adjacency.until,
+    )
     n_types = len(type_codes)
     n_nodes = len(graph.keys)
+    key_rank, type_rank = graph.key_rank, graph.type_rank.astype(_I64)
 
-    # Parallel arrays over states, as in run_trace, with node positions for keys.
-    state_node: list[int] = []
-    state_constraint: list[Interval] = []
-    state_parent: list[int] = []
-    # A node reached once without a constraint subsumes every later state of it; the
-    # intervals of the others are kept per node, as ``seen`` keeps them in run_trace.
-    free: set[int] = set()
-    seen: dict[int, list[tuple[float, float]]] = {}
-    node_kind: dict[int, int] = {}
-    first_state: dict[int, int] = {}
-    degree: dict[int, int] = {}
-    # Traversed edges as one integer each: (source * n_nodes + target) * n_types + type.
-    edge_codes: list[int] = []
+    starts = np.asarray(positions, dtype=_I64)
+    codes = np.asarray([kind_codes.index(k) for k in start_kinds], dtype=np.int8)
+    node_kinds = graph.kinds
+    if len(starts) and not np.array_equal(node_kinds[starts], codes):
+        node_kinds = node_kinds.copy()
+        node_kinds[starts] = codes
+    is_start = np.zeros(n_nodes, dtype=bool)
+    is_start[starts] = True
+    visited = is_start.copy()
+    # A node reached once without a constraint subsumes every later state of it (``free``);
+    # the intervals of its constrained states are kept per node, as run_trace keeps ``seen``.
+    free = np.zeros(n_nodes, dtype=bool)
+    seen = _Intervals()
+    if window is None:
+        free[starts] = True
+    else:
+        seen.add(starts, np.full(len(starts), window[0]), np.full(len(starts), window[1]))
 
-    frontier: list[int] = []
-    for kind, node in zip(start_kinds, positions, strict=True):
-        state_node.append(node)
-        state_constraint.append(window)
-        state_parent.append(-1)
-        if window is None:
-            free.add(node)
-        else:
-            seen[node] = [window]
-        node_kind[node] = kind_codes.index(kind)
-        first_state[node] = len(state_node) - 1
-        degree[node] = 0
-        frontier.append(len(state_node) - 1)
+    # Per level: the states made (node, parent), the nodes first reached, the edges taken.
+    state_nodes: list[npt.NDArray[np.int64]] = [starts]
+    state_parents: list[npt.NDArray[np.int64]] = [np.full(len(starts), -1, dtype=_I64)]
+    reached: list[npt.NDArray[np.int64]] = []
+    first_states: list[npt.NDArray[np.int64]] = []
+    degrees: list[npt.NDArray[np.int64]] = []
+    edge_codes: list[npt.NDArray[np.int64]] = []
+    n_states = len(starts)
 
-    start_set = frozenset(positions)
+    # The frontier: its states' numbers, nodes and constraints (``bound`` False: None).
+    f_state = np.arange(len(starts), dtype=_I64)
+    f_node = starts
+    f_bound = np.full(len(starts), window is not None)
+    f_lo = np.full(len(starts), -_INF if window is None else window[0])
+    f_hi = np.full(len(starts), _INF if window is None else window[1])
+
     is_partial = False
     depth = 0
-    while frontier and (query.max_depth is None or depth < query.max_depth):
+    while len(f_state) and (query.max_depth is None or depth < query.max_depth):
         if deadline is not None and time.monotonic() > deadline:
             is_partial = True
             break
-        expandable = [s for s in frontier if state_node[s] in start_set or node_kind[state_node[s]] not in terminal]
-        ranges, nbrs, nbr_kinds, types, ats, untils = _gather(graph, adjacency, {state_node[s] for s in expandable})
-        next_frontier: list[int] = []
-        for s in expandable:
-            node = state_node[s]
-            constraint = state_constraint[s]
-            here_container = node_kind[node] == container
-            lo, hi = ranges[node]
-            # This state's edges as codes: the node's part is the same for all its steps.
-            here_code = node * n_nodes * n_types if forward else node * n_types
-            other_scale = n_types if forward else n_nodes * n_types
-            for j in range(lo, hi):
-                other = nbrs[j]
-                etype = types[j]
-                carried: Interval
-                if ignore_time:
-                    carried = None
-                elif etype in interval_types:
-                    at = ats[j]
-                    edge_lo = at if at == at else -_INF  # NaN: no time
-                    edge_hi = untils[j]
-                    if constraint is None:
-                        narrowed = (edge_lo, edge_hi)
-                    else:
-                        n_lo, n_hi = max(constraint[0], edge_lo), min(constraint[1], edge_hi)
-                        if not n_lo < n_hi:
-                            continue
-                        narrowed = (n_lo, n_hi)
-                    carried = narrowed if etype == packed_in and nbr_kinds[j] == container else None
-                else:
-                    at = ats[j]
-                    outside = constraint is not None and at == at and not constraint[0] <= at < constraint[1]
-                    if here_container and outside:
-                        continue
-                    if backward and etype == shipped_in and nbr_kinds[j] == container and at == at:
-                        carried = _point(at)
-                    else:
-                        carried = None
-                edge_codes.append(here_code + other * other_scale + etype)
-                if other in free:
-                    continue
-                visited = seen.get(other)
-                if visited is not None and carried is not None and any(_subsumes(v, carried) for v in visited):
-                    continue
-                if max_states is not None and len(state_node) >= max_states:
-                    is_partial = True
-                    break
-                state_node.append(other)
-                state_constraint.append(carried)
-                state_parent.append(s)
-                new_state = len(state_node) - 1
-                if visited is None:
-                    node_kind[other] = nbr_kinds[j]
-                    first_state[other] = new_state
-                    degree[other] = depth + 1
-                if carried is None:
-                    free.add(other)
-                elif visited is None:
-                    seen[other] = [carried]
-                else:
-                    visited.append(carried)
-                next_frontier.append(new_state)
-            if is_partial:
-                break
+        expandable = is_start[f_node] | ~terminal[node_kinds[f_node]]
+        if not expandable.all():
+            f_state, f_node, f_bound, f_lo, f_hi = (
+                f_state[expandable],
+                f_node[expandable],
+                f_bound[expandable],
+                f_lo[expandable],
+                f_hi[expandable],
+            )
+        # Every step of every state, in the order the generic loop takes them.
+        begin = offsets[f_node]
+        counts = offsets[f_node + 1] - begin
+        owner = np.repeat(np.arange(len(f_node), dtype=_I64), counts)
+        picks = np.arange(len(owner), dtype=_I64) + np.repeat(begin - (np.cumsum(counts) - counts), counts)
+        other = neighbour[picks].astype(_I64)
+        etype = edge_types[picks]
+        if query.ignore_time:
+            allowed = np.ones(len(picks), dtype=bool)
+            bound = np.zeros(len(picks), dtype=bool)
+            lo = hi = np.zeros(len(picks))
+        else:
+            allowed, bound, lo, hi = _constraints(
+                etype,
+                edge_at[picks],
+                edge_until[picks],
+                node_kinds[other] == container,
+                (node_kinds[f_node] == container)[owner],
+                f_bound[owner],
+                f_lo[owner],
+                f_hi[owner],
+                interval_type=interval_type,
+                packed_in=packed_in,
+                shipped_in=shipped_in,
+                forward=forward,
+            )
+        taken = np.flatnonzero(allowed)
+        kept = taken[_dedupe(other[taken], bound[taken], lo[taken], hi[taken], free, seen)]
+        if max_states is not None and n_states + len(kept) > max_states:
+            # The generic loop stops at the first state past the limit, having taken its step.
+            cut = kept[max(max_states - n_states, 0)]
+            kept = kept[: max(max_states - n_states, 0)]
+            taken = taken[taken <= cut]
+            is_partial = True
+        here, there = f_node[owner[taken]], other[taken]
+        source, target = (here, there) if forward else (there, here)
+        ranks = key_rank[source].astype(_I64) * n_nodes + key_rank[target]
+        edge_codes.append(ranks * n_types + type_rank[etype[taken]])
+
+        new_node = other[kept]
+        new_state = np.arange(n_states, n_states + len(kept), dtype=_I64)
+        state_nodes.append(new_node)
+        state_parents.append(f_state[owner[kept]])
+        first = _first_visits(new_node, visited)
+        visited[new_node[first]] = True
+        reached.append(new_node[first])
+        first_states.append(new_state[first])
+        degrees.append(np.full(len(first), depth + 1, dtype=_I64))
+        new_bound = bound[kept]
+        free[new_node[~new_bound]] = True
+        n_states += len(kept)
         if is_partial:
             break
-        frontier = next_frontier
+        f_state, f_node, f_bound, f_lo, f_hi = new_state, new_node, new_bound, lo[kept], hi[kept]
         depth += 1
 
+    all_codes = np.concatenate(edge_codes) if edge_codes else np.zeros(0, dtype=_I64)
     return CompactWalk(
-        state_node, state_parent, node_kind, first_state, degree, edge_codes, frozenset(positions), is_partial
+        state_node=np.concatenate(state_nodes),
+        state_parent=np.concatenate(state_parents),
+        node_kinds=node_kinds,
+        reached=np.concatenate(reached) if reached else np.zeros(0, dtype=_I64),
+        first_state=np.concatenate(first_states) if first_states else np.zeros(0, dtype=_I64),
+        degree=np.concatenate(degrees) if degrees else np.zeros(0, dtype=_I64),
+        edge_codes=_unique(all_codes),  # as a set would
+        starts=starts,
+        is_partial=is_partial,
     )
+
+
+def _constraints(
+    etype: npt.NDArray[np.int8],
+    at: npt.NDArray[np.float64],
+    until: npt.NDArray[np.float64],
+    next_container: npt.NDArray[np.bool_],
+    here_container: npt.NDArray[np.bool_],
+    c_bound: npt.NDArray[np.bool_],
+    c_lo: npt.NDArray[np.float64],
+    c_hi: npt.NDArray[np.float64],
+    *,
+    interval_type: npt.NDArray[np.bool_],
+    packed_in: int,
+    shipped_in: int,
+    forward: bool,
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """:func:`step_constraint` for many steps at once: whether each is allowed, and the
+    constraint it carries as (bound, lo, hi), bound False for None. ``at`` is NaN without a time."""
+    timed = ~np.isnan(at)
+    is_interval = interval_type[etype]
+    # Interval edges: the constraint narrowed by the edge's interval, which must not be empty.
+    edge_lo = np.where(timed, at, -_INF)
+    n_lo = np.where(c_bound, np.maximum(c_lo, edge_lo), edge_lo)
+    n_hi = np.where(c_bound, np.minimum(c_hi, until), until)
+    interval_ok = ~c_bound | (n_lo < n_hi)
+    interval_keeps = (etype == packed_in) & next_container
+    # Transfers: a constrained container is left only at a time inside its constraint.
+    with np.errstate(invalid="ignore"):
+        outside = c_bound & timed & ~((c_lo <= at) & (at < c_hi))
+    transfer_ok = ~(here_container & outside)
+    transfer_keeps = timed & next_container & (etype == shipped_in) if not forward else np.zeros(len(at), dtype=bool)
+    allowed = np.where(is_interval, interval_ok, transfer_ok)
+    bound = np.where(is_interval, interval_keeps, transfer_keeps)
+    lo = np.where(is_interval, n_lo, at)
+    hi = np.where(is_interval, n_hi, np.nextafter(at, _INF))
+    return allowed, bound, lo, hi
+
+
+class _Intervals:
+    """The constrained states' intervals so far, as parallel arrays (``seen`` in run_trace)."""
+
+    def __init__(self) -> None:
+        self.node = np.zeros(0, dtype=_I64)
+        self.lo = np.zeros(0)
+        self.hi = np.zeros(0)
+
+    def add(self, node: npt.NDArray[np.int64], lo: npt.NDArray[np.float64], hi: npt.NDArray[np.float64]) -> None:
+        if len(node):
+            self.node = np.concatenate((self.node, node))
+            self.lo = np.concatenate((self.lo, lo))
+            self.hi = np.concatenate((self.hi, hi))
+
+
+def _dedupe(
+    nodes: npt.NDArray[np.int64],
+    bound: npt.NDArray[np.bool_],
+    lo: npt.NDArray[np.float64],
+    hi: npt.NDArray[np.float64],
+    free: npt.NDArray[np.bool_],
+    seen: _Intervals,
+) -> npt.NDArray[np.int64]:
+    """Which of a level's candidate states (in order) the generic loop keeps, as indices.
+
+    A candidate is dropped when an earlier state of its node subsumes it: any unconstrained
+    one, or a constrained one whose interval contains its interval. So an unconstrained
+    candidate is kept when its node had no unconstrained state before it (the first of the
+    level, if the node was not ``free``), and a constrained one when no such state precedes
+    it and no earlier interval of its node contains its own. Containment is transitive, so
+    "earlier" may include candidates that were themselves dropped, and all are decided at once
+    (:func:`_contained_in_earlier`). ``seen`` gets the kept intervals; ``free`` is the caller's.
+    """
+    alive = ~free[nodes]
+    open_ = np.flatnonzero(alive & ~bound)
+    unique_open, first = np.unique(nodes[open_], return_index=True)
+    first_open = open_[first]  # per node of ``unique_open``
+    kept_open = np.sort(first_open)
+    closed = np.flatnonzero(alive & bound)
+    if not len(closed):
+        return kept_open
+    if len(unique_open):
+        # Constrained candidates after an unconstrained one of their node are subsumed by it.
+        where = np.searchsorted(unique_open, nodes[closed]).clip(max=len(unique_open) - 1)
+        closed = closed[~((unique_open[where] == nodes[closed]) & (first_open[where] < closed))]
+        if not len(closed):
+            return kept_open
+    # The earlier intervals of these nodes, then the candidates, grouped by node in order.
+    prior = np.flatnonzero(np.isin(seen.node, nodes[closed])) if len(seen.node) else np.zeros(0, dtype=_I64)
+    group = np.concatenate((seen.node[prior], nodes[closed]))
+    order = np.argsort(group, kind="stable")
+    group = group[order]
+    lows = np.concatenate((seen.lo[prior], lo[closed]))[order]
+    highs = np.concatenate((seen.hi[prior], hi[closed]))[order]
+    candidate = order >= len(prior)
+    contained = _contained_in_earlier(group, lows, highs)
+    kept_closed = closed[order[candidate & ~contained] - len(prior)]
+    seen.add(nodes[kept_closed], lo[kept_closed], hi[kept_closed])
+    return np.sort(np.concatenate((kept_open, kept_closed)))
+
+
+def _contained_in_earlier(
+    group: npt.NDArray[np.int64], lo: npt.NDArray[np.float64], hi: npt.NDArray[np.float64]
+) -> npt.NDArray[np.bool_]:
+    """For intervals in runs of equal ``group``: whether an earlier one of the same run contains
+    each. Running extremes over each run decide most: the earlier interval with the smallest
+    start (the largest end among those) contains this one, or the one with the largest end (the
+    smallest start among those) does, or no earlier start or no earlier end is far enough out
+    and none does. Only the intervals left undecided are compared with every earlier one."""
+    n = len(group)
+    run_start = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))
+    starts_run = np.zeros(n, dtype=bool)
+    starts_run[run_start] = True
+    run = np.cumsum(starts_run) - 1
+    later = ~starts_run
+    span = n + 1
+    lo_rank = np.unique(lo, return_inverse=True)[1].astype(_I64)
+    hi_rank = np.unique(hi, return_inverse=True)[1].astype(_I64)
+    # Smallest start first, then largest end: one key, ranked, shifted by run so that each
+    # run's running minimum cannot see the runs before it (their keys are all larger).
+    keys, by_lo = np.unique(lo_rank * span + (n - hi_rank), return_inverse=True)
+    lowest = np.minimum.accumulate(by_lo.astype(_I64) - run * span)
+    earlier = keys[(np.concatenate(([0], lowest[:-1])) + run * span).clip(0, len(keys) - 1)]
+    start_ok = later & (earlier // span <= lo_rank)
+    contained: npt.NDArray[np.bool_] = start_ok & (n - earlier % span >= hi_rank)
+    # Largest end first, then smallest start, the same way with a running maximum.
+    keys, by_hi = np.unique(hi_rank * span + (n - lo_rank), return_inverse=True)
+    highest = np.maximum.accumulate(by_hi.astype(_I64) + run * span)
+    earlier = keys[(np.concatenate(([0], highest[:-1])) - run * span).clip(0, len(keys) - 1)]
+    end_ok = later & (earlier // span >= hi_rank)
+    contained |= end_ok & (n - earlier % span <= lo_rank)
+    undecided = np.flatnonzero(start_ok & end_ok & ~contained)
+    if len(undecided):
+        # Every pair (earlier j, undecided i) within a run.
+        first = run_start[run[undecided]]
+        before = undecided - first
+        i = np.repeat(undecided, before)
+        j = np.repeat(first, before) + np.arange(len(i)) - np.repeat(np.cumsum(before) - before, before)
+        inside = (lo[j] <= lo[i]) & (hi[i] <= hi[j])
+        contained[undecided] = np.bincount(i[inside], minlength=n)[undecided] > 0
+    return contained
+
+
+def _unique(values: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """``np.unique`` by sorting (faster than its hash table for these many repeats)."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
+
+
+def _first_visits(nodes: npt.NDArray[np.int64], visited: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    """Indices of the first occurrence of each node in ``nodes`` not yet ``visited``, in order."""
+    fresh = np.flatnonzero(~visited[nodes])
+    _unique, first = np.unique(nodes[fresh], return_index=True)
+    return fresh[np.sort(first)]
 
 
 def _compact_result(graph: CompactGraph, walk: CompactWalk, starts: tuple[str, ...], query: TraceQuery) -> TraceResult:
-    """The answer of a walk, exactly as run_trace builds it from its own walk."""
-    kind_codes, type_codes = graph.kind_codes, graph.type_codes
-    n_types, n_nodes = len(type_codes), len(graph.keys)
-    state_node, state_parent, node_kind = walk.state_node, walk.state_parent, walk.node_kind
-    first_state, degree, start_set = walk.first_state, walk.degree, walk.start_set
-    keys, key_rank = graph.keys, graph.key_rank
-
-    path_of = _paths(lambda state: keys[state_node[state]], state_parent)
-    reached = [n for n in first_state if n not in start_set]
+    """The answer of a walk, as run_trace builds it from its own walk: totals, order and the
+    edge list are settled here with numpy; node and edge objects (and paths) wait in a
+    :class:`CompactListing` until the caller reads ``nodes`` or ``edges``."""
+    kind_codes = graph.kind_codes
+    n_types, n_nodes = len(graph.type_codes), len(graph.keys)
+    reached, first_state, degree = walk.reached, walk.first_state, walk.degree
     if query.kinds is not None:
-        wanted = frozenset(kind_codes.index(k) for k in query.kinds)
-        reached = [n for n in reached if node_kind[n] in wanted]
+        wanted = np.isin(walk.node_kinds[reached], [kind_codes.index(k) for k in query.kinds])
+        reached, first_state, degree = reached[wanted], first_state[wanted], degree[wanted]
     # By (degree, key): key ranks order as the keys do.
-    positions_reached = np.asarray(reached, dtype=np.int64)
-    degrees = np.fromiter((degree[n] for n in reached), dtype=np.int64, count=len(reached))
-    reached = positions_reached[np.lexsort((key_rank[positions_reached], degrees))].tolist()
-    total = len(reached)
+    order = np.lexsort((graph.key_rank[reached], degree))
+    total = len(order)
     truncated = query.limit is not None and total > query.limit
-    listed = reached[: query.limit] if query.limit is not None else reached
-    nodes = tuple(
-        [
-            _node(key=keys[n], kind=kind_codes[node_kind[n]], degree=degree[n], path=path_of(first_state[n]))
-            for n in listed
-        ]
-    )
-    codes = np.sort(np.asarray(walk.edge_codes, dtype=np.int64))
-    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes  # as a set would
-    edge_type = codes % n_types
-    target = (codes // n_types) % n_nodes
-    source = codes // (n_types * n_nodes)
+    if query.limit is not None:
+        order = order[: query.limit]
+    listed, first_state, degree = reached[order], first_state[order], degree[order]
+
+    codes = walk.edge_codes  # sorted as run_trace sorts (source key, target key, type value) tuples
+    edge_type = np.argsort(graph.type_rank)[codes % n_types]
+    target = graph.key_order[(codes // n_types) % n_nodes].astype(_I64)
+    source = graph.key_order[codes // (n_types * n_nodes)].astype(_I64)
     if truncated:
         keep = np.zeros(n_nodes, dtype=bool)
-        keep[list(start_set)] = True
+        keep[walk.starts] = True
         keep[listed] = True
         inside = keep[source] & keep[target]
         edge_type, target, source = edge_type[inside], target[inside], source[inside]
-    # Sorted as run_trace sorts (source key, target key, type value) tuples.
-    order = np.lexsort((graph.type_rank[edge_type], key_rank[target], key_rank[source]))
-    edges = tuple(
-        [
-            _edge(source=keys[a], target=keys[b], type=type_codes[t])
-            for a, b, t in zip(source[order].tolist(), target[order].tolist(), edge_type[order].tolist(), strict=True)
-        ]
-    )
-    return _result(
+    listing = CompactListing(graph, walk, listed, first_state, degree, source, target, edge_type)
+    return TraceResult.deferred(
+        listing,
         starts=starts,
         direction=query.direction,
         total=total,
         truncated=truncated,
         is_partial=walk.is_partial,
-        nodes=nodes,
-        edges=edges,
     )
+
+
+class CompactListing:
+    """The listed nodes and edges of a compact walk as arrays (a :class:`TraceListing`): the
+    objects, the JSON rows and the paths are built from them only when asked for."""
+
+    def __init__(
+        self,
+        graph: CompactGraph,
+        walk: CompactWalk,
+        nodes: npt.NDArray[np.int64],
+        first_state: npt.NDArray[np.int64],
+        degree: npt.NDArray[np.int64],
+        source: npt.NDArray[np.int64],
+        target: npt.NDArray[np.int64],
+        edge_type: npt.NDArray[np.int64],
+    ) -> None:
+        self._graph = graph
+        self._walk = walk
+        self._nodes, self._first_state, self._degree = nodes, first_state, degree
+        self._source, self._target, self._edge_type = source, target, edge_type
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def keys(self) -> list[str]:
+        keys = self._graph.keys
+        return [keys[n] for n in self._nodes.tolist()]
+
+    def counts_by_kind(self) -> dict[str, int]:
+        counts = np.bincount(self._walk.node_kinds[self._nodes], minlength=len(self._graph.kind_codes))
+        found = {self._graph.kind_codes[k].value: int(c) for k, c in enumerate(counts.tolist()) if c}
+        return dict(sorted(found.items()))
+
+    def paths(self) -> list[tuple[str, ...]]:
+        """Each listed node's path: the keys of its first state's chain of parents, from a start.
+        States are numbered parents first, so one pass in state order extends each parent's."""
+        state_node, state_parent = self._walk.state_node, self._walk.state_parent
+        chain = [self._first_state]
+        level = self._first_state
+        while len(level):
+            level = state_parent[level]
+            level = np.unique(level[level >= 0])
+            chain.append(level)
+        states = np.unique(np.concatenate(chain))
+        parents = state_parent[states]
+        parent_at = np.where(parents >= 0, np.searchsorted(states, parents), -1).tolist()
+        keys = self._graph.keys
+        known: list[tuple[str, ...]] = []
+        for parent, node in zip(parent_at, state_node[states].tolist(), strict=True):
+            known.append((keys[node],) if parent < 0 else (*known[parent], keys[node]))
+        return [known[i] for i in np.searchsorted(states, self._first_state).tolist()]
+
+    def _node_columns(self) -> tuple[list[str], list[NodeKind], list[int], list[tuple[str, ...]]]:
+        keys, kind_codes = self._graph.keys, self._graph.kind_codes
+        nodes = self._nodes.tolist()
+        kinds = [kind_codes[k] for k in self._walk.node_kinds[self._nodes].tolist()]
+        return [keys[n] for n in nodes], kinds, self._degree.tolist(), self.paths()
+
+    def _edge_columns(self) -> tuple[list[str], list[str], list[EdgeType]]:
+        keys, type_codes = self._graph.keys, self._graph.type_codes
+        return (
+            [keys[n] for n in self._source.tolist()],
+            [keys[n] for n in self._target.tolist()],
+            [type_codes[t] for t in self._edge_type.tolist()],
+        )
+
+    def nodes(self) -> tuple[TraceNode, ...]:
+        with collector.paused():
+            columns = self._node_columns()
+            return tuple([_node(key=k, kind=t, degree=d, path=p) for k, t, d, p in zip(*columns, strict=True)])
+
+    def edges(self) -> tuple[TraceEdge, ...]:
+        with collector.paused():
+            return tuple([_edge(source=a, target=b, type=t) for a, b, t in zip(*self._edge_columns(), strict=True)])
+
+    def node_rows(self) -> list[dict[str, Any]]:
+        with collector.paused():
+            keys, kinds, degrees, paths = self._node_columns()
+            values = {k: k.value for k in set(kinds)}
+            return [
+                {"key": k, "kind": values[t], "degree": d, "path": list(p)}
+                for k, t, d, p in zip(keys, kinds, degrees, paths, strict=True)
+            ]
+
+    def edge_rows(self) -> list[dict[str, Any]]:
+        with collector.paused():
+            sources, targets, types = self._edge_columns()
+            values = {t: t.value for t in set(types)}
+            return [
+                {"source": a, "target": b, "type": values[t]} for a, b, t in zip(sources, targets, types, strict=True)
+            ]
 
 
 def _paths(key_of: Callable[[int], str], state_parent: Sequence[int]) -> Callable[[int], tuple[str, ...]]:
@@ -519,26 +775,3 @@ def _paths(key_of: Callable[[int], str], state_parent: Sequence[int]) -> Callabl
         return path
 
     return path_of
-
-
-def _gather(
-    graph: CompactGraph, adjacency: CompactAdjacency, nodes: set[int]
-) -> tuple[dict[int, tuple[int, int]], list[int], list[int], list[int], list[float], list[float]]:
-    """The steps of ``nodes`` as flat Python lists (one numpy gather per field for a whole BFS
-    level, instead of a slice per state), with each node's range in them."""
-    unique = np.fromiter(nodes, dtype=np.int64, count=len(nodes))
-    begin = adjacency.offsets[unique]
-    counts = adjacency.offsets[unique + 1] - begin
-    flat_begin = np.cumsum(counts) - counts
-    picks = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(flat_begin - begin, counts)
-    neighbours = adjacency.neighbour[picks]
-    flat_end = flat_begin + counts
-    ranges = dict(zip(unique.tolist(), zip(flat_begin.tolist(), flat_end.tolist(), strict=True), strict=True))
-    fields: tuple[Any, ...] = (
-        neighbours.tolist(),
-        graph.kinds[neighbours].tolist(),
-        adjacency.type[picks].tolist(),
-        adjacency.at[picks].tolist(),
-        adjacency.until[picks].tolist(),
-    )
-    return (ranges, *fields)

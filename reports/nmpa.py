@@ -12,23 +12,28 @@
 ``notice``
     召回通知: what each consignee is asked to do, and which units it received.
 
-Text is in the current language (:mod:`i18n`; the CLI writes Chinese unless told otherwise);
-PDFs use ReportLab's CID font STSong-Light, which covers Chinese and Latin. A fact the dossier
-lacks is printed as missing and listed at the end, never filled in.
+Text is in the current language (:mod:`i18n`; the CLI writes Chinese unless told otherwise).
+PDFs embed a Chinese TrueType font when one is given or installed (:func:`chinese_font`), so
+every reader renders them alike; otherwise they name ReportLab's CID font STSong-Light, which the
+reader supplies. A fact the dossier lacks is printed as missing and listed at the end, never
+filled in.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from i18n import N_, gettext
-from reports.pdf import PdfReport, register_cid_font
+from reports.pdf import Fonts, PdfReport, register_cid_font, register_font
 from schema.errors import InvalidInputError
 from schema.model import iso
 from services.nmpa import MissingFact, RecallDossier
@@ -45,6 +50,67 @@ KINDS: dict[str, str] = {
 }
 
 CID_FONT = "STSong-Light"
+
+#: TrueType fonts with Chinese glyphs that Linux distributions install (WenQuanYi, AR PL, Droid),
+#: tried in this order when no font is given. OpenType/CFF fonts (most Noto CJK files) cannot be
+#: embedded by ReportLab and are skipped.
+SYSTEM_CHINESE_FONTS: tuple[Path, ...] = tuple(
+    Path(p)
+    for p in (
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+        "/usr/share/fonts/truetype/arphic/uming.ttc",
+        "/usr/share/fonts/truetype/arphic/ukai.ttc",
+        "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+        "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+        "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
+    )
+)
+#: Characters a font must have to be used for the documents: common ones of their titles.
+_CHINESE_SAMPLE = "医疗器械召回事件报告表计划一二三级"
+
+
+@dataclass(frozen=True)
+class ChineseFont:
+    """The font the PDFs use: an embedded TrueType file, or the CID font the reader supplies."""
+
+    fonts: Fonts
+    name: str
+    path: Path | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return self.path is not None
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.path}, embedded)" if self.path else f"{self.name} (CID, not embedded)"
+
+
+@functools.cache
+def _truetype(path: Path) -> ChineseFont:
+    """Register the TrueType font at ``path`` if it can be embedded and has Chinese glyphs."""
+    try:
+        face = TTFont(f"TG-CJK-{path.stem}", str(path))
+    except (OSError, TTFError) as exc:
+        raise InvalidInputError(f"cannot use the font {path}: {exc}") from exc
+    if any(ord(c) not in face.face.charToGlyph for c in _CHINESE_SAMPLE):
+        raise InvalidInputError(f"the font {path} has no glyphs for Chinese; give a Chinese TrueType font")
+    return ChineseFont(register_font(face.fontName, path), face.fontName, path)
+
+
+def chinese_font(path: Path | None = None) -> ChineseFont:
+    """The font for the documents: ``path`` (a TrueType ``.ttf``/``.ttc`` with Chinese glyphs; a
+    font that cannot serve raises :class:`InvalidInputError`), else the first usable one of
+    :data:`SYSTEM_CHINESE_FONTS`, else the CID font STSong-Light, which needs no file."""
+    if path is not None:
+        return _truetype(path)
+    for candidate in SYSTEM_CHINESE_FONTS:
+        if candidate.is_file():
+            try:
+                return _truetype(candidate)
+            except InvalidInputError:
+                continue
+    return ChineseFont(register_cid_font(CID_FONT), CID_FONT)
 
 
 def check_kind(kind: str) -> str:
@@ -176,12 +242,11 @@ def _totals(d: RecallDossier) -> list[tuple[str, str]]:
 # -- PDF -------------------------------------------------------------------------------------------
 
 
-def _pdf(d: RecallDossier, kind: str) -> PdfReport:
-    fonts = register_cid_font(CID_FONT)
+def _pdf(d: RecallDossier, kind: str, font: ChineseFont | None) -> PdfReport:
     title = _(KINDS[kind])
     pdf = PdfReport(
         title,
-        fonts=fonts,
+        fonts=(font or chinese_font()).fonts,
         footer=f"TraceGraph · {title}",
         subject=_class_text(d),
         page_label=_("page {page} of {total}"),
@@ -320,16 +385,17 @@ def json_document(d: RecallDossier, kind: str) -> dict[str, Any]:
     return {"kind": kind, "title": _(KINDS[kind]), **d.to_json()}
 
 
-def write_pdf(d: RecallDossier, kind: str, target: Path | io.BytesIO) -> None:
-    _pdf(d, check_kind(kind)).write(target)
+def write_pdf(d: RecallDossier, kind: str, target: Path | io.BytesIO, *, font: ChineseFont | None = None) -> None:
+    """Write the PDF of ``kind``; ``font`` defaults to :func:`chinese_font`'s choice."""
+    _pdf(d, check_kind(kind), font).write(target)
 
 
-def write_all(d: RecallDossier, kind: str, out_dir: Path) -> list[Path]:
+def write_all(d: RecallDossier, kind: str, out_dir: Path, *, font: ChineseFont | None = None) -> list[Path]:
     """Write ``{kind}.pdf``, ``{kind}.csv`` and ``{kind}.json`` into ``out_dir``; returns the paths."""
     check_kind(kind)
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf, table, data = (out_dir / f"nmpa-{kind}.{ext}" for ext in ("pdf", "csv", "json"))
-    write_pdf(d, kind, pdf)
+    write_pdf(d, kind, pdf, font=font)
     # utf-8-sig: spreadsheet programs read Chinese headers right only with the byte-order mark.
     table.write_text(csv_text(d, kind), encoding="utf-8-sig")
     data.write_bytes(orjson.dumps(json_document(d, kind), option=orjson.OPT_INDENT_2))

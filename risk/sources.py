@@ -170,6 +170,9 @@ class Candidate(_Model):
     common_link: bool = Field(description="It explains every case")
     controls: int = Field(description="Controls that pass through it too")
     control_share: float
+    exposure_share: float = Field(
+        0.0, description="Its share of the exposure of all units, cases and controls (of the units, without exposure)"
+    )
     log_bayes_factor: float = Field(
         description="Source against no source, over a prior on the attributable share; less log(windows tried)"
     )
@@ -894,6 +897,7 @@ def _rank(
                 common_link=bool(a[k] == n_cases),
                 controls=int(b[k]),
                 control_share=float(b[k]) / n_controls if n_controls else 0.0,
+                exposure_share=round(float(share[k]), 9),
                 log_bayes_factor=round(float(bayes[k]), 6),
                 log_likelihood_ratio=round(float(llr[k] - penalty[k]), 6),
                 attributable=round(float(pi[k]), 6),

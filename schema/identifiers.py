@@ -606,7 +606,14 @@ def key_kind(key: str) -> NodeKind | None:
     return None
 
 
-def digital_link(key: str, *, base: str = _GS1_BASE) -> str | None:
+def digital_link(
+    key: str,
+    *,
+    base: str = _GS1_BASE,
+    attributes: bool = False,
+    permit_unknown_ais: bool = False,
+    validate_unknown_ai_not_dl_attr: bool = True,
+) -> str | None:
     """The GS1 Digital Link URI of a key, or None for keys outside GS1 (HIBCC, MA, kind).
 
     ``key`` may be in any form :func:`canonical_key` accepts; ``base`` is the resolver
@@ -614,11 +621,33 @@ def digital_link(key: str, *, base: str = _GS1_BASE) -> str | None:
     :func:`canonical_key`. (EPC URNs are not produced: they need the length of the
     company prefix, which a GTIN does not carry.)
 
+    By default the URI names the thing, as its canonical key does. With ``attributes``,
+    ``key`` is GS1 barcode data and the URI carries all of it, as GS1 Digital Link writes
+    it: key qualifiers in the path, every other AI as a data attribute in the query
+    (:func:`schema.udi.gs1_digital_link_uri`); data that cannot be written so (e.g. (8200)
+    is no data attribute) is refused. ``permit_unknown_ais`` and
+    ``validate_unknown_ai_not_dl_attr`` are the options of :func:`schema.udi.parse_udi`.
+
     >>> digital_link("(01)09506000134352(21)A/1", base="https://example.com/")
     'https://example.com/01/09506000134352/21/A%2F1'
+    >>> digital_link("(01)09506000134352(17)250101(10)L1", attributes=True)
+    'https://id.gs1.org/01/09506000134352/10/L1?17=250101'
     """
     if not re.match(r"https?://[^/?#]+", base, re.IGNORECASE):
         raise InvalidKeyError(f"Digital Link base {base!r} must be an http(s) URL")
+    if attributes:
+        from schema.udi import gs1_digital_link_uri, parse_udi  # here, not at the top: udi builds on this module
+
+        parsed = parse_udi(
+            key, permit_unknown_ais=permit_unknown_ais, validate_unknown_ai_not_dl_attr=validate_unknown_ai_not_dl_attr
+        )
+        if not parsed.valid:
+            raise InvalidKeyError(f"{key.strip()!r}: {'; '.join(parsed.errors)}")
+        if parsed.issuer != "GS1":
+            return None
+        return gs1_digital_link_uri(
+            parsed.elements, base=base, validate_unknown_ai_not_dl_attr=validate_unknown_ai_not_dl_attr
+        )
     canonical = canonical_key(key)
     if not _GS1_KEY_PATH.match(canonical):
         return None

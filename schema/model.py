@@ -13,10 +13,10 @@ import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 from schema.kinds import INTERVAL_EDGES, EdgeType, NodeKind
 
@@ -233,7 +233,33 @@ class TraceEdge(_Frozen):
     type: EdgeType
 
 
+class TraceListing(Protocol):
+    """A trace's listed nodes and edges held compactly by the engine that found them, turned
+    into objects or JSON rows on request (see :meth:`TraceResult.deferred`)."""
+
+    def __len__(self) -> int: ...
+
+    def keys(self) -> list[str]: ...
+
+    def counts_by_kind(self) -> dict[str, int]: ...
+
+    def nodes(self) -> tuple[TraceNode, ...]: ...
+
+    def edges(self) -> tuple[TraceEdge, ...]: ...
+
+    def node_rows(self) -> list[dict[str, Any]]: ...
+
+    def edge_rows(self) -> list[dict[str, Any]]: ...
+
+
+_LISTED = ("nodes", "edges")
+
+
 class TraceResult(_Frozen):
+    # A trace's answer. ``nodes`` and ``edges`` of a large trace may be built only when first
+    # read (``deferred``): counts, keys and JSON need no object per node or edge. (A comment,
+    # not a docstring: the docstring would become the API schema's description.)
+
     starts: tuple[str, ...]
     direction: TraceDirection
     total: int
@@ -242,7 +268,78 @@ class TraceResult(_Frozen):
     nodes: tuple[TraceNode, ...]
     edges: tuple[TraceEdge, ...]
 
+    @classmethod
+    def deferred(
+        cls,
+        listing: TraceListing,
+        *,
+        starts: tuple[str, ...],
+        direction: TraceDirection,
+        total: int,
+        truncated: bool,
+        is_partial: bool,
+    ) -> TraceResult:
+        """A result whose ``nodes`` and ``edges`` come from ``listing`` on first access (then
+        kept); equal, hashed and serialised exactly as the same result built eagerly."""
+        values = {"starts": starts, "direction": direction, "total": total, "truncated": truncated}
+        instance = _new(cls)
+        _set_attr(instance, "__dict__", {**values, "is_partial": is_partial})
+        _set_fields_set(instance, set(cls.model_fields))
+        _set_extra(instance, None)
+        _set_private(instance, {"_listing": listing})
+        return instance
+
+    @property
+    def _pending(self) -> TraceListing | None:
+        private = self.__pydantic_private__
+        return None if private is None else private.get("_listing")
+
+    def _materialise(self) -> None:
+        listing = self._pending
+        if listing is not None:
+            self.__dict__.update(nodes=listing.nodes(), edges=listing.edges())
+            _set_private(self, None)
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            if name in _LISTED and self._pending is not None:
+                self._materialise()
+                return self.__dict__[name]
+            return super().__getattr__(name)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TraceResult):
+            self._materialise()
+            other._materialise()
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        self._materialise()
+        return hash((self.__class__, *(self.__dict__[name] for name in type(self).model_fields)))
+
+    def __iter__(self) -> Any:
+        self._materialise()
+        return super().__iter__()
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self._materialise()
+        return super().__getstate__()
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]  # unannotated: the schema stays the fields'
+        self._materialise()
+        return handler(self)
+
+    def node_keys(self) -> list[str]:
+        """The listed nodes' keys, in order, without building the node objects."""
+        listing = self._pending
+        return listing.keys() if listing is not None else [n.key for n in self.nodes]
+
     def counts_by_kind(self) -> dict[str, int]:
+        listing = self._pending
+        if listing is not None:
+            return listing.counts_by_kind()
         counts: dict[str, int] = {}
         for node in self.nodes:
             counts[node.kind.value] = counts.get(node.kind.value, 0) + 1
@@ -250,16 +347,20 @@ class TraceResult(_Frozen):
 
     def to_json(self) -> dict[str, Any]:
         """The shape of ``tracegraph trace --json`` and the REST trace endpoint."""
+        listing = self._pending
+        if listing is not None:
+            nodes, edges = listing.node_rows(), listing.edge_rows()
+        else:
+            nodes = [{"key": n.key, "kind": n.kind.value, "degree": n.degree, "path": list(n.path)} for n in self.nodes]
+            edges = [{"source": e.source, "target": e.target, "type": e.type.value} for e in self.edges]
         return {
             "starts": list(self.starts),
             "direction": self.direction.value,
             "total": self.total,
             "truncated": self.truncated,
             "is_partial": self.is_partial,
-            "nodes": [
-                {"key": n.key, "kind": n.kind.value, "degree": n.degree, "path": list(n.path)} for n in self.nodes
-            ],
-            "edges": [{"source": e.source, "target": e.target, "type": e.type.value} for e in self.edges],
+            "nodes": nodes,
+            "edges": edges,
         }
 
 

@@ -5,10 +5,12 @@ identifier a scanner may prefix (``]d2``, ``]C1``, ``]Q3``, ``]e0``, ``]E0`` …
 
 - **GS1** element strings, bracketed ``(01)…(21)…`` or raw with GS (FNC1) separators,
   GS1 Digital Link URIs on any host, and bare GTINs from EAN/UPC/ITF-14 symbols.
-  AIs are parsed by the maintained ``biip`` library; this module adds what a recall
-  system must not let through: check digits of every GS1 key, real calendar dates
-  (DD 00 is the last day of the month), one value per AI, and key qualifiers in the
-  Digital Link path where the standard puts them.
+  Element strings are parsed by the maintained ``biip`` library; this module adds what a
+  recall system must not let through: check digits of every GS1 key, real calendar dates
+  (DD 00 is the last day of the month), one value per AI, and the Digital Link rules of
+  GS1 Digital Link URI syntax 1.1 (key qualifiers in the path, in order; only data
+  attributes in the query). :func:`gs1_digital_link_uri` writes element strings back as a
+  Digital Link with their data attributes.
 - **HIBCC** (ANSI/HIBC 2.6 Supplier Labeling Standard): primary data, secondary data
   concatenated after ``/`` or on a second line with its link character, every date form,
   quantities, lots, serials and the mod-43 check character.
@@ -18,21 +20,25 @@ identifier a scanner may prefix (``]d2``, ``]C1``, ``]Q3``, ``]e0``, ``]E0`` …
 
 AHM (China) and ICCBBA ISBT 128 codes are recognised and refused, never misread.
 The result's ``key`` is the canonical key of :mod:`schema.identifiers`.
+
+AI values are checked against the GS1 Barcode Syntax Dictionary (:mod:`schema.gs1_formats`):
+length, character set and, per component, check digits and fixed digits. Four keyword
+options of :func:`parse_udi` mirror settings of GS1's reference parser, the GS1 Barcode
+Syntax Engine (:class:`Gs1Settings`).
 """
 
 from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal, cast
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
 from biip import ParseConfig, ParseError
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
 from biip.symbology import ISOSymbology
 from lxml import etree
@@ -40,6 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from schema.errors import InvalidKeyError, UnsupportedFormatError
 from schema.gs1_exclusions import EXCLUSIONS, REQUISITES
+from schema.gs1_formats import FORMATS, AiComponent
 from schema.identifiers import (
     LOT_AI,
     SERIAL_AI,
@@ -54,7 +61,9 @@ __all__ = [
     "DL_CONVENIENCE_NAMES",
     "NOT_GS1_DATA",
     "REQUISITE_MISSING",
+    "Gs1Settings",
     "UdiParse",
+    "gs1_digital_link_uri",
     "hibc_check_character",
     "parse_udi",
     "read_barcode",
@@ -112,6 +121,36 @@ class UdiParse(BaseModel):
     )
 
 
+@dataclass(frozen=True)
+class Gs1Settings:
+    """How GS1 data is read, as the GS1 Barcode Syntax Engine's settings of the same names.
+
+    ``permit_unknown_ais`` (engine: ``setPermitUnknownAIs``, off by default): read an AI
+    that GS1 does not define, in bracketed data or a Digital Link URI (where its length is
+    written), as up to 90 characters of CSET 82, with a warning.
+
+    ``permit_zero_suppressed_gtin_in_dl_uris`` (``setPermitZeroSuppressedGTINinDLuris``;
+    on here, off in the engine): read a GTIN-8, -12 or -13 as AI (01) of a Digital Link
+    URI, zero-padded to the GTIN-14 it can only mean. Off, the GTIN must have 14 digits.
+
+    ``permit_convenience_alphas`` (the engine's ``permitConvenienceAlphas``; on here, off in
+    the engine): read the path names of Digital Link 1.0 (``/gtin/…``, ``/ser/…``),
+    withdrawn in 1.1, as their AIs, with a warning.
+
+    ``validate_unknown_ai_not_dl_attr`` (the engine's ``UNKNOWN_AI_NOT_DL_ATTR`` validation,
+    on by default): an unknown AI, when permitted, is still refused as a Digital Link data
+    attribute (query parameter).
+    """
+
+    permit_unknown_ais: bool = False
+    permit_zero_suppressed_gtin_in_dl_uris: bool = True
+    permit_convenience_alphas: bool = True
+    validate_unknown_ai_not_dl_attr: bool = True
+
+
+_DEFAULT_SETTINGS = Gs1Settings()
+
+
 def _invalid(issuer: Issuer | None, *errors: str) -> UdiParse:
     return UdiParse(valid=False, issuer=issuer, errors=list(errors))
 
@@ -123,42 +162,57 @@ def _iso(day: date | None) -> str | None:
 # ----------------------------------------------------------------------------- entry
 
 
-def parse_udi(text: str) -> UdiParse:
+def parse_udi(
+    text: str,
+    *,
+    permit_unknown_ais: bool = False,
+    permit_zero_suppressed_gtin_in_dl_uris: bool = True,
+    permit_convenience_alphas: bool = True,
+    validate_unknown_ai_not_dl_attr: bool = True,
+) -> UdiParse:
     """Parse one scanned or typed UDI barcode; never raises for bad input.
+
+    The keyword options are those of :class:`Gs1Settings`; the defaults suit scanning.
 
     >>> parse_udi("]d2010950600013435217250100" "10L1\\x1d21S1").key
     '01/09506000134352/21/S1'
     >>> parse_udi("+A99912345/$$52001510X3/16D20111212/S77DEFG457").serial
     '77DEFG45'
     """
+    settings = Gs1Settings(
+        permit_unknown_ais=permit_unknown_ais,
+        permit_zero_suppressed_gtin_in_dl_uris=permit_zero_suppressed_gtin_in_dl_uris,
+        permit_convenience_alphas=permit_convenience_alphas,
+        validate_unknown_ai_not_dl_attr=validate_unknown_ai_not_dl_attr,
+    )
     try:
-        return read_barcode(text)
+        return read_barcode(text, settings=settings)
     except UnsupportedFormatError as exc:
         return _invalid(None, str(exc))
 
 
-def read_barcode(text: str) -> UdiParse:
+def read_barcode(text: str, *, settings: Gs1Settings = _DEFAULT_SETTINGS) -> UdiParse:
     """Like :func:`parse_udi`, but raise :class:`UnsupportedFormatError` for formats
     that are recognised and cannot be read (AHM, ICCBBA) instead of reporting them."""
     if text.lstrip().startswith("<"):
-        return _parse_udi_xml(text.strip())  # the XML form may span lines
+        return _parse_udi_xml(text.strip(), settings)  # the XML form may span lines
     lines = [line for line in re.split(r"\r\n|\r|\n", text) if line.strip()]
     if not lines:
         return _invalid(None, "empty input: no barcode data")
     if len(lines) == 2 and all(_is_hibc(line.strip()) for line in lines):
         return _parse_hibc_pair(lines[0].lstrip(), lines[1].lstrip())
     if len(lines) > 1:
-        return _parse_gs1_label([line.strip() for line in lines])
+        return _parse_gs1_label([line.strip() for line in lines], settings)
     if _COMPOSITE_SEPARATOR.search(lines[0]):
         # A GS1 Composite symbol: the linear part, '|', then the 2D component.
-        return _parse_gs1_label(_COMPOSITE_SEPARATOR.split(lines[0].strip()))
-    return _parse_scan(lines[0].lstrip())
+        return _parse_gs1_label(_COMPOSITE_SEPARATOR.split(lines[0].strip()), settings)
+    return _parse_scan(lines[0].lstrip(), settings)
 
 
-def _parse_gs1_label(lines: Sequence[str]) -> UdiParse:
+def _parse_gs1_label(lines: Sequence[str], settings: Gs1Settings) -> UdiParse:
     """The GS1 symbols of one label, one per line, read as one message: GS1 judges
     requisites (``req=``) and exclusions over all the symbols that mark an item."""
-    symbols = [_parse_scan(line) for line in lines]
+    symbols = [_parse_scan(line, settings) for line in lines]
     if any(symbol.issuer != "GS1" for symbol in symbols):
         return _invalid(
             None,
@@ -169,7 +223,9 @@ def _parse_gs1_label(lines: Sequence[str]) -> UdiParse:
         if not all(e.startswith(REQUISITE_MISSING) for e in symbol.errors):
             return symbol.model_copy(update={"errors": [f"line {number}: {e}" for e in symbol.errors]})
     joined = "".join(f"({ai}){value.replace('(', chr(92) + '(')}" for s in symbols for ai, value in s.elements.items())
-    return _parse_bracketed(joined)
+    label = _parse_bracketed(joined, settings)
+    warnings = [w for symbol in symbols for w in symbol.warnings if w not in label.warnings]
+    return label.model_copy(update={"warnings": [*label.warnings, *warnings]}) if warnings else label
 
 
 # ------------------------------------------------------------------ dispatch by content
@@ -215,7 +271,7 @@ def _unsupported_format(data: str) -> str | None:
     return None
 
 
-def _parse_scan(line: str) -> UdiParse:
+def _parse_scan(line: str, settings: Gs1Settings = _DEFAULT_SETTINGS) -> UdiParse:
     try:
         symbology, data = _split_symbology(line)
     except InvalidKeyError as exc:
@@ -224,17 +280,17 @@ def _parse_scan(line: str) -> UdiParse:
         data = data.strip()
         if data[:8].lower().startswith(("http://", "https://")):
             # Digital Link belongs in plain mode (]Q1, ]d1), but some encoders set FNC1.
-            return _ma_in_url(data) or _parse_digital_link(data)
+            return _ma_in_url(data) or _parse_digital_link(data, settings)
         return _parse_element_string(data)
     if symbology in _GTIN_SYMBOLOGIES:
         digits = _GTIN_SYMBOLOGIES[symbology]
         if len(data.strip()) != digits:
             return _invalid("GS1", f"]{symbology} carries {digits} digits, got {data.strip()!r}")
         return _parse_bare_gtin(data.strip())
-    return _parse_plain(data, symbology)
+    return _parse_plain(data, symbology, settings)
 
 
-def _parse_plain(data: str, symbology: str | None) -> UdiParse:
+def _parse_plain(data: str, symbology: str | None, settings: Gs1Settings) -> UdiParse:
     """Data whose format only its content tells: no symbology identifier, or a
     non-GS1 one (``]d1``, ``]Q1``, ``]A0``, ``]C0`` …)."""
     refusal = _unsupported_format(data.strip())
@@ -246,11 +302,11 @@ def _parse_plain(data: str, symbology: str | None) -> UdiParse:
     if data.startswith("MA."):
         return _parse_ma(data)
     if data.startswith("<"):
-        return _parse_udi_xml(data)
+        return _parse_udi_xml(data, settings)
     if (wrapped := _ma_in_url(data)) is not None:
         return wrapped
     if data[:8].lower().startswith(("http://", "https://")):
-        return _parse_digital_link(data)
+        return _parse_digital_link(data, settings)
     if not data:
         return _invalid(None, f"{NOT_GS1_DATA}: no data after the symbology identifier ]{symbology}")
     if symbology is not None:
@@ -261,7 +317,7 @@ def _parse_plain(data: str, symbology: str | None) -> UdiParse:
             f"need {_GS1_SYMBOLOGY_HINT}",
         )
     if data.startswith("("):
-        return _parse_bracketed(data)
+        return _parse_bracketed(data, settings)
     if data[0].isdigit():
         return _parse_raw_gs1(data)
     return _invalid(
@@ -293,21 +349,6 @@ _CHECKED_KEYS: dict[str, tuple[str, slice]] = {
     "8018": ("GSRN", slice(0, 18)),
 }
 
-#: Digital Link key qualifier paths of each primary key (alternatives; each in order).
-#: A qualifier goes in the path, never the query (GS1 Digital Link URI syntax).
-_DL_QUALIFIER_PATHS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "01": (("22", "10", "21"), ("235",)),
-    "8006": (("22", "10", "21"),),
-    "8010": (("8011",),),
-    "414": (("254",), ("7040",)),
-    "415": (("8020",),),
-    "417": (("7040",),),
-    "8004": (("7040",),),
-    "8017": (("8019",),),
-    "8018": (("8019",),),
-}
-#: Of all key qualifiers only (10) may also be a data attribute (GS1 syntax dictionary).
-_QUALIFIERS_ALSO_ATTRIBUTES = frozenset({"10"})
 _DL_SCHEMES = ("http", "https", "HTTP", "HTTPS")  # no mixed case (GS1 Digital Link)
 #: Characters a URI may hold that have no place in a resolver's domain name or address: a
 #: user name (``@``), an IPv6 zone (``%25``), sub-delimiters (as GS1's syntax engine, dl.c).
@@ -348,7 +389,154 @@ def _element_errors(element: GS1ElementString) -> list[str]:
             errors.append(f"AI ({ai}): {exc}")
     if ai in _DATE_AIS and element.date is None:
         errors.append(_date_error(element.ai, value))
+    elif not errors and (problem := _format_problem(ai, value)) is not None:
+        errors.append(problem)
     return errors
+
+
+# Character sets of the GS1 Barcode Syntax Dictionary: N digits, X CSET 82 (the GS1
+# subset of ISO/IEC 646), Y CSET 39, Z base64url (CSET 64, '=' padding allowed).
+_DIGIT_CHARACTERS = "0123456789"
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_CHARSETS: dict[str, tuple[str, frozenset[str]]] = {
+    "N": ("digits", frozenset(_DIGIT_CHARACTERS)),
+    "X": ("GS1 CSET 82", frozenset("!\"%&'()*+,-./:;<=>?_" + _DIGIT_CHARACTERS + _UPPER + _UPPER.lower())),
+    "Y": ("GS1 CSET 39", frozenset("#-/" + _DIGIT_CHARACTERS + _UPPER)),
+    "Z": ("base64url", frozenset("-_=" + _DIGIT_CHARACTERS + _UPPER + _UPPER.lower())),
+}
+#: The longest value of an AI GS1 does not define, read when unknown AIs are permitted.
+_UNKNOWN_AI_MAX_LENGTH = 90
+
+
+def _format_spec(ai: str) -> str:
+    """An AI's format as the syntax dictionary writes it, e.g. ``N1 N13 [X..16]``."""
+    parts = []
+    for c in FORMATS[ai].components:
+        length = str(c.max_length) if c.min_length == c.max_length else f"..{c.max_length}"
+        parts.append(f"[{c.charset}{length}]" if c.optional else f"{c.charset}{length}")
+    return " ".join(parts)
+
+
+def _in_range(digits: str, low: int, high: int) -> bool:
+    return digits.isdigit() and low <= int(digits) <= high
+
+
+def _real_date(digits: str, *, day_zero: bool) -> bool:
+    """YYYYMMDD or YYMMDD (any century: the linter checks the calendar, not the window);
+    with ``day_zero`` DD 00 stands for the month's last day."""
+    year = int(digits[:-4]) if len(digits) == 8 else 2000 + int(digits[:2])
+    month, day = int(digits[-4:-2]), int(digits[-2:])
+    if not 1 <= month <= 12:
+        return False
+    return (day_zero and day == 0) or 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+#: Linters on a component's value alone: name -> (holds, what it requires).
+_VALUE_LINTERS: dict[str, tuple[Callable[[str], bool], str]] = {
+    "zero": (lambda v: v == "0" * len(v), "must be zero"),
+    "nonzero": (lambda v: bool(v.strip("0")), "must not be zero"),
+    "nozeroprefix": (lambda v: len(v) == 1 or not v.startswith("0"), "must not start with 0"),
+    "hasnondigit": (lambda v: not v.isdigit(), "must contain a character that is not a digit"),
+    "yesno": (lambda v: v in ("0", "1"), "must be 0 (no) or 1 (yes)"),
+    "hyphen": (lambda v: v == "-", "must be '-'"),
+    "winding": (lambda v: v in ("0", "1", "9"), "must be 0, 1 or 9 (winding direction)"),
+    "mm": (lambda v: _in_range(v, 1, 12), "must be a month, 01 to 12"),
+    "hh": (lambda v: _in_range(v, 0, 23), "must be an hour, 00 to 23"),
+    "mi": (lambda v: _in_range(v, 0, 59), "must be minutes, 00 to 59"),
+    "ss": (lambda v: _in_range(v, 0, 59), "must be seconds, 00 to 59"),
+    # The General Specifications let (4324)/(4325) write an unknown time as 9999.
+    "hhmi": (
+        lambda v: v == "9999" or (_in_range(v[:2], 0, 23) and _in_range(v[2:], 0, 59)),
+        "must be a time of day, HHMI (or 9999)",
+    ),
+    "yyyymmdd": (lambda v: _real_date(v, day_zero=False), "must be a real date, YYYYMMDD"),
+    "yymmdd": (lambda v: _real_date(v, day_zero=False), "must be a real date, YYMMDD"),
+    "yymmd0": (lambda v: _real_date(v, day_zero=True), "must be a real date, YYMMDD (DD 00: last day of month)"),
+    "yyyymmd0": (lambda v: _real_date(v, day_zero=True), "must be a real date, YYYYMMDD (DD 00: last day of month)"),
+    "pieceoftotal": (
+        lambda v: len(v) % 2 == 0 and 0 < int(v[: len(v) // 2] or 0) <= int(v[len(v) // 2 :] or 0),
+        "must be a piece number of a total, neither zero, the piece not above the total",
+    ),
+}
+
+
+def _linter_problem(linter: str, part: str, component: AiComponent) -> str | None:
+    """The dictionary linters that need no code list or company-prefix table (those,
+    such as iso3166 or gcppos1, are not checked; csumalpha neither)."""
+    if linter == "csum":
+        try:
+            validate_gs1_check_digit(part, what="number")
+        except InvalidKeyError as exc:
+            return str(exc)
+        return None
+    check = _VALUE_LINTERS.get(linter)
+    if check is None or (component.charset != "N" and linter not in ("hyphen", "hasnondigit")):
+        return None
+    holds, requirement = check
+    return None if holds(part) else f"{part!r} {requirement}"
+
+
+def _format_problem(ai: str, value: str) -> str | None:
+    """Why ``value`` breaks the format of ``ai`` in the GS1 Barcode Syntax Dictionary
+    (length, character set, and the linters of each component), or None."""
+    spec = FORMATS.get(ai)
+    if spec is None:
+        return None
+    position = 0
+    problem: str | None = None
+    for component in spec.components:
+        if position >= len(value):
+            if not component.optional:
+                problem = "too short"
+            break
+        part = value[position : position + component.max_length]
+        name, characters = _CHARSETS[component.charset]
+        if len(part) < component.min_length:
+            problem = "too short"
+        elif (bad := next((c for c in part if c not in characters), None)) is not None:
+            problem = f"{bad!r} is not in {name}"
+        else:
+            problem = next((p for linter in component.linters if (p := _linter_problem(linter, part, component))), None)
+        if problem is not None:
+            break
+        position += len(part)
+    if problem is None and position < len(value):
+        problem = "too long"
+    if problem is None:
+        return None
+    return f"AI ({ai}) value {value!r} does not match its format {_format_spec(ai)}: {problem}"
+
+
+def _dictionary_element(ai: GS1ApplicationIdentifier, value: str) -> GS1ElementString | None:
+    """An element string biip refuses but the GS1 Barcode Syntax Dictionary allows (biip's
+    patterns are stricter for a few AIs, e.g. (8010) wants 5 characters, GS1 1 to 30)."""
+    if ai.ai in _DATE_AIS or not value or _format_problem(ai.ai, value) is not None:
+        return None
+    return GS1ElementString(ai=ai, value=value, pattern_groups=[value])
+
+
+def _unknown_element(ai: str, value: str) -> GS1ElementString:
+    """An AI GS1 does not define, read (when permitted) as GS1's syntax engine reads one:
+    up to 90 characters of CSET 82."""
+    name, characters = _CHARSETS["X"]
+    if len(value) > _UNKNOWN_AI_MAX_LENGTH or any(c not in characters for c in value):
+        raise InvalidKeyError(
+            f"AI ({ai}) is not defined by GS1, and its value {value!r} is not 1 to {_UNKNOWN_AI_MAX_LENGTH} "
+            f"characters of {name}"
+        )
+    unknown = GS1ApplicationIdentifier(
+        ai=ai,
+        description="Unknown Application Identifier",
+        data_title="UNKNOWN",
+        separator_required=True,
+        format=f"N{len(ai)}+X..{_UNKNOWN_AI_MAX_LENGTH}",
+        pattern=rf"^{ai}(.{{1,{_UNKNOWN_AI_MAX_LENGTH}}})$",
+    )
+    return GS1ElementString(ai=unknown, value=value, pattern_groups=[value])
+
+
+def _unknown_ai_warning(ai: str) -> str:
+    return f"AI ({ai}) is not defined by GS1; read as up to 90 characters of CSET 82 (unknown AIs permitted)"
 
 
 def _date_error(ai: GS1ApplicationIdentifier, value: str) -> str:
@@ -424,9 +612,12 @@ def _digsig_errors(elements: dict[str, str]) -> list[str]:
     ]
 
 
-def _gs1_result(element_strings: Sequence[GS1ElementString], *, errors: Sequence[str] = ()) -> UdiParse:
+def _gs1_result(
+    element_strings: Sequence[GS1ElementString], *, errors: Sequence[str] = (), warnings: Sequence[str] = ()
+) -> UdiParse:
     """Validate parsed element strings and describe what they say; ``errors`` are
-    problems the caller found already (e.g. in a Digital Link query)."""
+    problems the caller found already (e.g. in a Digital Link query), ``warnings``
+    assumptions it made."""
     errors = list(errors)
     elements: dict[str, str] = {}
     dates: dict[str, date | None] = {}
@@ -461,6 +652,7 @@ def _gs1_result(element_strings: Sequence[GS1ElementString], *, errors: Sequence
         quantity=_quantity(elements),
         key=key,
         errors=errors,
+        warnings=list(dict.fromkeys(warnings)),
         elements=elements,
     )
 
@@ -491,7 +683,10 @@ def _read_element_strings(data: str) -> list[GS1ElementString]:
         try:
             element = GS1ElementString.extract(rest, config=_GS1_CONFIG)
         except ParseError as exc:
-            raise InvalidKeyError(_extract_error(rest, position)) from exc
+            fallback = _dictionary_extract(rest)
+            if fallback is None:
+                raise InvalidKeyError(_extract_error(rest, position)) from exc
+            element = fallback
         elements.append(element)
         position += len(element)
         if position < len(data) and not data.startswith(GS, position) and element.ai.separator_required:
@@ -503,6 +698,22 @@ def _read_element_strings(data: str) -> list[GS1ElementString]:
         while data.startswith(GS, position):
             position += 1
     return elements
+
+
+def _dictionary_extract(data: str) -> GS1ElementString | None:
+    """The element string at the start of ``data`` as the syntax dictionary reads it, when
+    biip's pattern refuses a value the dictionary allows; a variable-length value runs to
+    the next GS or the end."""
+    try:
+        ai = GS1ApplicationIdentifier.extract(data)
+    except ParseError:
+        return None
+    spec = FORMATS.get(ai.ai)
+    if spec is None:
+        return None
+    rest = data[len(ai.ai) :]
+    fixed = sum(c.max_length for c in spec.components)
+    return _dictionary_element(ai, rest[:fixed] if spec.fixed_length else rest.split(GS, 1)[0])
 
 
 def _parse_element_string(data: str) -> UdiParse:
@@ -683,38 +894,81 @@ def _hri_value(data: str, start: int) -> tuple[str, int]:
     return "".join(value), position
 
 
-def _hri_element(ai: str, value: str) -> GS1ElementString:
+def _known_ai(ai: str) -> GS1ApplicationIdentifier | None:
     try:
         known = GS1ApplicationIdentifier.extract(ai)
     except ParseError:
-        known = None
-    if known is None or known.ai != ai:
+        return None
+    return known if known.ai == ai else None
+
+
+def _hri_element(ai: str, value: str, settings: Gs1Settings, warnings: list[str]) -> list[GS1ElementString]:
+    """The element string(s) of one bracketed AI and its value. Two lenient readings, each
+    with a warning, of faults seen on printed labels where only one reading exists: a
+    13-digit (01) whose GTIN-13 check digit holds, and a fixed-length value run on into
+    an AI printed without brackets (``(01){14 digits}10LOT``)."""
+    known = _known_ai(ai)
+    if known is None:
+        if settings.permit_unknown_ais:
+            warnings.append(_unknown_ai_warning(ai))
+            return [_unknown_element(ai, value)]
         raise InvalidKeyError(f"({ai}) is not a GS1 Application Identifier")
+    if ai == "01" and len(value) == 13 and _is_gtin(value):
+        warnings.append(f"AI (01) {value} has 13 digits: read as the GTIN-13 it is, zero-padded to GTIN-14")
+        value = value.zfill(14)
+    spec = FORMATS.get(ai)
+    if spec is not None and spec.fixed_length:
+        length = sum(c.max_length for c in spec.components)
+        if len(value) > length and (run_on := _run_on_elements(ai + value)) is not None:
+            warnings.append(
+                f"AI ({ai}) value {value!r} runs on past its {length} characters into "
+                f"{_hri({e.ai.ai: e.value for e in run_on[1:]})}, an AI printed without brackets: read as such"
+            )
+            return run_on
     try:
-        return GS1ElementString.parse(ai + value, config=_GS1_CONFIG)
+        return [GS1ElementString.parse(ai + value, config=_GS1_CONFIG)]
     except ParseError as exc:
         if ai in _DATE_AIS:
             raise InvalidKeyError(_date_error(known, value)) from exc
-        raise InvalidKeyError(f"AI ({ai}) value {value!r} does not match its format {known.format}") from exc
+        if (element := _dictionary_element(known, value)) is not None:
+            return [element]
+        raise InvalidKeyError(_format_problem(ai, value) or _pattern_problem(known, value)) from exc
 
 
-def _parse_bracketed(data: str) -> UdiParse:
+def _pattern_problem(ai: GS1ApplicationIdentifier, value: str) -> str:
+    return f"AI ({ai.ai}) value {value!r} does not match its format {ai.format}"
+
+
+def _is_gtin(digits: str) -> bool:
+    try:
+        normalise_gtin(digits)
+    except InvalidKeyError:
+        return False
+    return True
+
+
+def _run_on_elements(data: str) -> list[GS1ElementString] | None:
+    """A bracketed AI and its run-on value read as raw element strings, if that is their
+    only reading: a lot run on into a date with no GS, say, has two, and is not guessed at
+    here either. Requisites are judged later, over the whole label."""
+    parsed = _parse_element_string(data)
+    if parsed.readings and not parsed.valid:
+        raise InvalidKeyError(parsed.errors[0])  # ambiguous: say so, listing the readings
+    if parsed.readings or parsed.warnings or not all(e.startswith(REQUISITE_MISSING) for e in parsed.errors):
+        return None
+    return _read_element_strings(data)
+
+
+def _parse_bracketed(data: str, settings: Gs1Settings = _DEFAULT_SETTINGS) -> UdiParse:
     """GS1 data as printed under a barcode: ``(01)09506000134352(17)250100(10)L1``."""
     if (problem := _non_ascii(data, "GS1 data")) is not None:
         return _invalid("GS1", problem)
+    warnings: list[str] = []
     try:
-        elements = [_hri_element(ai, value) for ai, value in _hri_pairs(data)]
+        elements = [e for ai, value in _hri_pairs(data) for e in _hri_element(ai, value, settings, warnings)]
     except InvalidKeyError as exc:
         return _invalid("GS1", str(exc))
-    return _gs1_result(elements)
-
-
-def _padded_gtins(query: str) -> str:
-    """Zero-pad GTIN-8/12/13 query values to 14 digits, as biip does in the path."""
-    pairs = parse_qsl(query, keep_blank_values=True)
-    if not any(name in ("01", "02") and len(value) in (8, 12, 13) for name, value in pairs):
-        return query
-    return urlencode([(name, value.zfill(14) if name in ("01", "02") else value) for name, value in pairs])
+    return _gs1_result(elements, warnings=warnings)
 
 
 #: The alphabetic path names ("convenience alphas") of GS1 Digital Link 1.0, withdrawn in
@@ -749,86 +1003,142 @@ DL_CONVENIENCE_NAMES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class _DlCandidate:
-    uri: str
+    #: The key path: AI (or withdrawn name), value, AI, value … as written, undecoded.
+    segments: tuple[str, ...]
     #: Withdrawn convenience names read in the key path, in order.
     names: tuple[str, ...]
 
 
-def _dl_candidates(uri: str) -> list[_DlCandidate]:
-    """The URI cut after each path segment that could start its GS1 key path.
+def _dl_candidates(path: str, settings: Gs1Settings) -> tuple[list[_DlCandidate], list[str]]:
+    """The key paths the URI path could hold, and refusals of withdrawn path names.
 
     The path may begin with any stem (``/some/stem/01/…``), whose segments may look like
     AIs themselves; the key path is the first cut that parses. In the key path, every
-    other segment names an AI: a withdrawn convenience name there is replaced by its AI.
-    A key path starting with such a name must run in name/value pairs to the end, so
-    that a stem word (``/lot/01/…``) is not taken for a name."""
-    parts = urlsplit(uri)
-    segments = parts.path.split("/")
-    query = _padded_gtins(parts.query)
-    candidates = []
+    other segment names an AI: a withdrawn convenience name there is replaced by its AI
+    (when convenience alphas are permitted). A key path starting with such a name must run
+    in name/value pairs to the end, so that a stem word (``/lot/01/…``) is not taken for a name."""
+    segments = path.split("/")
+    candidates, refusals = [], []
     for cut, segment in enumerate(segments):
         paired = (len(segments) - cut) % 2 == 0
         if not (_looks_like_ai(segment) or (segment in DL_CONVENIENCE_NAMES and paired)):
             continue
         key_path = segments[cut:]
         names = tuple(name for name in key_path[::2] if name in DL_CONVENIENCE_NAMES)
+        if names and not settings.permit_convenience_alphas:
+            refusals.append(
+                f"Digital Link path name {names[0]!r} was withdrawn by GS1 (Digital Link 1.1) and convenience "
+                f"alphas are not permitted; write AI ({DL_CONVENIENCE_NAMES[names[0]]})"
+            )
+            continue
         key_path[::2] = [DL_CONVENIENCE_NAMES.get(name, name) for name in key_path[::2]]
-        path = "/" + "/".join(key_path)
-        candidates.append(_DlCandidate(urlunsplit((parts.scheme, parts.netloc, path, query, "")), names))
-    return candidates or [_DlCandidate(uri, ())]
+        candidates.append(_DlCandidate(tuple(key_path), names))
+    return candidates, refusals
 
 
 def _looks_like_ai(text: str) -> bool:
     return text.isascii() and text.isdigit() and 2 <= len(text) <= 4
 
 
-def _is_ai(text: str) -> bool:
-    try:
-        return GS1ApplicationIdentifier.extract(text).ai == text
-    except ParseError:
+def _valid_key_path(ais: Sequence[str]) -> bool:
+    """Whether ``ais`` is a Digital Link primary key followed by key qualifiers it admits,
+    in order (the syntax dictionary's ``dlpkey``)."""
+    spec = FORMATS.get(ais[0]) if ais else None
+    if spec is None or spec.dl_key_qualifiers is None:
         return False
+    qualifiers = list(ais[1:])
+    for sequence in spec.dl_key_qualifiers:
+        remaining = iter(sequence)
+        if len(set(qualifiers)) == len(qualifiers) and all(ai in remaining for ai in qualifiers):
+            return True
+    return False
 
 
-def _qualifier_error(name: str, primary: str, path_qualifiers: Sequence[str]) -> str | None:
-    """Why query AI ``name`` may not qualify ``primary`` from the query, if it may not."""
-    paths = _DL_QUALIFIER_PATHS.get(primary, ())
-    if not any(name in path for path in paths):
-        return None
-    still_open = [path for path in paths if set(path_qualifiers) <= set(path)]
-    if any(name in path for path in still_open):
-        return f"AI ({name}) qualifies ({primary}) and belongs in the URI path, not the query"
-    if name not in _QUALIFIERS_ALSO_ATTRIBUTES:
-        return f"AI ({name}) is a key qualifier of ({primary}) and cannot be a query attribute"
-    return None
+def _element(ai: str, value: str) -> GS1ElementString:
+    """One element string of a known AI, its value as biip or else the dictionary reads it."""
+    known = _known_ai(ai)
+    if known is None:
+        raise InvalidKeyError(f"({ai}) is not a GS1 Application Identifier")
+    try:
+        return GS1ElementString.parse(ai + value, config=_GS1_CONFIG)
+    except ParseError as exc:
+        if ai in _DATE_AIS:
+            raise InvalidKeyError(_date_error(known, value)) from exc
+        if (element := _dictionary_element(known, value)) is not None:
+            return element
+        raise InvalidKeyError(_format_problem(ai, value) or _pattern_problem(known, value)) from exc
 
 
-def _dl_query_errors(uri: str, path_ais: Sequence[str]) -> list[str]:
-    """Query AIs must be AIs, have values, not repeat, and not be key qualifiers."""
+def _dl_gtin(value: str, settings: Gs1Settings) -> str:
+    """A Digital Link (01): a GTIN-8/12/13 is zero-padded to 14 digits when permitted."""
+    if len(value) in (8, 12, 13) and value.isascii() and value.isdigit():
+        if not settings.permit_zero_suppressed_gtin_in_dl_uris:
+            raise InvalidKeyError(
+                f"AI (01) {value} in the Digital Link URI is a zero-suppressed GTIN-{len(value)}; a GTIN-14 is "
+                "required (zero-suppressed GTINs not permitted)"
+            )
+        return value.zfill(14)
+    return value
+
+
+def _dl_path_elements(candidate: _DlCandidate, settings: Gs1Settings) -> list[GS1ElementString]:
+    if len(candidate.segments) % 2:
+        raise InvalidKeyError(f"Expected even number of path segments, got {'/' + '/'.join(candidate.segments)!r}")
+    ais, values = candidate.segments[::2], [unquote(v) for v in candidate.segments[1::2]]
+    if not _valid_key_path(ais):
+        if FORMATS.get(ais[0], None) is None or FORMATS[ais[0]].dl_key_qualifiers is None:
+            raise InvalidKeyError(f"({ais[0]}) is not a GS1 Digital Link primary key")
+        raise InvalidKeyError(
+            f"the Digital Link path {'/'.join(ais)} is not a primary key followed by its key qualifiers in order"
+        )
+    elements = []
+    for ai, value in zip(ais, values, strict=True):
+        if not value:
+            raise InvalidKeyError(f"AI ({ai}) has an empty value in the Digital Link path")
+        elements.append(_element(ai, _dl_gtin(value, settings) if ai == "01" else value))
+    return elements
+
+
+def _dl_query_elements(
+    query: str, path_ais: Sequence[str], settings: Gs1Settings, warnings: list[str]
+) -> tuple[list[GS1ElementString], list[str]]:
+    """The data attributes of the query, and what is wrong with them: a query AI must be
+    an AI, have a value, appear once, be permitted as a data attribute and not be a key
+    qualifier that belongs in the path (GS1 Digital Link URI syntax, as GS1's syntax engine
+    checks it). Other query parameters are allowed, and ignored."""
+    elements: list[GS1ElementString] = []
     errors: list[str] = []
-    seen: set[str] = set()
-    for name, value in parse_qsl(urlsplit(uri).query, keep_blank_values=True):
+    seen = set(path_ais)
+    for name, value in parse_qsl(query, keep_blank_values=True):
         if not _looks_like_ai(name):
-            continue  # other query parameters are allowed, and ignored
-        if not _is_ai(name):
+            continue
+        known = _known_ai(name)
+        if known is None and not settings.permit_unknown_ais:
             errors.append(f"({name}) in the Digital Link query is not a GS1 Application Identifier")
+        elif known is None and settings.validate_unknown_ai_not_dl_attr:
+            errors.append(f"AI ({name}) is not defined by GS1 and may not be a Digital Link data attribute")
         elif not value:
             errors.append(f"AI ({name}) has an empty value in the Digital Link query")
-        elif name in seen or name in path_ais:
+        elif name in seen:
             errors.append(f"AI ({name}) appears more than once in the Digital Link URI")
-        elif (problem := _qualifier_error(name, path_ais[0], path_ais[1:])) is not None:
-            errors.append(problem)
+        elif known is not None and not FORMATS[name].dl_attribute:
+            errors.append(f"AI ({name}) is not a GS1 Digital Link data attribute")
+        elif any(_valid_key_path([*path_ais[:j], name, *path_ais[j:]]) for j in range(1, len(path_ais) + 1)):
+            errors.append(f"AI ({name}) qualifies ({path_ais[0]}) and belongs in the URI path, not the query")
+        else:
+            try:
+                if known is None:
+                    elements.append(_unknown_element(name, value))
+                    warnings.append(_unknown_ai_warning(name))
+                else:
+                    elements.append(_element(name, _dl_gtin(value, settings) if name == "01" else value))
+            except InvalidKeyError as exc:
+                errors.append(str(exc))
         seen.add(name)
-    return errors
+    return elements, errors
 
 
-def _parse_dl_candidate(uri: str) -> GS1DigitalLinkURI:
-    try:
-        return GS1DigitalLinkURI.parse(uri, config=_GS1_CONFIG)
-    except ValueError as exc:  # urlsplit's complaints (e.g. a bad IPv6 host)
-        raise ParseError(f"not a valid URI: {exc}") from exc
-
-
-def _parse_digital_link(data: str) -> UdiParse:
+def _parse_digital_link(data: str, settings: Gs1Settings = _DEFAULT_SETTINGS) -> UdiParse:
     """A GS1 Digital Link URI on any host, with any path stem, query and fragment."""
     if (problem := _non_ascii(data, "a Digital Link URI")) is not None:
         return _invalid("GS1", problem)
@@ -837,31 +1147,67 @@ def _parse_digital_link(data: str) -> UdiParse:
         return _invalid(None, f"{NOT_GS1_DATA}: a Digital Link URI scheme is http or https in one case, not {scheme!r}")
     try:
         parts = urlsplit(data)
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
     except ValueError as exc:
         return _invalid("GS1", f"not a valid URI: {exc}")
     if not parts.hostname:
         return _invalid("GS1", f"Digital Link URI {data!r} has no host")
     if bad := sorted(set(parts.netloc) & _DL_BAD_HOST_CHARACTERS):
         return _invalid("GS1", f"Digital Link URI host {parts.netloc!r} contains {''.join(bad)!r}")
-    first_error: str | None = None
-    for candidate in _dl_candidates(data):
+    candidates, refusals = _dl_candidates(parts.path, settings)
+    first_error = refusals[0] if refusals else None
+    for candidate in candidates:
         try:
-            link = _parse_dl_candidate(candidate.uri)
-        except ParseError as exc:
+            path_elements = _dl_path_elements(candidate, settings)
+        except InvalidKeyError as exc:
             first_error = first_error or str(exc)
             continue
-        # biip lists the path's element strings first, then the query's.
-        path_count = len(urlsplit(candidate.uri).path.strip("/").split("/")) // 2
-        path_ais = [element.ai.ai for element in link.element_strings[:path_count]]
-        query_errors = _dl_query_errors(candidate.uri, path_ais)
-        result = _gs1_result(link.element_strings, errors=query_errors)
         warnings = [
             f"Digital Link path name {name!r} was withdrawn by GS1 (Digital Link 1.1); "
             f"read as AI ({DL_CONVENIENCE_NAMES[name]})"
             for name in candidate.names
         ]
-        return result.model_copy(update={"warnings": [*result.warnings, *warnings]}) if warnings else result
-    return _invalid("GS1", f"GS1 Digital Link: {first_error}")
+        path_ais = [element.ai.ai for element in path_elements]
+        query_elements, errors = _dl_query_elements(parts.query, path_ais, settings, warnings)
+        return _gs1_result([*path_elements, *query_elements], errors=errors, warnings=warnings)
+    return _invalid(
+        "GS1", f"GS1 Digital Link: {first_error or f'Expected a primary identifier in the path, got {parts.path!r}'}"
+    )
+
+
+def gs1_digital_link_uri(
+    elements: Mapping[str, str], *, base: str, validate_unknown_ai_not_dl_attr: bool = True
+) -> str:
+    """The GS1 Digital Link URI of GS1 element strings (AI -> value, in the order read).
+
+    As GS1 Digital Link URI syntax 1.1 (and GS1's syntax engine) writes it: the first AI
+    that is a primary key, then, in the path, the key qualifiers present of the sequence
+    that matches most of them, in that sequence's order; every other AI is a data
+    attribute in the query, those of predefined length first, each group in the order
+    read. Raises :class:`InvalidKeyError` when there is no primary key, or an AI may not
+    be a data attribute (e.g. (8200), or an AI GS1 does not define).
+
+    >>> gs1_digital_link_uri({"01": "09506000134352", "17": "250101", "10": "L 1"}, base="https://id.gs1.org")
+    'https://id.gs1.org/01/09506000134352/10/L%201?17=250101'
+    """
+    primary = next((ai for ai in elements if ai in FORMATS and FORMATS[ai].dl_key_qualifiers is not None), None)
+    if primary is None:
+        found = ", ".join(f"({ai})" for ai in elements) or "none"
+        raise InvalidKeyError(f"no GS1 Digital Link primary key among the AIs ({found})")
+    sequences = FORMATS[primary].dl_key_qualifiers or ((),)
+    best = max(sequences, key=lambda sequence: sum(ai in elements for ai in sequence))  # first of the best
+    path = [primary, *(ai for ai in best if ai in elements)]
+    attributes = [ai for ai in elements if ai not in path]
+    for ai in attributes:
+        spec = FORMATS.get(ai)
+        if spec is None and validate_unknown_ai_not_dl_attr:
+            raise InvalidKeyError(f"AI ({ai}) is not defined by GS1 and may not be a Digital Link data attribute")
+        if spec is not None and not spec.dl_attribute:
+            raise InvalidKeyError(f"AI ({ai}) is not a GS1 Digital Link data attribute")
+    attributes.sort(key=lambda ai: not (ai in FORMATS and FORMATS[ai].fixed_length))  # stable: order kept
+    uri = base.rstrip("/") + "".join(f"/{ai}/{quote(elements[ai], safe='')}" for ai in path)
+    query = "&".join(f"{ai}={quote_plus(elements[ai], safe='')}" for ai in attributes)
+    return f"{uri}?{query}" if query else uri
 
 
 # ------------------------------------------------------------------------------ HIBCC
@@ -1256,7 +1602,7 @@ def _ma_in_url(data: str) -> UdiParse | None:
 _XML_ISSUERS = ("MA", "GS1", "HIBCC")
 
 
-def _parse_udi_xml(data: str) -> UdiParse:
+def _parse_udi_xml(data: str, settings: Gs1Settings) -> UdiParse:
     """The XML form ``<UDI IAC="MA">MA.156.M0.….S….L…</UDI>``: the issuing agency
     (IAC) as an attribute and the code as text; the text of child elements, if the code
     is split into them, is joined in document order."""
@@ -1270,7 +1616,7 @@ def _parse_udi_xml(data: str) -> UdiParse:
     if issuer not in _XML_ISSUERS:
         return _invalid(None, f"<UDI IAC={issuer!r}>: the issuing agency must be one of {', '.join(_XML_ISSUERS)}")
     code = "".join(str(part).strip() for part in root.itertext())
-    parsed = _parse_scan(code)
+    parsed = _parse_scan(code, settings)
     if parsed.issuer not in (issuer, None):
         return _invalid(cast(Issuer, issuer), f"<UDI IAC={issuer!r}> holds a {parsed.issuer} code")
     return parsed

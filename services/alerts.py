@@ -353,14 +353,26 @@ def _keys(store: GraphStore, prefix: str, kind: NodeKind) -> list[str]:
     return sorted(h.key for h in store.search(prefix, kinds=[kind], limit=_ALL) if h.kind is kind)
 
 
-def alerts(store: GraphStore, *, state: AlertState | None = None, grade: AlertGrade | None = None) -> list[Alert]:
+def alerts(
+    store: GraphStore,
+    *,
+    state: AlertState | None = None,
+    grade: AlertGrade | None = None,
+    node: str | None = None,
+) -> list[Alert]:
+    """The alerts in the given state, of the given grade, about the given node (every one when
+    not given), the open and most urgent first."""
     found = []
     for key in _keys(store, "alert:", NodeKind.ALERT):
         view = _view(store, key)
         if view is None:
             continue
         alert = alert_from(view)
-        if (state is None or alert.state is state) and (grade is None or alert.grade is grade):
+        if (
+            (state is None or alert.state is state)
+            and (grade is None or alert.grade is grade)
+            and (node is None or alert.node == node)
+        ):
             found.append(alert)
     found.sort(key=lambda a: (a.state is AlertState.CLOSED, -a.grade.rank, a.due_at or a.opened_at, a.key))
     return found
@@ -373,14 +385,26 @@ def alert(store: GraphStore, key: str) -> Alert:
     return alert_from(view)
 
 
-def tasks(store: GraphStore, *, state: TaskState | None = None, assignee: str | None = None) -> list[Task]:
+def tasks(
+    store: GraphStore,
+    *,
+    state: TaskState | None = None,
+    assignee: str | None = None,
+    concerns: str | None = None,
+) -> list[Task]:
+    """The tasks in the given state, of the given assignee, about the given node (every one when
+    not given), the open and soonest due first."""
     found = []
     for key in _keys(store, "task:", NodeKind.TASK):
         view = _view(store, key)
         if view is None:
             continue
         t = task_from(view)
-        if (state is None or t.state is state) and (assignee is None or t.assignee == assignee):
+        if (
+            (state is None or t.state is state)
+            and (assignee is None or t.assignee == assignee)
+            and (concerns is None or t.concerns == concerns)
+        ):
             found.append(t)
     found.sort(key=lambda t: (t.state is TaskState.CLOSED, t.due_at or datetime.max.replace(tzinfo=UTC), t.key))
     return found

@@ -268,14 +268,22 @@ class Services:
             self.record(AuditAction.ALERT_TRANSITION, key, new="escalated" if key in run.escalated else "open")
         return run
 
-    def alerts(self, *, state: AlertState | None = None, grade: AlertGrade | None = None) -> list[Alert]:
-        return alert_service.alerts(self.store, state=state, grade=grade)
+    def alerts(
+        self, *, state: AlertState | None = None, grade: AlertGrade | None = None, node: str | None = None
+    ) -> list[Alert]:
+        """Alerts, the open and most urgent first; ``node`` in any accepted key form."""
+        about = canonical_key(node) if node is not None else None
+        return alert_service.alerts(self.store, state=state, grade=grade, node=about)
 
     def alert(self, key: str) -> Alert:
         return alert_service.alert(self.store, key)
 
-    def tasks(self, *, state: TaskState | None = None, assignee: str | None = None) -> list[Task]:
-        return alert_service.tasks(self.store, state=state, assignee=assignee)
+    def tasks(
+        self, *, state: TaskState | None = None, assignee: str | None = None, concerns: str | None = None
+    ) -> list[Task]:
+        """Tasks, the open and soonest due first; ``concerns`` in any accepted key form."""
+        about = canonical_key(concerns) if concerns is not None else None
+        return alert_service.tasks(self.store, state=state, assignee=assignee, concerns=about)
 
     def task(self, key: str) -> Task:
         return alert_service.task(self.store, key)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ import orjson
 from pydantic import ValidationError
 
 from graph.factory import SQLITE_SCHEMES, sqlite_path
+from schema.access import share_matches
 from schema.audit import GENESIS_HASH, REASON_REQUIRED, AuditAction, AuditEntry
 from schema.errors import InvalidInputError, NotFoundError, StoreError, TraceGraphError
 from schema.model import iso
@@ -193,6 +195,59 @@ def verify_rows(
     return result
 
 
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which entries a reader asks for: every criterion given must hold.
+
+    ``subject`` names one subject or, ending in ``*``, every subject starting with what comes
+    before it (``lot:*``), as key shares do; ``actor`` matches any part of the actor, ignoring
+    case (``recall desk`` finds ``key:3f9a… (recall desk)``); ``since`` and ``until`` bound the
+    time the entry was recorded (``since`` inclusive, ``until`` exclusive), naive times being UTC.
+
+    >>> f = AuditFilter(subject="lot:*", since=datetime(2024, 3, 1, tzinfo=UTC))
+    >>> f.matches({"subject": "lot:RESIN-7", "at": "2024-03-01T09:12:44.120Z"})
+    True
+    >>> f.matches({"subject": "report:trace", "at": "2024-03-01T09:12:44.120Z"})
+    False
+    """
+
+    action: str | None = None
+    actor: str | None = None
+    subject: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                object.__setattr__(self, name, value.replace(tzinfo=UTC))
+        if self.since and self.until and self.since >= self.until:
+            raise InvalidInputError("the audit filter's since must be before its until")
+
+    @property
+    def empty(self) -> bool:
+        return not (self.action or self.actor or self.subject or self.since or self.until)
+
+    def matches(self, body: Mapping[str, Any]) -> bool:
+        """Does one stored entry (its JSON body) pass every criterion given?"""
+        if self.action is not None and body.get("action") != self.action:
+            return False
+        if self.actor is not None and self.actor.casefold() not in str(body.get("actor", "")).casefold():
+            return False
+        if self.subject is not None and not share_matches(self.subject, str(body.get("subject", ""))):
+            return False
+        if self.since is None and self.until is None:
+            return True
+        try:
+            at = datetime.fromisoformat(str(body.get("at", "")))
+        except ValueError:
+            return False  # an entry without a readable time is outside every window
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        return (self.since is None or at >= self.since) and (self.until is None or at < self.until)
+
+
 class AuditTrail:
     """Record, read, verify and export the trail kept in one file."""
 
@@ -257,6 +312,18 @@ class AuditTrail:
 
     def rows(self, *, start: int = 1, end: int | None = None) -> Iterator[StoredEntry]:
         return self.log.rows(start=start, end=end)
+
+    def find(self, where: AuditFilter, *, last: int | None = None) -> list[AuditEntry]:
+        """The entries passing ``where``, oldest first; with ``last``, only the latest so many."""
+        found: deque[AuditEntry] = deque(maxlen=last)
+        for row in self.rows():
+            try:
+                body = orjson.loads(row.text)
+                if isinstance(body, dict) and where.matches(body):
+                    found.append(AuditEntry.model_validate(body))
+            except (orjson.JSONDecodeError, ValidationError) as exc:
+                raise StoreError(f"entry {row.seq} of the audit trail {self.path} is unreadable: {exc}") from exc
+        return list(found)
 
     def head(self) -> Head | None:
         return self.log.head()

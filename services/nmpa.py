@@ -27,6 +27,7 @@ from risk.recall import RecallScope
 from risk.signals.base import Severity, Signal, signal_id
 from schema.alerts import AlertGrade, AlertState, TaskState
 from schema.errors import InvalidInputError, NotFoundError
+from schema.identifiers import encode_key_value
 from schema.kinds import EdgeType, NodeKind
 from schema.model import (
     EdgeFact,
@@ -235,8 +236,9 @@ def _text(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def _product(facts: NmpaFacts, part: str | None, gtin: str | None) -> ProductFacts:
-    for key in (part, gtin, gtin.zfill(14) if gtin else None):
+def _product(facts: NmpaFacts, part: str | None, gtin: str | None, di: str | None = None) -> ProductFacts:
+    """A product's facts, found by part key, GTIN or MA device identifier (as the file names it)."""
+    for key in (part, gtin, gtin.zfill(14) if gtin else None, di):
         if key and key in facts.products:
             return facts.products[key]
     return ProductFacts()
@@ -267,15 +269,16 @@ def dossier(
         first = _props(store, devices[0], cache)
         part = _text(lot.get("part"))
         gtin = _text(lot.get("gtin") or first.get("gtin"))
+        di = _text(lot.get("di") or first.get("di"))  # an MA-coded device's DI
         part_props = _props(store, part, cache) if part else {}
-        product = _product(facts, part, gtin)
+        product = _product(facts, part, gtin, di)
         shipped = [shipped_by_device[d] for d in devices if d in shipped_by_device]
         china = sum(1 for s in shipped if (s.country or "").upper() in CHINA)
         made = lot.get("quantity")
         line = LotLine(
             lot=lot_key or "-",
             lot_number=_text(lot.get("lot") or first.get("lot")),
-            udi_di=gtin or _text(lot.get("di") or first.get("di")),
+            udi_di=gtin or di,
             part=part,
             product=product.name or _text(part_props.get("name")),
             registration_number=product.registration_number,
@@ -538,6 +541,17 @@ def _day(value: Any) -> date | None:
         return None
 
 
+def _lot_key(gtin: str | None, di: str | None, lot: str | None) -> str | None:
+    """The key of a device's lot from its props: ``01/{GTIN-14}/10/{lot}`` or ``ma/{DI}/10/{lot}``."""
+    if lot is None:
+        return None
+    if gtin is not None:
+        return f"01/{gtin.zfill(14)}/10/{encode_key_value(lot)}"
+    if di is not None and di.startswith("MA."):
+        return f"ma/{di}/10/{encode_key_value(lot)}"
+    return None
+
+
 def distribution_records(
     store: GraphStore, facts: NmpaFacts, *, shipments: Iterable[str] | None = None, limit: int = 100_000
 ) -> list[DistributionRecord]:
@@ -560,15 +574,16 @@ def distribution_records(
         for node in result.nodes:
             if node.kind is NodeKind.DEVICE:
                 device = _props(store, node.key, cache)
-                lots[f"{device.get('gtin', '')}|{device.get('lot', '')}"].append(device)
+                identifier = device.get("gtin") or device.get("di") or ""
+                lots[f"{identifier}|{device.get('lot', '')}"].append(device)
         sender, receiver = _text(ship.get("from_site")), _text(ship.get("consignee"))
         for group in sorted(lots):
             devices = lots[group]
             first = devices[0]
-            gtin = _text(first.get("gtin"))
-            lot_key = f"01/{gtin.zfill(14)}/10/{first.get('lot')}" if gtin and first.get("lot") else None
+            gtin, di = _text(first.get("gtin")), _text(first.get("di"))
+            lot_key = _lot_key(gtin, di, _text(first.get("lot")))
             part = _text(_props(store, lot_key, cache).get("part")) if lot_key else None
-            product = _product(facts, part, gtin)
+            product = _product(facts, part, gtin, di)
             expiry = _text(first.get("expiry"))
             shipped_at = _text(ship.get("shipped_at"))
             keep = retention(expiry=_day(expiry), recorded=_day(shipped_at) or date.today(), implant=product.implant)
@@ -587,7 +602,7 @@ def distribution_records(
                     model=product.model,
                     specification=product.specification,
                     registration_number=product.registration_number,
-                    udi_di=gtin,
+                    udi_di=gtin or di,
                     lot=_text(first.get("lot")),
                     serials=tuple(sorted(str(d["serial"]) for d in devices if d.get("serial"))),
                     quantity=len(devices),

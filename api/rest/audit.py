@@ -7,6 +7,7 @@ content) is for every reader of the trail.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import orjson
@@ -16,7 +17,7 @@ from api.deps import PrincipalDep, RuntimeDep
 from api.errors import error_responses
 from api.rest import API_V1
 from api.rest.examples import json_example
-from services.audit import AuditTrail
+from services.audit import AuditFilter, AuditTrail
 
 router = APIRouter(prefix=API_V1, tags=["audit"])
 
@@ -38,7 +39,7 @@ _ENTRY = {
 }
 
 
-def _page(trail: AuditTrail, after: int, limit: int, action: str | None, visible: Any) -> dict[str, Any]:
+def _page(trail: AuditTrail, after: int, limit: int, where: AuditFilter, visible: Any) -> dict[str, Any]:
     entries: list[dict[str, Any]] = []
     last = after
     for scanned, row in enumerate(trail.rows(start=after + 1), 1):
@@ -49,7 +50,7 @@ def _page(trail: AuditTrail, after: int, limit: int, action: str | None, visible
             body = {"unreadable": row.text}
         body = body if isinstance(body, dict) else {"unreadable": row.text}
         subject = str(body.get("subject", ""))
-        if (action is None or body.get("action") == action) and visible(subject):
+        if where.matches(body) and visible(subject):
             entries.append({**body, "seq": row.seq, "hash": row.hash})
         if len(entries) >= limit or scanned >= SCAN_LIMIT:
             break
@@ -69,11 +70,23 @@ async def audit_entries(
     after: Annotated[int, Query(ge=0, description="Entries after this position (next_after of the last page)")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000, description="Entries on this page at most")] = 100,
     action: Annotated[str | None, Query(max_length=100, description="Only this action, e.g. load")] = None,
+    actor: Annotated[
+        str | None, Query(max_length=200, description="Only actors containing this, ignoring case, e.g. recall desk")
+    ] = None,
+    subject: Annotated[
+        str | None,
+        Query(max_length=500, description="Only this subject, or ending in * every subject starting so: lot:*"),
+    ] = None,
+    since: Annotated[
+        datetime | None, Query(description="Only entries recorded at or after this time (ISO 8601)")
+    ] = None,
+    until: Annotated[datetime | None, Query(description="Only entries recorded before this time (ISO 8601)")] = None,
 ) -> dict[str, Any]:
-    """``next_after`` is null on the last page; pages of a scoped reader may hold fewer entries
-    than ``limit`` and still not be the last."""
+    """``next_after`` is null on the last page; pages of a filtered or scoped reader may hold
+    fewer entries than ``limit`` and still not be the last. Naive times are UTC."""
+    where = AuditFilter(action=action, actor=actor, subject=subject, since=since, until=until)
     trail = rt.services.audit_trail()
-    page = await rt.run(_page, trail, after, limit, action, principal.may_see)
+    page = await rt.run(_page, trail, after, limit, where, principal.may_see)
     return {**page, "scoped": principal.scoped}
 
 

@@ -95,9 +95,12 @@ async def supplier_scorecard(rt: RuntimeDep, as_of: datetime | None = None) -> l
 
 @router.get("/alerts", summary="Alerts, by state and grade", responses=_ok([_ALERT]))
 async def alerts(
-    rt: RuntimeDep, state: AlertState | None = None, grade: AlertGrade | None = None
+    rt: RuntimeDep,
+    state: AlertState | None = None,
+    grade: AlertGrade | None = None,
+    node: Annotated[str | None, Query(max_length=500, description="Only alerts about this node (its key)")] = None,
 ) -> list[dict[str, Any]]:
-    return [a.to_json() for a in await rt.run(rt.services.alerts, state=state, grade=grade)]
+    return [a.to_json() for a in await rt.run(rt.services.alerts, state=state, grade=grade, node=node)]
 
 
 @router.post(
@@ -117,8 +120,13 @@ async def alert(rt: RuntimeDep, key: str) -> dict[str, Any]:
 
 
 @router.get("/tasks", summary="Tasks, by state and assignee", responses=_ok([_TASK]))
-async def tasks(rt: RuntimeDep, state: TaskState | None = None, assignee: str | None = None) -> list[dict[str, Any]]:
-    return [t.to_json() for t in await rt.run(rt.services.tasks, state=state, assignee=assignee)]
+async def tasks(
+    rt: RuntimeDep,
+    state: TaskState | None = None,
+    assignee: str | None = None,
+    concerns: Annotated[str | None, Query(max_length=500, description="Only tasks about this node (its key)")] = None,
+) -> list[dict[str, Any]]:
+    return [t.to_json() for t in await rt.run(rt.services.tasks, state=state, assignee=assignee, concerns=concerns)]
 
 
 class TaskMove(BaseModel):

@@ -56,11 +56,12 @@ def list_alerts(
     ctx: typer.Context,
     state: AlertState | None = typer.Option(None, "--state", help="open or closed"),
     grade: AlertGrade | None = typer.Option(None, "--grade", help="watch, warning, critical, recall-candidate"),
+    node: str | None = typer.Option(None, "--node", help="Only alerts about this node (key, barcode, ...)"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object"),
 ) -> None:
     """Alerts, open and most severe first."""
     with services_for(ctx) as services, domain_errors():
-        found = services.alerts(state=state, grade=grade)
+        found = services.alerts(state=state, grade=grade, node=node)
     if as_json:
         print_json({"alerts": [_alert_row(a) for a in found]})
         return
@@ -116,11 +117,12 @@ def list_tasks(
     ctx: typer.Context,
     state: TaskState | None = typer.Option(None, "--state", help="open, investigating, action, verification, closed"),
     assignee: str | None = typer.Option(None, "--assignee", help="Only this person's tasks"),
+    concerns: str | None = typer.Option(None, "--node", help="Only tasks about this node (key, barcode, ...)"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object"),
 ) -> None:
     """Tasks, open ones first by due date."""
     with services_for(ctx) as services, domain_errors():
-        found = services.tasks(state=state, assignee=assignee)
+        found = services.tasks(state=state, assignee=assignee, concerns=concerns)
     if as_json:
         print_json({"tasks": [_task_row(t) for t in found]})
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from rich.table import Table
 
 from cli.context import EXIT_NOT_FOUND, console, domain_errors, err_console, fail, print_json, state
 from schema.errors import InvalidInputError
-from services.audit import AuditTrail, AuditVerification
+from services.audit import AuditFilter, AuditTrail, AuditVerification
 from services.settings import Settings
 
 #: Exit code of a verification that found tampering (here and in ``tracegraph verify``).
@@ -136,17 +137,28 @@ def show(
 @app.command("list")
 def list_entries(
     ctx: typer.Context,
-    last: int = typer.Option(20, "--last", min=1, help="How many of the latest entries"),
+    last: int = typer.Option(20, "--last", min=1, help="How many of the latest (matching) entries"),
+    action: str | None = typer.Option(None, "--action", help="Only this action, e.g. load or alert.transition"),
+    actor: str | None = typer.Option(None, "--by", help="Only entries whose actor contains this, ignoring case"),
+    subject: str | None = typer.Option(
+        None, "--subject", help="Only this subject, or ending in * every subject starting so: 'lot:*'"
+    ),
+    since: datetime | None = typer.Option(None, "--since", help="Only entries recorded at or after this time (UTC)"),
+    until: datetime | None = typer.Option(None, "--until", help="Only entries recorded before this time (UTC)"),
     file: Path | None = FileOption,
     as_json: bool = typer.Option(False, "--json", help="Print the entries as one JSON array"),
 ) -> None:
-    """The latest entries, one line each."""
+    """The latest entries, one line each; the options narrow them to who, what and when."""
     with trail_for(ctx, file) as trail:
         _require(trail)
         with domain_errors():
-            head = trail.head()
-            start = max(1, (head.seq if head else 0) - last + 1)
-            rows = [trail.entry(r.seq) for r in trail.rows(start=start)]
+            where = AuditFilter(action=action, actor=actor, subject=subject, since=since, until=until)
+            if where.empty:
+                head = trail.head()
+                start = max(1, (head.seq if head else 0) - last + 1)
+                rows = [trail.entry(r.seq) for r in trail.rows(start=start)]
+            else:
+                rows = trail.find(where, last=last)
     if as_json:
         print_json([e.to_json() for e in rows])
         return

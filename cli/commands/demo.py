@@ -9,10 +9,13 @@ from rich.panel import Panel
 
 from cli.commands.serve import serve
 from cli.context import console, domain_errors, err_console, fail, services_for
+from i18n import current_language
 from i18n import gettext as _
-from loaders.synthetic import SCALES, NotableKeys, generate_plant
+from loaders.synthetic import MARKETS, SCALES, NmpaKeys, NotableKeys, generate_plant
+from schema.identifiers import canonical_key
 from schema.kinds import EdgeType, NodeKind
 from schema.model import TimeWindow, TraceDirection, TraceQuery, iso
+from services import nmpa as nmpa_service
 from services.app import Services
 
 
@@ -27,16 +30,25 @@ def demo(
     data_dir: Path = typer.Option(Path("demo-data"), "--data-dir", help="Where the generated CSV set is written"),
     serve_after: bool = typer.Option(False, "--serve", help="Then serve the API and GraphiQL on 127.0.0.1:8000"),
     port: int = typer.Option(8000, "--port", help="Port for --serve"),
+    market: str | None = typer.Option(
+        None,
+        "--market",
+        help="eu (European consignees, GS1 codes) or cn (Chinese consignees, MA-coded infusion sets, NMPA facts); "
+        "default cn with --lang zh, else eu",
+    ),
 ) -> None:
     """Generate a synthetic device plant, load it, and print a guided tour."""
     if scale not in SCALES:
         fail(f"--scale must be one of {', '.join(SCALES)}, not '{scale}'")
-    target = data_dir / f"{scale}-{seed}"
+    market = market or ("cn" if current_language() == "zh_Hans" else "eu")
+    if market not in MARKETS:
+        fail(f"--market must be one of {', '.join(MARKETS)}, not '{market}'")
+    target = data_dir / (f"{scale}-{seed}" if market == "eu" else f"{scale}-{seed}-{market}")
     with domain_errors():
         err_console.print(
             _("generating a {scale} plant (seed {seed}) into {target}/ …").format(scale=scale, seed=seed, target=target)
         )
-        manifest = generate_plant(target, scale=scale, seed=seed)
+        manifest = generate_plant(target, scale=scale, seed=seed, market=market)
     with services_for(ctx, migrate=True) as services, domain_errors():
         err_console.print(_("loading it into {location} …").format(location=services.store.location))
         report = services.load_paths([target])
@@ -56,6 +68,9 @@ def demo(
             )
         )
         tour(services, manifest.notable)
+        if manifest.nmpa is not None:
+            nmpa_tour(services, manifest.notable, manifest.nmpa, target)
+        console.print("\n" + _("Next: `tracegraph --help`, docs/guides/, or `tracegraph show KEY` on any key above."))
     if serve_after:
         console.print(
             f"\nserving it at http://127.0.0.1:{port}  (dashboard: http://127.0.0.1:{port}/, "
@@ -188,4 +203,43 @@ def tour(services: Services, n: NotableKeys) -> None:
             + _("from {source}, line {line}").format(source=source.source, line=source.line)
         )
 
-    console.print("\n" + _("Next: `tracegraph --help`, docs/guides/, or `tracegraph show KEY` on any key above."))
+
+def nmpa_tour(services: Services, n: NotableKeys, keys: NmpaKeys, target: Path) -> None:
+    """The Chinese market's plant: scan an MA code, then recall the failed lot under NMPA rules."""
+    label = keys.ma_device_label
+    _step(6, _("An MA-coded device at a hospital: scan its label"), f'--lang zh trace backward "{label}"')
+    device = canonical_key(label)
+    genealogy = services.trace(TraceQuery(starts=(device,), direction=TraceDirection.BACKWARD))
+    g = genealogy.counts_by_kind()
+    console.print(
+        "   "
+        + _("{label} is {key}: {suppliers} suppliers and {lots} material lots stand behind it").format(
+            label=label, key=device, suppliers=g.get("Supplier", 0), lots=g.get("MaterialLot", 0)
+        ),
+        highlight=False,
+    )
+
+    lot = n.failed_incoming_lot
+    facts = target / keys.facts
+    _step(
+        7,
+        _("Recall what the failed lot reached: 召回事件报告表 and 召回计划"),
+        f"--lang zh nmpa report event plan --from {lot} --class 2 --facts {facts} --out nmpa-documents",
+    )
+    scope = services.recall_scope(starts=[lot])
+    # Counted as the documents count them: every consignee a device reached, distributors too.
+    dossier = services.nmpa_dossier(scope, nmpa_service.load_facts(facts), nmpa_service.RecallClass.SECOND)
+    coded = sum(1 for d in scope.devices if d.key.startswith("ma/"))
+    console.print(
+        "   "
+        + _(
+            "{units} units ({coded} MA-coded) in {lots} lots at {consignees} consignees; {facts} holds the NMPA facts"
+        ).format(
+            units=len(scope.devices),
+            coded=coded,
+            lots=len(scope.by_lot),
+            consignees=len(dossier.consignees),
+            facts=facts,
+        ),
+        highlight=False,
+    )

@@ -55,6 +55,12 @@ def report(
     decided_at: str | None = typer.Option(None, "--decided-at", help="When the recall was decided (ISO 8601)"),
     doc_lang: str = typer.Option("zh", "--doc-lang", help="Language of the documents (zh for the NMPA, or en)"),
     track: bool = typer.Option(False, "--track", help="Also record the recall's clocks as tasks"),
+    font: Path | None = typer.Option(
+        None,
+        "--font",
+        help="Chinese TrueType font (.ttf/.ttc) to embed in the PDFs (default: an installed one, else the CID "
+        "font STSong-Light)",
+    ),
 ) -> None:
     """Write NMPA recall documents for the recall scope of --from, with their facts still missing."""
     chosen = list(documents.KINDS) if kinds == ["all"] else kinds
@@ -62,13 +68,14 @@ def report(
     moment = parse_time(decided_at, "--decided-at")
     with domain_errors():
         chosen = documents.documents(chosen)
+        chinese = documents.chinese_font(font)
     known = _facts(facts)
     with services_for(ctx) as services, domain_errors():
         scope = services.recall_scope(starts=starts, threshold=threshold)
         dossier = services.nmpa_dossier(scope, known, klass, decided_at=moment)
         tracked = services.track_nmpa_recall(starts[0], klass, dossier.clocks) if track else None
         with use_language(doc_lang):
-            written = [path for kind in chosen for path in documents.write_all(dossier, kind, out)]
+            written = [path for kind in chosen for path in documents.write_all(dossier, kind, out, font=chinese)]
     console.print(
         _("{class_name}: {units} unit(s) in {lots} lot(s) at {consignees} consignee(s)").format(
             class_name=klass.chinese,
@@ -79,6 +86,7 @@ def report(
     )
     for path in written:
         console.print(f"  {path}", highlight=False)
+    console.print(_("PDF font: {font}").format(font=chinese), highlight=False)
     if tracked is not None:
         console.print(
             _("recall recorded as {alert} with {count} task(s)").format(alert=tracked[0], count=len(tracked[1]))

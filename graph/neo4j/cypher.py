@@ -90,34 +90,36 @@ RESTORE_EDGES = """
         r.props = row.props, r.record_ids = row.record_ids, r.last_batch = row.last_batch
 """
 
+# Lookups of many keys answer in one record: one message to decode, not one per node.
 NODES_BY_KEYS = """
     UNWIND $keys AS k MATCH (n:Node {key: k})
-    RETURN n.key AS key, n.kind AS kind, n.props AS props, n.first_batch AS first_batch
+    RETURN collect([n.key, n.kind, n.props, n.first_batch]) AS nodes
 """
 
 
 def merge_nodes(kind: NodeKind) -> str:
     """Create or update nodes of one kind; the kind is also a label for readable Cypher.
-    ``row.versions`` holds every version this batch appends to the node, in order."""
+    ``row.versions`` holds every version this batch appends to the node, in order. A new node
+    is written whole in one map; only an existing one has its history read and appended to."""
     return f"""
     UNWIND $rows AS row
     MERGE (n:Node {{key: row.key}})
-      ON CREATE SET n:{kind.value}, n.kind = row.kind, n.first_recorded = $now, n.versions = [],
-                    n.first_batch = $batch
-    SET n.props = row.props, n.label = row.label, n.versions = n.versions + row.versions, n.last_batch = $batch
+      ON CREATE SET n:{kind.value}, n += {{kind: row.kind, first_recorded: $now, first_batch: $batch,
+                    last_batch: $batch, props: row.props, label: row.label, versions: row.versions}}
+      ON MATCH SET n.props = row.props, n.label = row.label, n.versions = n.versions + row.versions,
+                   n.last_batch = $batch
     """
 
 
 #: Which keys exist, for edges' endpoints: no properties to ship or parse.
-KEYS_PRESENT = "UNWIND $keys AS k MATCH (n:Node {key: k}) RETURN n.key AS key, n.first_batch AS first_batch"
+KEYS_PRESENT = "UNWIND $keys AS k MATCH (n:Node {key: k}) RETURN collect([n.key, n.first_batch]) AS nodes"
 
 
 def match_edges(etype: EdgeType) -> str:
     return f"""
     UNWIND $rows AS row
     MATCH (:Node {{key: row.src}})-[r:{etype.value} {{at_key: row.at_key}}]->(:Node {{key: row.dst}})
-    RETURN row.seq AS seq, elementId(r) AS id, r.until AS until, r.props AS props, r.retracted AS retracted,
-           r.record_ids AS record_ids
+    RETURN collect([row.seq, r.until, r.props, r.retracted, r.record_ids]) AS edges
     """
 
 
@@ -130,14 +132,18 @@ def reconcile_kind(old: NodeKind, new: NodeKind) -> str:
 
 
 def merge_edges(etype: EdgeType) -> str:
-    # MERGE keeps a retried transaction idempotent; a new edge starts its history here.
+    # MERGE keeps a retried transaction idempotent (and two writers from creating one edge
+    # twice); a new edge starts its history here, written whole in one map, and only an
+    # existing one has its history read and appended to.
     return f"""
     UNWIND $rows AS row
     MATCH (s:Node {{key: row.src}}), (d:Node {{key: row.dst}})
     MERGE (s)-[r:{etype.value} {{at_key: row.at_key}}]->(d)
-      ON CREATE SET r.at = row.at, r.first_recorded = $now, r.v_recorded = [], r.v_until = [],
-                    r.v_retracted = [], r.v_batch = [], r.v_json = [], r.record_ids = [], r.first_batch = $batch
-    SET r.last_batch = $batch, r.until = row.until, r.props = row.props, r.retracted = row.retracted,
+      ON CREATE SET r += {{at: row.at, first_recorded: $now, first_batch: $batch, last_batch: $batch,
+                    until: row.until, props: row.props, retracted: row.retracted, v_recorded: [$now],
+                    v_until: [row.until_v], v_retracted: [row.retracted], v_batch: [$batch], v_json: [row.version],
+                    record_ids: CASE WHEN row.record_id IS NULL THEN [] ELSE [row.record_id] END}}
+      ON MATCH SET r.last_batch = $batch, r.until = row.until, r.props = row.props, r.retracted = row.retracted,
         r.v_recorded = r.v_recorded + $now, r.v_until = r.v_until + row.until_v,
         r.v_retracted = r.v_retracted + row.retracted, r.v_batch = r.v_batch + $batch,
         r.v_json = r.v_json + row.version,
@@ -212,15 +218,27 @@ EXPAND_BACKWARD_AS_OF = (
 
 _TRACED = "|".join(sorted(t.value for t in TRACED_EDGES))
 # Everything reachable ignoring time (a superset of what a trace reaches: time only prunes),
-# each node once with every traced, unretracted step out of it: one round trip instead of one
-# per hop. A neighbour is reachable too, so its kind comes with its own row; a node without
-# steps still comes back (OPTIONAL MATCH), with one all-null step.
+# with every traced, unretracted step out of it, as one record of parallel lists: one round
+# trip, and a few long lists the driver decodes in bulk instead of a record per node. The
+# reachable set comes from one pruning breadth-first expansion (each node once, no paths
+# enumerated); the steps from one expansion per reachable node, by its position in ``keys``.
+# Absent times become the ``$absent`` and ``$open`` sentinels, so the lists stay aligned
+# (``collect`` skips nulls). Labels are left out of the patterns: every traced relationship
+# joins two ``Node``s, and checking the label again costs a read per node and per step.
+# The starts come one per row from UNWIND on purpose: from ``WHERE s.key IN $keys`` Neo4j 5.26
+# plans the DISTINCT away and returns a node once per start that reaches it.
 _REACHABLE_STEPS = """
-    MATCH (s:Node) WHERE s.key IN $keys
-    MATCH (s){there}[:{types}*0..]{back}(n:Node)
-    WITH DISTINCT n
-    OPTIONAL MATCH (n){there}[r:{types}]{back}(m:Node) WHERE NOT r.retracted
-    RETURN n.key, n.kind, collect([type(r), r.at, r.until, m.key])
+    UNWIND $keys AS key MATCH (s:Node {{key: key}})
+    MATCH (s){there}[:{types}*0..]{back}(n)
+    WITH collect(DISTINCT n) AS nodes
+    CALL (nodes) {{
+        UNWIND range(0, size(nodes) - 1) AS i
+        WITH i, nodes[i] AS n
+        MATCH (n){there}[r:{types}]{back}(m) WHERE NOT r.retracted
+        RETURN collect(i) AS here, collect(m.key) AS there, collect(type(r)) AS types,
+               collect(coalesce(r.at, $absent)) AS at, collect(coalesce(r.until, $open)) AS until
+    }}
+    RETURN [n IN nodes | n.key] AS keys, [n IN nodes | n.kind] AS kinds, here, there, types, at, until
 """
 REACHABLE_STEPS_FORWARD = _REACHABLE_STEPS.format(there="-", back="->", types=_TRACED)
 REACHABLE_STEPS_BACKWARD = _REACHABLE_STEPS.format(there="<-", back="-", types=_TRACED)

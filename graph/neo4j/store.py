@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import orjson
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Result, RoutingControl
+from neo4j import Driver, GraphDatabase, ManagedTransaction, Record, Result, RoutingControl
 from neo4j.exceptions import AuthError, ClientError, DriverError, IncompleteCommit, Neo4jError, ServiceUnavailable
 
 from graph.history import EXPORT_OPS, Version, VersionOp, replay
@@ -68,7 +68,14 @@ from schema.model import (
 # print those to stderr beside the one message _retrying gives. Configured logging still sees them.
 logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
-ROWS_PER_QUERY = 5000  # UNWIND batch size: big enough to amortise round trips, small for the heap
+ROWS_PER_QUERY = 20_000  # UNWIND batch size (at most CHUNK_FACTS arrive at once): few round trips
+_ABSENT = float("nan")  # an edge without a time, in the trace fetch's lists (which cannot hold nulls)
+_OPEN = float("inf")  # an interval still open, likewise
+
+
+def _one_record(result: Result) -> Record:
+    """The one record of a query that aggregates without grouping keys (it always has one)."""
+    return result.single(strict=True)
 
 
 def _dumps(value: Any) -> str:
@@ -655,8 +662,8 @@ class Neo4jStore(GraphStore):
         state: dict[str, NodeState] = {}
         unique = [k for k in dict.fromkeys(keys) if k != ANY_SOURCE]
         for chunk in _chunks(unique):
-            for r in tx.run(cypher.NODES_BY_KEYS, keys=list(chunk)):
-                state[r["key"]] = (r["kind"], orjson.loads(r["props"]), r["first_batch"])
+            for key, kind, props, first_batch in tx.run(cypher.NODES_BY_KEYS, keys=list(chunk)).single(strict=True)[0]:
+                state[key] = (kind, orjson.loads(props), first_batch)
         return state
 
     @staticmethod
@@ -664,7 +671,10 @@ class Neo4jStore(GraphStore):
         """The keys among ``keys`` that are nodes, each with the batch that created it."""
         found: list[tuple[str, str | None]] = []
         for chunk in _chunks([k for k in keys if k != ANY_SOURCE]):
-            found.extend((r["key"], r["first_batch"]) for r in tx.run(cypher.KEYS_PRESENT, keys=list(chunk)))
+            found.extend(
+                (key, first_batch)
+                for key, first_batch in tx.run(cypher.KEYS_PRESENT, keys=list(chunk)).single(strict=True)[0]
+            )
         return found
 
     @staticmethod
@@ -774,10 +784,11 @@ class Neo4jStore(GraphStore):
             by_type[etype].append({"seq": seq, "src": src, "dst": dst, "at_key": at_key})
         for etype, rows in by_type.items():
             for chunk in _chunks(rows):
-                for r in tx.run(cypher.match_edges(etype), rows=list(chunk)):
-                    ident = idents[r["seq"]]
-                    state[ident] = (r["until"], r["props"], bool(r["retracted"]))
-                    supporters[ident].update(r["record_ids"] or ())
+                found = tx.run(cypher.match_edges(etype), rows=list(chunk)).single(strict=True)[0]
+                for seq, until, props, retracted, record_ids in found:
+                    ident = idents[seq]
+                    state[ident] = (until, props, bool(retracted))
+                    supporters[ident].update(record_ids or ())
         added = changed = 0
         merges: dict[EdgeType, list[dict[str, Any]]] = defaultdict(list)
         for seq, fact in enumerate(asserts):
@@ -896,26 +907,23 @@ class Neo4jStore(GraphStore):
         query = (
             cypher.REACHABLE_STEPS_FORWARD if direction is TraceDirection.FORWARD else cypher.REACHABLE_STEPS_BACKWARD
         )
-        rows = self._retrying(
+        record = self._retrying(
             "tracing",
             lambda: self._driver.execute_query(
                 query,
-                {"keys": list(keys)},
+                {"keys": list(keys), "absent": _ABSENT, "open": _OPEN},
                 routing_=RoutingControl.READ,
                 database_=self.database,
-                result_transformer_=Result.values,
+                result_transformer_=_one_record,
             ),
         )
-        node_keys = [row[0] for row in rows]
-        node_kinds = [row[1] for row in rows]
+        node_keys, node_kinds, here, there, types, at, until = record.values()
         position = {key: i for i, key in enumerate(node_keys)}
         if any(k not in position for k in keys):
             return None
         steps = [
-            (here, position[other], etype, at, until)
-            for here, row in enumerate(rows)
-            for etype, at, until, other in row[2]
-            if etype is not None
+            (h, position[t], etype, None if a != a else a, None if u == _OPEN else u)  # a != a: NaN, no time
+            for h, t, etype, a, u in zip(here, there, types, at, until, strict=True)
         ]
         return TraversalIndex.of_steps(node_keys, node_kinds, steps), [position[k] for k in keys]
 

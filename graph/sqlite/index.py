@@ -7,8 +7,8 @@ as CSR arrays, one set per direction, each node's adjacency already in the order
 gathers and keeps paths identical to the SQL path's.
 
 Per edge and direction it keeps the neighbour (int32), the type (int8) and the interval
-(two float64): 21 bytes, 42 per edge, plus per node an id, a kind, a key rank and two
-offsets. Keys stay in one Python list, only to name the nodes a trace reaches.
+(two float64): 21 bytes, 42 per edge, plus per node an id, a kind, a key rank, its inverse
+and two offsets. Keys stay in one Python list, only to name the nodes a trace reaches.
 
 :meth:`TraversalIndex.of_steps` builds the same arrays from a subgraph another store fetched
 (the Neo4j adapter does, so both stores walk alike).
@@ -108,9 +108,10 @@ class TraversalIndex:
         self.keys = keys
         self.kinds = kinds
         # Rank of each key in string order: sorting by it sorts by key, without comparing strings.
-        order = sorted(range(len(keys)), key=keys.__getitem__)
+        # ``key_order`` is the inverse: the position of the key of each rank.
+        self.key_order: Int32Array = np.asarray(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int32)
         self.key_rank: Int32Array = np.empty(len(keys), dtype=np.int32)
-        self.key_rank[np.asarray(order, dtype=np.int64)] = np.arange(len(keys), dtype=np.int32)
+        self.key_rank[self.key_order] = np.arange(len(keys), dtype=np.int32)
         self.forward = forward
         self.backward = backward
         self.marks = marks
@@ -126,7 +127,7 @@ class TraversalIndex:
     @property
     def nbytes(self) -> int:
         """Bytes of the traversal arrays (not the key strings)."""
-        arrays = (self.ids, self.kinds, self.key_rank)
+        arrays = (self.ids, self.kinds, self.key_rank, self.key_order)
         return sum(a.nbytes for a in arrays) + self.forward.nbytes + self.backward.nbytes
 
     def positions(self, node_ids: Sequence[int]) -> list[int] | None:

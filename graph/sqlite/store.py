@@ -232,9 +232,23 @@ class SQLiteStore(GraphStore):
         db.execute(sql.INSERT_BATCH, (batch_id, batch.source, batch.content_hash, now))
 
         first_new_node = db.execute(sql.MAX_NODE_ID).fetchone()[0] + 1
+        # A first load: rows first, secondary indexes after (closing intervals needs them).
+        deferred = (
+            db.execute(sql.SECONDARY_INDEXES).fetchall()
+            if first_new_node == 1 and len(batch.nodes) + len(batch.edges) >= sql.BULK_ROWS
+            else []
+        )
+        for name, _create in deferred:
+            db.execute(f'DROP INDEX "{name}"')
         ids, nodes_added, nodes_changed = self._apply_nodes(db, batch.nodes, batch_id, now)
         self._ensure_endpoints(db, batch.edges, ids, batch_id, now)
-        edges_added, edges_changed = self._apply_edges(db, batch.edges, ids, batch_id, now, first_new_node)
+        closes = [e for e in batch.edges if e.op is EdgeOp.CLOSE]
+        asserts = [e for e in batch.edges if e.op is not EdgeOp.CLOSE] if closes else batch.edges
+        edges_added, edges_changed = self._apply_edges(db, asserts, ids, batch_id, now, first_new_node)
+        for _name, create in deferred:
+            db.execute(create)
+        for fact in closes:
+            edges_changed += self._close(db, fact, ids, batch_id, now)
         retracted = self._retract_records(db, batch.retract_records, batch_id, now) if batch.retract_records else 0
         db.execute(
             sql.UPDATE_BATCH_COUNTS, (nodes_added + nodes_changed, edges_added + edges_changed + retracted, batch_id)
@@ -273,13 +287,14 @@ class SQLiteStore(GraphStore):
         updates: dict[int, tuple[Any, ...]] = {}  # existing nodes, final state
         versions: list[tuple[Any, ...]] = []
         for fact in facts:
+            asserted = _dumps(fact.props)
             current = state.get(fact.key)
             if current is None:
                 merged = dict(fact.props)
                 node_id = next_id
                 next_id += 1
                 kind = _KIND_VALUE[fact.kind]
-                inserts[node_id] = (node_id, fact.key, kind, _dumps(merged), label_of(fact.key, merged), now)
+                inserts[node_id] = (node_id, fact.key, kind, asserted, label_of(fact.key, merged), now)
                 ids[fact.key] = node_id
                 state[fact.key] = (node_id, kind, merged)
                 added += 1
@@ -302,7 +317,7 @@ class SQLiteStore(GraphStore):
                     updates[node_id] = (*row, node_id)
                 state[fact.key] = (node_id, kind, merged)
                 changed += 1
-            versions.append((node_id, batch_id, now, _dumps(fact.props), *_prov_row(fact.provenance)))
+            versions.append((node_id, batch_id, now, asserted, *_prov_row(fact.provenance)))
         db.executemany(sql.INSERT_NODE_WITH_ID, inserts.values())
         db.executemany(sql.UPDATE_NODE, updates.values())
         db.executemany(sql.INSERT_NODE_VERSION, versions)
@@ -312,13 +327,14 @@ class SQLiteStore(GraphStore):
         self, db: sqlite3.Connection, edges: Sequence[EdgeFact], ids: dict[str, int], batch_id: str, now: float
     ) -> None:
         """Endpoints named only by an edge become nodes when their key says what they are."""
-        wanted = [
-            k for k in dict.fromkeys(k for e in edges for k in (e.source, e.target)) if k not in ids and k != ANY_SOURCE
-        ]
+        wanted = ({e.source for e in edges} | {e.target for e in edges}) - ids.keys()
+        wanted.discard(ANY_SOURCE)
         if not wanted:
             return
-        found = self._lookup(db, wanted)
+        found = self._lookup(db, sorted(wanted))
         ids.update({key: v[0] for key, v in found.items()})
+        if len(found) == len(wanted):
+            return
         implied: dict[str, NodeFact] = {}
         for edge in edges:
             for key in (edge.source, edge.target):
@@ -339,19 +355,23 @@ class SQLiteStore(GraphStore):
     def _apply_edges(
         self,
         db: sqlite3.Connection,
-        edges: Sequence[EdgeFact],
+        asserts: Sequence[EdgeFact],
         ids: dict[str, int],
         batch_id: str,
         now: float,
         first_new_node: int,
     ) -> tuple[int, int]:
-        asserts = [e for e in edges if e.op is not EdgeOp.CLOSE]
+        """Assertions and retractions (``asserts``; closings are applied after, by ``_close``)."""
         identity = [
             (_TYPE_VALUE[e.type], ids[e.source], ids[e.target], _epoch(e.at) if e.at else sql.NO_TIME) for e in asserts
         ]
         # Only an edge between two nodes that existed before this batch can be in the store
         # already: look those up (all of them on a reload, none on a first load).
-        maybe_known = [(seq, *ident) for seq, ident in enumerate(identity) if max(ident[1], ident[2]) < first_new_node]
+        maybe_known = (
+            [(seq, *ident) for seq, ident in enumerate(identity) if max(ident[1], ident[2]) < first_new_node]
+            if first_new_node > 1
+            else []
+        )
         matched: dict[int, tuple[Any, ...]] = {}
         if maybe_known:
             db.execute(sql.CREATE_INCOMING)
@@ -363,8 +383,9 @@ class SQLiteStore(GraphStore):
         state: dict[tuple[Any, ...], tuple[int, float | None, str, int]] = {
             identity[seq]: (row[0], row[1], row[2], row[3]) for seq, row in matched.items()
         }
-        supporters = (
-            self._record_ids(db, [row[0] for row in matched.values()])
+        # The source records behind each edge: one record id (the usual case), else a set.
+        supporters: dict[int, str | set[str]] = (
+            dict(self._record_ids(db, [row[0] for row in matched.values()]))
             if matched and any(e.provenance.record_id for e in asserts)
             else {}
         )
@@ -374,13 +395,14 @@ class SQLiteStore(GraphStore):
         inserts: dict[int, tuple[Any, ...]] = {}
         updates: dict[int, tuple[Any, ...]] = {}
         versions: list[tuple[Any, ...]] = []
-        for seq, fact in enumerate(asserts):
-            ident = identity[seq]
-            asserted_until = until = _epoch(fact.until) if fact.until is not None else None
-            props = _dumps(fact.props)
-            retracted = 1 if fact.op is EdgeOp.RETRACT else 0
+        dumps, sort_keys, retract = orjson.dumps, orjson.OPT_SORT_KEYS, EdgeOp.RETRACT
+        for ident, fact in zip(identity, asserts, strict=True):
+            asserted_until = until = None if fact.until is None else _epoch(fact.until)
+            props = dumps(fact.props, option=sort_keys).decode() if fact.props else "{}"
+            retracted = 1 if fact.op is retract else 0
             op = VersionOp.RETRACT if retracted else VersionOp.ASSERT
-            record_id = fact.provenance.record_id
+            p = fact.provenance
+            record_id = p.record_id
             known = state.get(ident)
             if known is not None:
                 edge_id, old_until, old_props, old_retracted = known
@@ -391,7 +413,12 @@ class SQLiteStore(GraphStore):
                 if (until, props, retracted) == (old_until, old_props, old_retracted):
                     # The same fact again is one fact; from another source record it is
                     # kept as support, so withdrawing one record does not lose the edge.
-                    if retracted or record_id is None or record_id in supporters.get(edge_id, ()):
+                    seen = supporters.get(edge_id)
+                    if (
+                        retracted
+                        or record_id is None
+                        or (seen is not None and (record_id == seen if isinstance(seen, str) else record_id in seen))
+                    ):
                         continue
                     op = VersionOp.SUPPORT
                 else:
@@ -408,20 +435,40 @@ class SQLiteStore(GraphStore):
                     )
                 edge_id = next_id
                 next_id += 1
-                at = _epoch(fact.at) if fact.at is not None else None
-                inserts[edge_id] = (edge_id, ident[0], ident[1], ident[2], ident[3], at, until, props, 0, now)
+                at_key = ident[3]
+                at = None if fact.at is None else at_key
+                inserts[edge_id] = (edge_id, ident[0], ident[1], ident[2], at_key, at, until, props, 0, now)
                 added += 1
             if record_id is not None:
-                supporters.setdefault(edge_id, set()).add(record_id)
+                seen = supporters.get(edge_id)
+                if seen is None:
+                    supporters[edge_id] = record_id
+                elif isinstance(seen, str):
+                    if seen != record_id:
+                        supporters[edge_id] = {seen, record_id}
+                else:
+                    seen.add(record_id)
             state[ident] = (edge_id, until, props, retracted)
             versions.append(
-                (edge_id, batch_id, now, until, props, retracted, op, asserted_until, *_prov_row(fact.provenance))
+                (
+                    edge_id,
+                    batch_id,
+                    now,
+                    until,
+                    props,
+                    retracted,
+                    op,
+                    asserted_until,
+                    p.source_system,
+                    p.source,
+                    p.line,
+                    record_id,
+                    p.record_hash,
+                )
             )
         db.executemany(sql.INSERT_EDGE_WITH_ID, inserts.values())
         db.executemany(sql.UPDATE_EDGE, updates.values())
         db.executemany(sql.INSERT_EDGE_VERSION, versions)
-        for fact in (e for e in edges if e.op is EdgeOp.CLOSE):
-            changed += self._close(db, fact, ids, batch_id, now)
         return added, changed
 
     def _record_ids(self, db: sqlite3.Connection, edge_ids: Sequence[int]) -> dict[int, set[str]]:

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from loaders.csvset.fields import Column, FieldError, plain_gs1_key
 from loaders.csvset.fields import ColumnType as T
 from schema.errors import InvalidKeyError
-from schema.identifiers import canonical_key, gtin_key
+from schema.identifiers import canonical_key, gtin_key, ma_key
 from schema.kinds import EdgeType, NodeKind
 from schema.model import EdgeFact, NodeFact, Provenance, iso
 
@@ -132,16 +132,38 @@ def device_key(gtin: str, column: str, *, serial: str | None = None, lot: str | 
         raise RowError(column, str(exc)) from None
 
 
+def ma_device_key(di: str, column: str, *, serial: str | None = None, lot: str | None = None) -> str:
+    """The canonical key ``ma/{DI}/21/{serial}`` (or ``/10/{lot}``) of an MA-coded unit or lot.
+
+    ``di`` is checked as an MA (IDcode) device identifier; a wrong one is the ``ma_di``
+    column's fault, a value the key cannot hold is ``column``'s.
+    """
+    try:
+        ma_key(di)
+    except InvalidKeyError as exc:
+        raise RowError("ma_di", str(exc)) from None
+    try:
+        return ma_key(di, serial=serial, lot=lot)
+    except InvalidKeyError as exc:
+        raise RowError(column, str(exc)) from None
+
+
 def natural_part(key: str) -> str:
     """The lot or serial a key names, for props that label it: ``plot:X`` → ``X``,
-    ``01/…/10/X`` → ``X``."""
+    ``01/…/10/X`` → ``X``, ``ma/{DI}/10/X`` → ``X``."""
     if key.startswith("01/") and key[17:18] == "/":
+        return unquote(key.rsplit("/", 1)[1])
+    if key.startswith(("ma/", "hibc/")) and key.count("/") == 3:
         return unquote(key.rsplit("/", 1)[1])
     return key.split(":", 1)[1] if ":" in key else key
 
 
 def _gtin_of(key: str) -> str | None:
     return key[3:17] if key.startswith("01/") else None
+
+
+def _ma_di_of(key: str) -> str | None:
+    return key.split("/", 2)[1] if key.startswith("ma/") else None
 
 
 # -- the columns every file shares ------------------------------------------------------
@@ -297,6 +319,7 @@ def _build_product_lot(v: Values, out: RowSink) -> None:
         props(
             lot=natural_part(lot),
             gtin=_gtin_of(lot),
+            di=_ma_di_of(lot),
             part=v["part"],
             quantity=v["quantity"],
             unit=v["unit"],
@@ -311,13 +334,22 @@ def _build_product_lot(v: Values, out: RowSink) -> None:
 def _build_device(v: Values, out: RowSink) -> None:
     _later(v, "manufactured", "expiry")
     _later(v, "produced_at", "expiry")
-    gtin, serial, lot = v["gtin"], v["serial"], v["lot"]
-    device = device_key(gtin, "serial", serial=serial)
-    lot_key = device_key(gtin, "lot", lot=lot) if lot is not None else None
+    gtin, di, serial, lot = v["gtin"], v["ma_di"], v["serial"], v["lot"]
+    if gtin is not None and di is not None:
+        raise RowError("ma_di", "give the device identifier once: gtin or ma_di, not both")
+    if gtin is not None:
+        device = device_key(gtin, "serial", serial=serial)
+        lot_key = device_key(gtin, "lot", lot=lot) if lot is not None else None
+    elif di is not None:
+        device = ma_device_key(di, "serial", serial=serial)
+        lot_key = ma_device_key(di, "lot", lot=lot) if lot is not None else None
+        di = di.upper()  # as the key has it: labels print the same DI in either case
+    else:
+        raise RowError("gtin", "missing value: a device needs its gtin or, for an MA-coded device, its ma_di")
     out.node(
         device,
         NodeKind.DEVICE,
-        props(gtin=gtin, serial=serial, lot=lot, manufactured=v["manufactured"], expiry=v["expiry"]),
+        props(gtin=gtin, di=di, serial=serial, lot=lot, manufactured=v["manufactured"], expiry=v["expiry"]),
     )
     if lot_key is not None:
         out.edge(EdgeType.INCLUDES, lot_key, device)
@@ -650,13 +682,30 @@ _FILES: tuple[CsvFile, ...] = (
     CsvFile(
         "devices.csv",
         "Devices",
-        "one serialised unit (GS1-identified: GTIN and serial)",
-        "a `Device` node `01/{GTIN-14}/21/{serial}`; `INCLUDES` (lot `01/{GTIN-14}/10/{lot}` → device) when `lot` "
-        "is given; `PRODUCED` (work order → device, at `produced_at`) when `work_order` is given",
+        "one serialised unit, identified by a GTIN (GS1) or an MA device identifier (China IDcode), and its serial",
+        "a `Device` node `01/{GTIN-14}/21/{serial}` (`ma/{MA DI}/21/{serial}` for an MA-coded device); `INCLUDES` "
+        "(lot `01/{GTIN-14}/10/{lot}` or `ma/{MA DI}/10/{lot}` → device) when `lot` is given; `PRODUCED` (work "
+        "order → device, at `produced_at`) when `work_order` is given",
         (
-            Column("gtin", T.GTIN, True, "GTIN of the device (8, 12, 13 or 14 digits)", "07612345000107"),
-            Column("serial", T.TEXT, True, "Serial number (GS1 AI 21), kept exactly as written", "IVS000012345"),
-            Column("lot", T.TEXT, False, "Lot number (GS1 AI 10) the device belongs to", "L240305-01"),
+            Column(
+                "gtin",
+                T.GTIN,
+                False,
+                "GTIN of the device (8, 12, 13 or 14 digits); every row gives either `gtin` or `ma_di`",
+                "07612345000107",
+            ),
+            Column(
+                "ma_di",
+                T.TEXT,
+                False,
+                "Instead of `gtin`: the MA (IDcode) device identifier of an MA-coded device, "
+                "`MA.156.M0.{registrant}.{packaging level}{item}{check}`, e.g. `MA.156.M0.100888.100001017`",
+                "",
+            ),
+            Column(
+                "serial", T.TEXT, True, "Serial number (GS1 AI 21, MA `.S`), kept exactly as written", "IVS000012345"
+            ),
+            Column("lot", T.TEXT, False, "Lot number (GS1 AI 10, MA `.L`) the device belongs to", "L240305-01"),
             _work_order("The work order that produced it", required=False),
             Column("produced_at", T.TIME, False, "When it was made", "2024-03-04T11:42:10Z"),
             Column("manufactured", T.DATE, False, "Date of manufacture", "2024-03-04"),
@@ -878,7 +927,7 @@ _FILES: tuple[CsvFile, ...] = (
 CSV_FILES: dict[str, CsvFile] = {f.name: f for f in _FILES}
 
 #: Files a plant directory may hold besides the recognised ones, without a reject.
-IGNORED_NAMES = ("manifest.json",)
+IGNORED_NAMES = ("manifest.json", "nmpa-facts.yaml")
 IGNORED_PREFIXES = ("README",)
 
 #: Columns starting with this are extensions of the exporting system, read past without a reject.

@@ -26,7 +26,7 @@ def file_section(spec: CsvFile) -> str:
     for column in spec.columns:
         lines.append(
             f"| `{column.name}` | {'yes' if column.required else 'no'} | {_cell(column.type_text)} "
-            f"| {_cell(column.meaning)} | `{_cell(column.example)}` |"
+            f"| {_cell(column.meaning)} | {f'`{_cell(column.example)}`' if column.example else ''} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -5,7 +5,26 @@
 ['large', 'medium', 'small']
 """
 
-from loaders.synthetic.manifest import SCALES, Defect, DefectTruth, NotableKeys, PlantManifest, ScaleProfile
+from loaders.synthetic.manifest import (
+    MARKETS,
+    SCALES,
+    Defect,
+    DefectTruth,
+    NmpaKeys,
+    NotableKeys,
+    PlantManifest,
+    ScaleProfile,
+)
 from loaders.synthetic.plant import generate_plant
 
-__all__ = ["SCALES", "Defect", "DefectTruth", "NotableKeys", "PlantManifest", "ScaleProfile", "generate_plant"]
+__all__ = [
+    "MARKETS",
+    "SCALES",
+    "Defect",
+    "DefectTruth",
+    "NmpaKeys",
+    "NotableKeys",
+    "PlantManifest",
+    "ScaleProfile",
+    "generate_plant",
+]

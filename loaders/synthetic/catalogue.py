@@ -397,6 +397,37 @@ PRODUCTS: tuple[Product, ...] = (
     Product("FG-PTX", "PTX", 0.15, case_size=10, cases_per_pallet=20),
 )
 
+#: The plant's registrant code with China's MA (IDcode) issuing agency (fictional).
+MA_REGISTRANT = "100888"
+#: Products labelled for the Chinese market with an MA code instead of their GTIN (``market="cn"``):
+#: part code -> MA device identifier ``MA.156.M0.{registrant}.{packaging level}{item}{check}``,
+#: here packaging level 1 (the sales unit) and item 0000101. The check character's algorithm is
+#: not public, so this one is arbitrary; parsers report it as unverified.
+MA_DIS: dict[str, str] = {"FG-IVS": f"MA.156.M0.{MA_REGISTRANT}.100001017"}
+
+
+def ma_yymmdd(iso_day: str) -> str:
+    """``2024-03-05`` -> ``240305``, the date form of the MA code's ``.M`` and ``.E`` fields."""
+    return iso_day[2:4] + iso_day[5:7] + iso_day[8:10]
+
+
+def ma_label(di: str, *, serial: str, lot: str | None, manufactured: str | None, expiry: str | None) -> str:
+    """The text of a unit's MA code as its label carries it: DI, then ``.S`` serial, ``.M``
+    manufacture date, ``.L`` lot and ``.E`` expiry (dates YYMMDD).
+
+    >>> ma_label("MA.156.M0.100888.100001017", serial="IVS000000001", lot="24030501",
+    ...          manufactured="2024-03-05", expiry="2027-03-05")
+    'MA.156.M0.100888.100001017.SIVS000000001.M240305.L24030501.E270305'
+    """
+    text = f"{di}.S{serial}"
+    if manufactured:
+        text += f".M{ma_yymmdd(manufactured)}"
+    if lot:
+        text += f".L{lot}"
+    if expiry:
+        text += f".E{ma_yymmdd(expiry)}"
+    return text
+
 
 @dataclass(frozen=True)
 class MachineType:

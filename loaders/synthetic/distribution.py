@@ -22,7 +22,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
-from loaders.synthetic.catalogue import PARTS_BY_CODE, PLANT_GLN, PLANT_PREFIX, PRODUCTS, gln13, sscc18
+from loaders.synthetic.catalogue import MA_DIS, PLANT_GLN, PLANT_PREFIX, PRODUCTS, gln13, sscc18
 from loaders.synthetic.clock import DAY, HOUR, MINUTE, iso_date, iso_time
 from loaders.synthetic.defects import Mislabel
 from loaders.synthetic.manifest import Defect, ScaleProfile
@@ -32,8 +32,8 @@ from schema.kinds import EdgeType, NodeKind
 
 PLANT_KEY = f"414/{PLANT_GLN}"
 CARRIERS = ("Alpine Freight", "EuroMed Logistics", "Swift Parcel", "Rhenus Healthcare")
-#: A devices.csv row: gtin, serial, lot, work order, produced at, manufactured, expiry.
-_DeviceRow = tuple[str, str, str, str, str, str, str]
+#: A devices.csv row: gtin, MA DI, serial, lot, work order, produced at, manufactured, expiry.
+_DeviceRow = tuple[str | None, str | None, str, str, str, str, str, str]
 #: Cases a distributor packs for hospital orders hold at most this many devices.
 ORDER_CASE_CAPACITY = 40
 
@@ -50,6 +50,13 @@ class Country:
     #: Hospital names, ``{c}`` for the city; the last one names a clinic.
     templates: tuple[str, ...]
     cities: tuple[str, ...]
+    #: Addresses of the distributor's warehouse and of hospitals: ``{n}`` number, ``{c}`` city.
+    depot: str = "Logistikpark {n}, {c}"
+    ward: str = "{street} {n}, {c}"
+    #: Province (region) of each city, where the regulator is organised by province.
+    provinces: tuple[str, ...] = ()
+    #: The distributor's distribution licence number, ``{n}`` the site's number.
+    licence: str = ""
 
 
 COUNTRIES: tuple[Country, ...] = (
@@ -149,7 +156,44 @@ COUNTRIES: tuple[Country, ...] = (
     ),
 )
 
-_PART_OF_GTIN = {PARTS_BY_CODE[p.part].gtin: p.part for p in PRODUCTS}
+#: The Chinese market (``market="cn"``): two distributors, east and north, with their hospitals.
+COUNTRIES_CN: tuple[Country, ...] = (
+    Country(
+        "CN",
+        "上海华东医疗器械供应链有限公司",
+        "6901234",
+        "6939001",
+        "医院路",
+        ("{c}市第一人民医院", "{c}市中心医院", "{c}社区卫生服务中心"),
+        ("上海", "杭州", "南京", "苏州", "宁波", "无锡", "合肥", "温州", "常州", "嘉兴"),
+        depot="{c}市物流园区{n}号",
+        ward="{c}市{street}{n}号",
+        provinces=("上海市", "浙江省", "江苏省", "江苏省", "浙江省", "江苏省", "安徽省", "浙江省", "江苏省", "浙江省"),
+        licence="沪药监械经营许2019{n:04d}号",
+    ),
+    Country(
+        "CN",
+        "北京华北医疗器械经营有限公司",
+        "6901235",
+        "6939002",
+        "健康路",
+        ("{c}市人民医院", "{c}医科大学附属医院", "{c}社区卫生服务中心"),
+        ("北京", "天津", "石家庄", "济南", "青岛", "太原", "保定", "唐山", "烟台", "大连"),
+        depot="{c}市物流园区{n}号",
+        ward="{c}市{street}{n}号",
+        provinces=("北京市", "天津市", "河北省", "山东省", "山东省", "山西省", "河北省", "河北省", "山东省", "辽宁省"),
+        licence="京药监械经营许2020{n:04d}号",
+    ),
+)
+
+#: A device key's product: its serial starts with the product's short code.
+_PART_OF_SHORT = {p.short: p.part for p in PRODUCTS}
+
+
+def part_of_device(device: str) -> str:
+    """The finished part a generated device is a unit of (``…/21/IVS000000123`` -> ``FG-IVS``)."""
+    return _PART_OF_SHORT[device.rsplit("/", 1)[1][:3]]
+
 
 #: Background complaints: failure mode and severity, by product.
 _FAILURE_MODES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -172,6 +216,10 @@ class Consignee:
     type: str
     address: str
     country: str
+    #: Province or region, where the market names one (China).
+    region: str | None = None
+    #: Distribution licence (distributors) or practice licence (hospitals), where the market has them.
+    licence: str | None = None
     #: Distributors: GS1 prefix of their own cases, and how they handle incoming cases.
     prefix: str = ""
     whole_case_share: float = 0.0
@@ -225,6 +273,8 @@ class Tour:
     reuses: list[tuple[str, str]] = field(default_factory=list)
     #: Where watched devices (the first contents of pooled cases) went.
     watched: dict[str, str] = field(default_factory=dict)
+    #: Market cn: the first MA-coded device that reached a hospital, per lot key.
+    ma_devices: dict[str, str] = field(default_factory=dict)
 
 
 class Distribution:
@@ -244,6 +294,7 @@ class Distribution:
         profile: ScaleProfile,
         defect: Defect | None = None,
         affected_lots: frozenset[str] = frozenset(),
+        market: str = "eu",
     ) -> None:
         self.rng = rng
         self.out = out
@@ -253,6 +304,9 @@ class Distribution:
         self.profile = profile
         self.defect = defect
         self.affected_lots = affected_lots
+        self.countries = COUNTRIES_CN if market == "cn" else COUNTRIES
+        #: Products labelled with an MA code instead of their GTIN: part code -> MA DI.
+        self.ma_dis = MA_DIS if market == "cn" else {}
         self.affected_devices: list[str] = []
         self.affected_set: set[str] = set()
         self.complaints: list[Complaint] = []
@@ -272,17 +326,21 @@ class Distribution:
         """The distributors, each with the hospitals of its country it serves."""
         rng = self.rng
         distributors: list[Consignee] = []
+        countries = self.countries
         for i in range(self.profile.distributors):
-            country = COUNTRIES[i % len(COUNTRIES)]
-            second = i >= len(COUNTRIES)  # more distributors than countries: a second site
+            country = countries[i % len(countries)]
+            second = i >= len(countries)  # more distributors than countries: a second site
+            home = 1 if second else 0  # the city of its warehouse
             distributors.append(
                 Consignee(
-                    key=f"414/{gln13(country.distributor_prefix, 1 + i // len(COUNTRIES))}",
+                    key=f"414/{gln13(country.distributor_prefix, 1 + i // len(countries))}",
                     code=f"DST{i + 1:02d}",
                     name=f"{country.distributor} ({country.cities[1]})" if second else country.distributor,
                     type="distributor",
-                    address=f"Logistikpark {rng.randint(1, 40)}, {country.cities[1 if second else 0]}",
+                    address=country.depot.format(n=rng.randint(1, 40), c=country.cities[home]),
                     country=country.code,
+                    region=country.provinces[home] if country.provinces else None,
+                    licence=country.licence.format(n=i + 1) or None,
                     prefix=country.distributor_prefix,
                     # The first distributor repacks most; the others vary.
                     whole_case_share=0.15 if i == 0 else rng.uniform(0.25, 0.6),
@@ -291,7 +349,7 @@ class Distribution:
             )
         for j in range(self.profile.hospitals):
             owner = distributors[j % len(distributors)]
-            country = next(c for c in COUNTRIES if c.code == owner.country)
+            country = countries[(j % len(distributors)) % len(countries)]  # the owner's
             n = j // len(distributors)  # the owner's n-th hospital
             template = country.templates[(n // len(country.cities)) % len(country.templates)]
             city = country.cities[n % len(country.cities)]
@@ -301,8 +359,11 @@ class Distribution:
                     code=f"H{j + 1:04d}",
                     name=template.format(c=city),
                     type="clinic" if template == country.templates[-1] else "hospital",
-                    address=f"{country.street} {rng.randint(1, 120)}, {city}",
+                    address=country.ward.format(street=country.street, n=rng.randint(1, 120), c=city),
                     country=country.code,
+                    region=country.provinces[n % len(country.cities)] if country.provinces else None,
+                    # A hospital's practice licence (医疗机构执业许可证) registration number.
+                    licence=f"PDY{100 + j:05d}{country.hospital_prefix[-3:]}" if country.provinces else None,
                 )
             )
         return distributors
@@ -325,7 +386,8 @@ class Distribution:
         lot = work_order.output
         assert lot is not None and work_order.part.gtin is not None
         product = next(p for p in PRODUCTS if p.part == work_order.part.code)
-        gtin = work_order.part.gtin
+        di = self.ma_dis.get(product.part)
+        gtin = None if di is not None else work_order.part.gtin
         manufactured = iso_date(work_order.start)
         expiry = iso_date(work_order.start + (work_order.part.shelf_life_days or 0) * DAY)
         count = int(work_order.quantity)
@@ -342,8 +404,8 @@ class Distribution:
         for i in range(count):
             serial = f"{product.short}{serial_base + i + 1:09d}"
             produced = first + i * step + rng.randrange(step)
-            devices.append(f"01/{gtin}/21/{serial}")
-            rows.append((gtin, serial, lot.lot_number, work_order.key, iso_time(produced), manufactured, expiry))
+            devices.append(f"01/{gtin}/21/{serial}" if di is None else f"ma/{di}/21/{serial}")
+            rows.append((gtin, di, serial, lot.lot_number, work_order.key, iso_time(produced), manufactured, expiry))
         rows = self._relabel(work_order, rows, devices)
         out.write_many("devices.csv", rows)
         out.nodes_added(NodeKind.DEVICE, count)
@@ -433,8 +495,8 @@ class Distribution:
         if wrong is None or wrong.work_order != work_order.key:
             return rows
         relabelled = [
-            (gtin, serial, wrong.lot_number, wo, at, wrong.manufactured, wrong.expiry)
-            for gtin, serial, _lot, wo, at, _made, _expiry in rows
+            (gtin, di, serial, wrong.lot_number, wo, at, wrong.manufactured, wrong.expiry)
+            for gtin, di, serial, _lot, wo, at, _made, _expiry in rows
         ]
         count = min(wrong.count, len(rows))
         self.affected_devices.extend(devices[:count])
@@ -442,7 +504,7 @@ class Distribution:
         return relabelled[:count] + rows[count:]
 
     def lot_of(self, device: str) -> str:
-        """The lot key of one of the generated devices (``01/{GTIN}/21/{short}{number}``)."""
+        """The lot key of one of the generated devices (``…/21/{short}{number}``)."""
         serial = device.rsplit("/", 1)[1]
         short, number = serial[:3], int(serial[3:])
         ranges = self.lot_ranges[short]
@@ -451,7 +513,7 @@ class Distribution:
     def ensure_a_complaint(self) -> None:
         """Even an unlucky small plant has one complaint to show."""
         if not self.complaints and self.tour.finished_device:
-            mode, severity = _FAILURE_MODES[_PART_OF_GTIN[self.tour.finished_device[3:17]]][0]
+            mode, severity = _FAILURE_MODES[part_of_device(self.tour.finished_device)][0]
             self.complaints.append(
                 Complaint(self.tour.finished_device, self.end, mode, severity, f"Reported by user: {mode}.", False)
             )
@@ -528,6 +590,10 @@ class Distribution:
             if container in self.tour.pooled:
                 self.tour.reuses.append((container, hospital.key))
         watched, affected = self.tour.watched, self.affected_set
+        if self.ma_dis:
+            for device in devices:
+                if device.startswith("ma/"):
+                    self.tour.ma_devices.setdefault(self.lot_of(device), device)
         for device in devices:
             if device in watched:
                 watched[device] = hospital.key
@@ -543,7 +609,7 @@ class Distribution:
         else:
             if rng.random() >= self.complaint_rate:
                 return
-            mode, severity = rng.choice(_FAILURE_MODES[_PART_OF_GTIN[device[3:17]]])
+            mode, severity = rng.choice(_FAILURE_MODES[part_of_device(device)])
             caused = False
         received = delivered + int(rng.uniform(3, 120) * DAY)
         if received > self.end + 30 * DAY:

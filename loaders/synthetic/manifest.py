@@ -25,6 +25,12 @@ class ScaleProfile:
     complaints: int  # background complaints (not caused by an injected defect), about
 
 
+#: Markets a plant sells into. ``eu``: European distributors and hospitals, every device GS1-coded.
+#: ``cn``: Chinese distributors and hospitals, and the infusion set registered with the NMPA and
+#: labelled with an MA (IDcode) code; the plant also gets the NMPA facts file its recall documents
+#: need (``nmpa-facts.yaml``).
+MARKETS: tuple[str, ...] = ("eu", "cn")
+
 SCALES: dict[str, ScaleProfile] = {
     "small": ScaleProfile(devices=1_000, lot_size=100, days=60, distributors=2, hospitals=8, complaints=4),
     "medium": ScaleProfile(devices=100_000, lot_size=1_000, days=180, distributors=4, hospitals=40, complaints=40),
@@ -129,12 +135,23 @@ class NotableKeys(_Model):
     complaint: str
 
 
+class NmpaKeys(_Model):
+    """Market ``cn``: where the Chinese recall manager's tour starts."""
+
+    ma_device: str = Field(
+        description="An MA-coded device at a hospital, downstream of the failed incoming lot when one is"
+    )
+    ma_device_label: str = Field(description="The MA code on that device's label, as a scanner reads it")
+    facts: str = Field("nmpa-facts.yaml", description="The NMPA facts file beside the CSV files")
+
+
 class PlantManifest(_Model):
     """The manifest of a generated plant (``manifest.json``)."""
 
     generator: str = "tracegraph.synthetic/1"
     scale: str
     seed: int
+    market: str = "eu"
     period_start: datetime
     period_end: datetime
     files: dict[str, int] = Field(description="Data rows per file (header not counted)")
@@ -142,6 +159,7 @@ class PlantManifest(_Model):
     edges_by_type: dict[str, int] = Field(description="Edges the files load as, per type")
     notable: NotableKeys
     defects: list[DefectTruth] = Field(default_factory=list)
+    nmpa: NmpaKeys | None = Field(None, description="Market cn only: keys for the NMPA recall tour")
 
     @property
     def devices(self) -> int:

@@ -8,12 +8,30 @@ from datetime import datetime
 from pathlib import Path
 
 import orjson
+import yaml
 
-from loaders.synthetic.catalogue import BOM, MACHINE_TYPES, PARTS, PARTS_BY_CODE, PLANT_SITE, SUPPLIERS
+from loaders.synthetic.catalogue import (
+    BOM,
+    MA_DIS,
+    MACHINE_TYPES,
+    PARTS,
+    PARTS_BY_CODE,
+    PLANT_SITE,
+    SUPPLIERS,
+    ma_label,
+)
 from loaders.synthetic.clock import DAY, EPOCH, iso_date, iso_time
 from loaders.synthetic.defects import inject_defect, write_process_data
 from loaders.synthetic.distribution import Complaint, Distribution
-from loaders.synthetic.manifest import SCALES, Defect, DefectTruth, NotableKeys, PlantManifest
+from loaders.synthetic.manifest import (
+    MARKETS,
+    SCALES,
+    Defect,
+    DefectTruth,
+    NmpaKeys,
+    NotableKeys,
+    PlantManifest,
+)
 from loaders.synthetic.output import PlantWriter
 from loaders.synthetic.production import Planner, ProductionPlan, assign_keys, genealogy, product_gtins
 from schema.errors import InvalidInputError
@@ -22,16 +40,22 @@ from schema.model import from_epoch
 
 
 def generate_plant(
-    out_dir: Path, *, scale: str = "small", seed: int = 0, inject: Sequence[Defect] = ()
+    out_dir: Path, *, scale: str = "small", seed: int = 0, inject: Sequence[Defect] = (), market: str = "eu"
 ) -> PlantManifest:
     """Write a synthetic plant's CSV files and ``manifest.json`` into ``out_dir``.
 
-    The same ``scale``, ``seed`` and ``inject`` give byte-identical files. ``inject`` adds
-    defects whose ground truth (which lots and devices they affect) the manifest states.
+    The same ``scale``, ``seed``, ``inject`` and ``market`` give byte-identical files. ``inject``
+    adds defects whose ground truth (which lots and devices they affect) the manifest states.
+    ``market`` is where the plant sells (:data:`~loaders.synthetic.manifest.MARKETS`): ``cn``
+    gives Chinese consignees, MA-coded infusion sets and an NMPA facts file, ``nmpa-facts.yaml``;
+    the production side (lots, work orders, counts) is the same in every market.
     """
     profile = SCALES.get(scale)
     if profile is None:
         raise InvalidInputError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    if market not in MARKETS:
+        raise InvalidInputError(f"unknown market {market!r}; expected one of {', '.join(MARKETS)}")
+    ma_dis = MA_DIS if market == "cn" else {}
     if len(inject) > 1:
         raise InvalidInputError("one injected defect per plant is supported")
     start, end = EPOCH, EPOCH + profile.days * DAY
@@ -44,7 +68,7 @@ def generate_plant(
         devices=profile.devices,
         lot_size=profile.lot_size,
     ).plan()
-    assign_keys(plan, product_gtins())
+    assign_keys(plan, product_gtins(), ma_dis)
     defect = inject[0] if inject else None
     injection = None
     if defect is not None and defect.kind != "bad_supplier_lot":
@@ -68,6 +92,7 @@ def generate_plant(
             profile=profile,
             defect=defect,
             affected_lots=frozenset(truth.finished_lots) if truth else frozenset(),
+            market=market,
         )
         distribution.mislabel = injection.mislabel if injection else None
         distribution.run(plan.finished)
@@ -87,6 +112,7 @@ def generate_plant(
     manifest = PlantManifest(
         scale=scale,
         seed=seed,
+        market=market,
         period_start=_dt(start),
         period_end=_dt(end),
         files=dict(out.rows),
@@ -94,7 +120,10 @@ def generate_plant(
         edges_by_type={t.value: n for t, n in sorted(out.edges.items()) if n},
         notable=_notable(plan, distribution, complaints),
         defects=defects,
+        nmpa=_nmpa_keys(plan, distribution) if market == "cn" else None,
     )
+    if market == "cn":
+        _write_nmpa_facts(out_dir / "nmpa-facts.yaml", distribution)
     (out_dir / "manifest.json").write_bytes(
         orjson.dumps(manifest.model_dump(mode="json"), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
     )
@@ -330,6 +359,65 @@ def _notable(plan: ProductionPlan, distribution: Distribution, complaints: list[
         previous_calibration=previous.key,
         complaint=complaints[0][0],
     )
+
+
+def _nmpa_keys(plan: ProductionPlan, distribution: Distribution) -> NmpaKeys:
+    """An MA-coded device at a hospital, from a lot the failed incoming lot went into if one did."""
+    reached = distribution.tour.ma_devices
+    if not reached:
+        raise RuntimeError("no MA-coded device reached a hospital; the distribution parameters are off")
+    _work_orders, lots = genealogy(plan.escaped_lot)
+    downstream = sorted(lot.key for lot in lots if lot.key in reached)
+    device = reached[downstream[0] if downstream else min(reached)]
+    lot = next(lot for lot in plan.product_lots if lot.key == distribution.lot_of(device))
+    maker = lot.work_order
+    assert maker is not None
+    label = ma_label(
+        device.split("/")[1],
+        serial=device.rsplit("/", 1)[1],
+        lot=lot.lot_number,
+        manufactured=iso_date(maker.start),
+        expiry=iso_date(maker.start + (lot.part.shelf_life_days or 0) * DAY),
+    )
+    return NmpaKeys(ma_device=device, ma_device_label=label)
+
+
+# -- the NMPA facts file ---------------------------------------------------------------------------
+
+#: What the graph cannot know about the plant's Chinese business (all fictional), for the NMPA
+#: documents; the recall's own facts (reason, measures, handling) are the recall manager's to add.
+_NMPA_COMPANY = {
+    "name": "阿尔彭医疗器械（上海）有限公司",
+    "address": "上海市浦东新区张江路 100 号",
+    "contact": "王敏",
+    "phone": "021-55550100",
+    "licence": "沪药监械生产许20240001号",
+    "regulator": "上海市药品监督管理局",
+}
+_NMPA_PRODUCTS = {
+    "part:FG-IVS": {"name": "一次性使用输液器", "registration_number": "国械注进20243140001", "model": "IVS-180"},
+    "part:FG-CVC": {
+        "name": "中心静脉导管包",
+        "registration_number": "国械注进20233030002",
+        "model": "CVC-7F3L",
+    },
+    "part:FG-PTX": {"name": "一次性使用压力传感器", "registration_number": "国械注进20233070003", "model": "PTX-01"},
+}
+
+
+def _write_nmpa_facts(path: Path, distribution: Distribution) -> None:
+    consignees = {
+        site.key: {"licence": site.licence, "region": site.region}
+        for d in distribution.distributors
+        for site in (d.site, *d.site.hospitals)
+    }
+    facts = {"nmpa": {"company": _NMPA_COMPANY, "products": _NMPA_PRODUCTS, "consignees": consignees}}
+    header = (
+        "# NMPA facts of the synthetic plant (fictional): registrant, registered products, and the\n"
+        "# consignees' licence numbers and provinces. Add the recall's reason, measures and handling\n"
+        "# under nmpa.recall before writing the recall documents (docs/guides/nmpa.md).\n"
+    )
+    path.write_text(header + yaml.safe_dump(facts, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
 
 
 def _reused_case(distribution: Distribution) -> tuple[str, str, str]:

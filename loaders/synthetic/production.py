@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from loaders.synthetic.catalogue import (
@@ -445,8 +446,13 @@ def genealogy(lot: Lot) -> tuple[list[WorkOrder], list[Lot]]:
     return work_orders, lots
 
 
-def assign_keys(plan: ProductionPlan, gtins: dict[str, str]) -> None:
-    """Number everything in time order, as the plant's systems would have."""
+def assign_keys(plan: ProductionPlan, gtins: dict[str, str], ma_dis: Mapping[str, str] | None = None) -> None:
+    """Number everything in time order, as the plant's systems would have.
+
+    Finished lots of a product in ``ma_dis`` (part code -> MA DI) are keyed ``ma/{DI}/10/{lot}``,
+    their lot numbers ``{YYMMDD}{nn}``: an MA code's ``.L`` field holds letters and digits only.
+    """
+    ma_dis = ma_dis or {}
     for n, lot in enumerate(plan.receipts, 1):
         lot.key = f"lot:R-{n:06d}"
     for n, work_order in enumerate(plan.work_orders, 1):
@@ -458,8 +464,13 @@ def assign_keys(plan: ProductionPlan, gtins: dict[str, str]) -> None:
         if lot.part.part_type == "finished":
             day = day_code(lot.work_order.start)
             n = per_day[(lot.part.code, day)] = per_day.get((lot.part.code, day), 0) + 1
-            lot.lot_number = f"L{day}-{n:02d}"
-            lot.key = f"01/{gtins[lot.part.code]}/10/{lot.lot_number}"
+            di = ma_dis.get(lot.part.code)
+            if di is None:
+                lot.lot_number = f"L{day}-{n:02d}"
+                lot.key = f"01/{gtins[lot.part.code]}/10/{lot.lot_number}"
+            else:
+                lot.lot_number = f"{day}{n:02d}"
+                lot.key = f"ma/{di}/10/{lot.lot_number}"
         else:
             n = per_part[lot.part.code] = per_part.get(lot.part.code, 0) + 1
             lot.key = f"plot:{lot.part.code}-{n:05d}"

@@ -331,6 +331,15 @@ async def test_an_auditor_reads_only_the_audit_entries_shared_with_it(tmp_path: 
         api.app.state.guard.access.share(key_id, ["report:*"], actor="test")
         shared = (await api.client.get("/api/v1/audit")).json()
         assert [e["subject"] for e in shared["entries"]] == ["report:trace:lot:RESIN-7"]
+        # Filters narrow what the scope lets through, never widen it.
+        by_subject = (await api.client.get("/api/v1/audit", params={"subject": "package:*"})).json()
+        assert by_subject["entries"] == []
+        by_actor = (await api.client.get("/api/v1/audit", params={"actor": "TES", "action": "report.generated"})).json()
+        assert [e["subject"] for e in by_actor["entries"]] == ["report:trace:lot:RESIN-7"]
+        later = (await api.client.get("/api/v1/audit", params={"since": "2999-01-01T00:00:00Z"})).json()
+        assert later["entries"] == [] and later["next_after"] is None
+        backwards = await api.client.get("/api/v1/audit", params={"since": "2024-02-01", "until": "2024-01-01"})
+        assert backwards.status_code == 422 and "before its until" in str(backwards.json()["detail"])
         assert (await api.client.get("/api/v1/audit/verify")).json()["intact"] is True
         assert (await api.client.get("/api/v1/nodes/lot:RESIN-7")).status_code == 403
 

@@ -48,6 +48,13 @@ async def test_alerts_and_tasks_follow_the_services(api: Api, tmp_path: Path) ->
     assert tasks and tasks == [t.to_json() for t in api.services.tasks()]
     one = await api.client.get(f"/api/v1/tasks/{tasks[0]['key']}")
     assert one.json() == tasks[0]
+    # About one node: exactly the alerts and tasks whose subject it is.
+    node = listed[0]["node"]
+    about = (await api.client.get("/api/v1/alerts", params={"node": node})).json()
+    assert about and [a["key"] for a in about] == [a["key"] for a in listed if a["node"] == node]
+    concerning = (await api.client.get("/api/v1/tasks", params={"concerns": node})).json()
+    assert concerning and [t["key"] for t in concerning] == [t["key"] for t in tasks if t["concerns"] == node]
+    assert (await api.client.get("/api/v1/alerts", params={"node": "lot:NO-SUCH-LOT"})).json() == []
     missing = await api.client.get("/api/v1/tasks/task:NOPE")
     assert missing.status_code == 404
 

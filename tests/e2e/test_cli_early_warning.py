@@ -105,6 +105,13 @@ def test_alerts_opened_on_load_then_a_task_moved_to_closed(plant_url: str) -> No
     alerts = json.loads(out)["alerts"]
     mislabel = next(a for a in alerts if a["rule"] == "mislabelled-devices")
     assert mislabel["grade"] == "recall-candidate" and mislabel["state"] == "open"
+    code, out, _ = run(plant_url, "alerts", "list", "--node", mislabel["node"], "--json")
+    about = [a["key"] for a in json.loads(out)["alerts"]]
+    assert (
+        code == 0 and mislabel["key"] in about and about == [a["key"] for a in alerts if a["node"] == mislabel["node"]]
+    )
+    code, out, _ = run(plant_url, "tasks", "list", "--node", mislabel["node"], "--json")
+    assert code == 0 and set(mislabel["tasks"]) <= {t["key"] for t in json.loads(out)["tasks"]}
     code, out, _ = run(plant_url, "alerts", "run", "--json")
     assert code == 0 and json.loads(out)["opened"] == []  # the same conditions: no new alert
     code, out, _ = run(plant_url, "alerts", "show", mislabel["key"])

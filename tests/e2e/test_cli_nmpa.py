@@ -1,6 +1,7 @@
 """A Chinese-speaking recall manager's run: load a plant with a planted defect, switch to 中文,
 trace a device, and write the 召回事件报告表 and the 召回计划 whose PDFs name every affected lot,
-unit and consignee (read back with pypdf: the CID font's text extracts as Unicode)."""
+unit and consignee (read back with pypdf: the CID font's text extracts as Unicode). The same run
+on the demo's Chinese-market plant starts from a scanned MA code."""
 
 from __future__ import annotations
 
@@ -10,15 +11,20 @@ import re
 from pathlib import Path
 
 import pytest
+import reportlab
+import yaml
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from cli.main import app
 from loaders.synthetic import generate_plant
 from loaders.synthetic.manifest import Defect, PlantManifest
+from reports import nmpa as documents
+from risk.nmpa import RecallClass
 from schema.audit import AuditAction
 from schema.kinds import NodeKind
 from schema.model import TraceDirection, TraceQuery
+from services import nmpa as nmpa_service
 from services.app import Services
 from services.audit import AuditTrail
 from services.nmpa import recall_alert_key
@@ -172,3 +178,108 @@ def test_tracking_a_recall_is_in_the_audit_trail(plant: tuple[Path, PlantManifes
     again = runner.invoke(app, command)  # the recall is recorded once, and so is its opening
     assert again.exit_code == 0, again.output
     assert len(recall_entries()) == 1
+
+
+# -- the demo's Chinese market: MA-coded devices ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ma_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, PlantManifest, str]:
+    """``tracegraph --lang zh demo``: the Chinese-market plant, generated, loaded and toured."""
+    root = tmp_path_factory.mktemp("nmpa-demo")
+    store = f"sqlite:///{root / 'demo.db'}"
+    shown = CliRunner().invoke(app, ["--store", store, "--lang", "zh", "demo", "--data-dir", str(root / "data")])
+    assert shown.exit_code == 0, shown.output
+    assert "医院里的一件 MA 码产品" in shown.output and "召回事件报告表" in shown.output
+    plant = root / "data" / "small-0-cn"
+    return plant, PlantManifest.model_validate_json((plant / "manifest.json").read_bytes()), store
+
+
+def _yymmdd(day: str) -> str:
+    return day[2:4] + day[5:7] + day[8:10]
+
+
+def test_a_recall_manager_recalls_ma_coded_devices_from_a_scanned_code(
+    ma_demo: tuple[Path, PlantManifest, str], tmp_path: Path
+) -> None:
+    plant, manifest, store = ma_demo
+    assert manifest.market == "cn" and manifest.nmpa is not None
+    lot = manifest.notable.failed_incoming_lot
+    services = Services.build(Settings(store=store))
+    try:
+        device = services.node(manifest.nmpa.ma_device, edge_limit=0).props
+        facts = nmpa_service.load_facts(plant / manifest.nmpa.facts)
+        scope = services.recall_scope(starts=[lot])
+        dossier = services.nmpa_dossier(scope, facts, RecallClass.parse("2"))
+    finally:
+        services.close()
+
+    # What the scanner reads off the label: DI, .S serial, .M made, .L lot, .E expiry.
+    scanned = (
+        f"{device['di']}.S{device['serial']}.M{_yymmdd(device['manufactured'])}"
+        f".L{device['lot']}.E{_yymmdd(device['expiry'])}"
+    )
+    assert scanned == manifest.nmpa.ma_device_label
+    runner = CliRunner()
+    parsed = runner.invoke(app, ["--lang", "zh", "udi", "parse", "--json", scanned])
+    assert parsed.exit_code == 0, parsed.output
+    udi = json.loads(parsed.output)
+    assert udi["issuer"] == "MA" and udi["key"] == manifest.nmpa.ma_device and udi["serial"] == device["serial"]
+    assert udi["elements"]["check_status"] == "unverified"
+    traced = runner.invoke(app, ["--store", store, "--lang", "zh", "trace", "backward", scanned])
+    assert traced.exit_code == 0, traced.output
+    assert "反向追溯" in traced.output and manifest.nmpa.ma_device in traced.output
+
+    # The scope, from the service: MA-coded units in it, at Chinese consignees.
+    ma_units = {d.key for d in scope.devices if d.key.startswith("ma/")}
+    lots = {g.key for g in scope.by_lot}
+    consignees = {c.consignee: c for c in dossier.consignees}
+    assert ma_units and lots and {g.key for g in scope.by_consignee} <= consignees.keys()
+    assert {c.country for c in consignees.values()} == {"CN"}
+
+    completed = yaml.safe_load((plant / manifest.nmpa.facts).read_text(encoding="utf-8"))
+    completed["nmpa"]["recall"] = {
+        "reason": "鲁尔接头来料不合格",
+        "measures": "停止销售和使用",
+        "handling": "退回后销毁",
+        "evaluation": "可能导致渗漏，健康危害程度中等",
+    }
+    (tmp_path / "facts.yaml").write_text(yaml.safe_dump(completed, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "documents"
+    written = runner.invoke(
+        app,
+        [
+            *("--store", store, "--lang", "zh", "nmpa", "report", "event", "plan", "--from", lot, "--class", "2"),
+            *("--out", str(out), "--facts", str(tmp_path / "facts.yaml"), "--decided-at", "2024-03-08T09:00:00"),
+        ],
+    )
+    assert written.exit_code == 0, written.output
+    assert "二级召回" in written.output and "尚缺信息" not in written.output  # the demo's facts cover the rest
+    assert f"PDF 字体：{documents.chinese_font()}" in written.output
+
+    event, plan = _text(out / "nmpa-event.pdf"), _text(out / "nmpa-plan.pdf")
+    assert "医疗器械召回事件报告表" in event and "召回计划" in plan
+    for text in (event, plan):
+        assert "一次性使用输液器" in text and "国械注进20243140001" in text
+        for key in lots:
+            assert key in text, f"lot {key} missing"
+        for key, line in consignees.items():
+            assert key in text and line.name and line.name in text, f"consignee {key} missing"
+            assert line.licence and line.licence in text, f"licence of {key} missing"
+    assert "MA.156.M0.100888.100001017" in event
+    for unit in ma_units:
+        assert unit in event, f"MA-coded unit {unit} missing from the event report"
+
+
+def test_a_font_without_chinese_glyphs_is_refused(ma_demo: tuple[Path, PlantManifest, str], tmp_path: Path) -> None:
+    _plant, manifest, store = ma_demo
+    latin = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"  # ReportLab's own Latin font
+    refused = CliRunner().invoke(
+        app,
+        [
+            *("--store", store, "nmpa", "report", "event", "--from", manifest.notable.failed_incoming_lot),
+            *("--class", "2", "--out", str(tmp_path), "--font", str(latin)),
+        ],
+    )
+    assert refused.exit_code == 2 and "has no glyphs for Chinese" in refused.output
+    assert not list(tmp_path.iterdir())

@@ -74,6 +74,14 @@ def test_loads_are_audited_and_the_trail_verifies(store: str, tmp_path: Path) ->
     assert code == 0 and "alice@plant" in out and "load" in out
     code, out, _ = run(store, "audit", "list")
     assert code == 0 and "alice@plant" in out
+    code, out, _ = run(store, "audit", "list", "--by", "ALICE", "--action", "load", "--json")
+    assert code == 0 and [e["seq"] for e in json.loads(out)] == [1]
+    code, out, _ = run(
+        store, "audit", "list", "--subject", entry["subject"][:3] + "*", "--since", "2000-01-01", "--json"
+    )
+    assert code == 0 and [e["seq"] for e in json.loads(out)] == [1, 2]
+    code, out, _ = run(store, "audit", "list", "--until", "2000-01-01", "--json")
+    assert code == 0 and json.loads(out) == []
     code, _, err = run(store, "audit", "show", "9")
     assert code == EXIT_NOT_FOUND and "no entry 9" in err
 

@@ -327,3 +327,34 @@ def test_exports_carry_every_field_and_the_verification(trail: AuditTrail) -> No
     trail.export_csv(text, start=2, end=3)
     rows = list(csv.DictReader(io.StringIO(text.getvalue())))
     assert [r["seq"] for r in rows] == ["2", "3"] and rows[0]["old"] == '"open"' and rows[0]["actor"] == "alice"
+
+
+# -- finding entries ---------------------------------------------------------------------
+
+
+def test_find_narrows_by_action_actor_subject_and_time(trail: AuditTrail) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from services.audit import AuditFilter
+
+    trail.record(AuditAction.LOAD, actor="os:alice", subject="batch:b1", new={"records": 3})
+    trail.record(
+        AuditAction.TASK_TRANSITION, actor="key:3f9a (Recall Desk)", subject="task:T-1", old="open", new="done"
+    )
+    trail.record(AuditAction.TASK_TRANSITION, actor="os:bob", subject="task:T-2", old="open", new="done")
+    middle = datetime.now(UTC)
+    trail.record(AuditAction.REPORT, actor="os:alice", subject="report:trace:lot:L1", new={"nodes": 4})
+
+    def seqs(**criteria: object) -> list[int]:
+        return [e.seq for e in trail.find(AuditFilter(**criteria))]  # type: ignore[arg-type]
+
+    assert seqs(action="task.transition") == [2, 3]
+    assert seqs(actor="recall desk") == [2]  # any part of the actor, ignoring case
+    assert seqs(subject="task:*") == [2, 3] and seqs(subject="task:T-2") == [3] and seqs(subject="task:") == []
+    assert seqs(actor="alice", since=middle) == [4]
+    assert seqs(until=middle) == [1, 2, 3]
+    assert seqs(since=middle + timedelta(days=1)) == []
+    assert seqs(since=middle.replace(tzinfo=None)) == [4]  # naive times are UTC
+    assert [e.seq for e in trail.find(AuditFilter(actor="alice"), last=1)] == [4]
+    with pytest.raises(InvalidInputError, match="before its until"):
+        AuditFilter(since=middle, until=middle)

@@ -42,7 +42,11 @@ def test_bench_runs_on_the_small_plant(tmp_path: Path) -> None:
     assert re.fullmatch(r"targets met: \d+/\d+", done.stdout.strip().splitlines()[-1])
     assert "## Targets" in out.read_text()
     small = orjson.loads(figures.read_bytes())["scales"]["small"]
-    assert {"plant", "load_raw", "load_sqlite", "trace_sqlite", "igraph"} <= set(small["seconds"])
+    assert {"plant", "load_sqlite", "trace_sqlite", "igraph"} <= set(small["seconds"])
+    # The embedded load and its raw baseline ran as A/B pairs on the same rows.
+    loads, raw = small["load_sqlite"], small["load_raw"]
+    assert loads["same_rows_as_raw"] and loads["rows"]["edges"] == loads["edges"] == raw["edges"]
+    assert loads["ratio"]["n"] == loads["load"]["n"] == raw["load"]["n"] >= 3
     # The plant stays in the cache for the next run, keyed by generator version, with its queries.
     (kept,) = (tmp_path / "cache").glob(f"plant-small-0-{generator_version('small')}")
     assert (kept / "manifest.json").exists()

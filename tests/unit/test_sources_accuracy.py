@@ -1,14 +1,19 @@
 """Where ``tracegraph sources`` ranks a planted source, on a few small seeded scenarios.
 
 ``bench/sources_accuracy.py`` measures the same over 20 plants per defect kind (seeds 1 to
-20) and records it in ``bench/results/sources_accuracy.json`` and ``bench/RESULTS.md``. The
-ranking was developed on seeds 101 and up; this test uses seeds 301 and up, so that neither
-the development nor this test chose what the benchmark records.
+20, and seeds 21 to 40 held out from development) and records it in
+``bench/results/sources_accuracy.json``, ``sources_accuracy_heldout.json`` and
+``bench/RESULTS.md``. The ranking was developed on seeds 101 and up and its misses analysed
+on seeds 1 to 12; this test uses seeds 301 and up, so that neither the development nor this
+test chose what the benchmark records.
 
 The issue's target (rank 1 in 90 % and the top 3 in 99 % of scenarios with 10 complaints or
-fewer) is asserted too, as a strict expected failure: on this plant a defect reaches 15 to
-60 % of the devices, and a handful of complaints cannot single out its source among the
-lots and machines consumed over the same weeks (docs/reference/sources.md, "Measured
+fewer) is asserted too, as a strict expected failure. Measured with 10 complaints or fewer:
+rank 1 in 35 % and the top 3 in 60 % (held out: 36 % and 63 %). It is out of reach of the
+counts themselves: the Bayes-optimal ranking of the same candidates, told how many cases are
+background, reaches 39 % and 65 % (held out: 42 % and 63 %). On this plant a defect reaches
+15 to 60 % of the devices, and 3 to 10 complaints cannot single out its source among the lots,
+work orders and machines consumed over the same weeks (docs/reference/sources.md, "Measured
 accuracy"). The day it passes, the strict marker fails and the target becomes a plain test.
 """
 
@@ -79,7 +84,10 @@ def test_evidence_parsimony_and_exposure_do_better_than_counts_alone(scenarios: 
     assert rate(full, top=3) >= rate(alone, top=3)
 
 
-@pytest.mark.xfail(strict=True, reason="not met on the synthetic plant: see the module docstring")
+@pytest.mark.xfail(
+    strict=True,
+    reason="not met: 35 % first, 60 % in the top 3 with <= 10 complaints (bound 39 %, 65 %): see the docstring",
+)
 def test_the_issue_target_with_10_complaints(scenarios: list[Scenario]) -> None:
     rows = [s for s in scenarios if s.cases <= 10]
     assert rate(ranks(rows), top=1) >= 0.9 and rate(ranks(rows), top=3) >= 0.99

@@ -19,6 +19,8 @@ from loaders.synthetic import Defect, PlantManifest, generate_plant
 from schema.errors import InvalidInputError
 from schema.kinds import NodeKind
 from schema.model import FactBatch, TraceDirection, TraceQuery
+from schema.udi import parse_udi
+from services.nmpa import load_facts
 
 
 @dataclass(frozen=True)
@@ -308,3 +310,51 @@ def test_the_medium_plant_loads_without_a_reject(tmp_path: Path) -> None:
     parsed = parse_csv_path(tmp_path)
     assert parsed.rejects == []
     assert parsed.records == sum(manifest.files.values())
+
+
+# -- the Chinese market ------------------------------------------------------------------------------
+
+
+def test_the_chinese_market_labels_the_infusion_set_with_an_ma_code(plant: Plant, tmp_path: Path) -> None:
+    manifest = generate_plant(tmp_path / "a", scale="small", seed=7, market="cn")
+    generate_plant(tmp_path / "b", scale="small", seed=7, market="cn")
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == sorted([*CSV_FILES, "manifest.json", "nmpa-facts.yaml"])
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    parsed = parse_csv_path(tmp_path / "a")
+    assert parsed.rejects == [] and parsed.records == sum(manifest.files.values())
+    # Production is the same plant: every count, and every key that names no finished device or lot.
+    assert (manifest.files, manifest.nodes_by_kind, manifest.edges_by_type) == (
+        plant.manifest.files,
+        plant.manifest.nodes_by_kind,
+        plant.manifest.edges_by_type,
+    )
+    assert manifest.notable.failed_incoming_lot == plant.manifest.notable.failed_incoming_lot
+
+    devices = {n.key: n.props for n in parsed.nodes if n.kind is NodeKind.DEVICE}
+    coded = {key: props for key, props in devices.items() if key.startswith("ma/")}
+    assert coded and len(coded) < len(devices)  # the infusion set only; the other products keep their GTIN
+    for key, props in coded.items():
+        assert "gtin" not in props and key == f"ma/{props['di']}/21/{props['serial']}"
+        assert props["serial"].startswith("IVS")
+    lots = {n.key for n in parsed.nodes if n.kind is NodeKind.PRODUCT_LOT and n.key.startswith("ma/")}
+    assert lots and all(lot.split("/")[3].isalnum() for lot in lots)  # an MA code's .L: letters and digits
+
+    assert manifest.market == "cn" and manifest.nmpa is not None and manifest.nmpa.ma_device in coded
+    read = parse_udi(manifest.nmpa.ma_device_label)
+    assert read.valid and read.issuer == "MA" and read.key == manifest.nmpa.ma_device
+    assert read.lot == coded[manifest.nmpa.ma_device]["lot"]
+
+    sites = {n.key: n.props for n in parsed.nodes if n.kind is NodeKind.CONSIGNEE}
+    assert {p["country"] for p in sites.values()} == {"CN"}
+    facts = load_facts(tmp_path / "a" / manifest.nmpa.facts)
+    assert facts.consignees.keys() == sites.keys()
+    assert all(f.licence and f.region for f in facts.consignees.values())
+    assert facts.products["part:FG-IVS"].registration_number
+    assert plant.manifest.nmpa is None and not any(n.key.startswith("ma/") for n in plant.parsed.nodes)
+
+
+def test_an_unknown_market_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match="unknown market 'us'"):
+        generate_plant(tmp_path, market="us")

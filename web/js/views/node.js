@@ -89,20 +89,22 @@ async function showEvidence(box, key, signal) {
   }
 }
 
-/** The open alerts about `key`, most urgent first, each with its tasks' states and due times. The
- * alerts endpoint has no subject filter: the open alerts are few, and filtered here. */
+/** The open alerts about `key`, most urgent first, each with its tasks' states and due times. */
 async function showAlerts(box, key, signal) {
   let alerts;
   let tasks;
   try {
-    [alerts, tasks] = await Promise.all([api.alerts({ state: "open" }, { signal }), api.tasks(null, { signal })]);
+    [alerts, tasks] = await Promise.all([
+      api.alerts({ state: "open", node: key }, { signal }),
+      api.tasks({ concerns: key }, { signal }),
+    ]);
   } catch (error) {
     if (error.name === "AbortError") throw error;
     box.replaceChildren(notice("error", t("node.alertsError", { message: error.message })));
     box.setAttribute("aria-busy", "false");
     return;
   }
-  const mine = alerts.filter((a) => a.node === key).sort((a, b) => due(a) - due(b));
+  const mine = alerts.sort((a, b) => due(a) - due(b));
   const byKey = new Map(tasks.map((task) => [task.key, task]));
   box.replaceChildren(
     mine.length
