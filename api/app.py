@@ -28,6 +28,7 @@ from api.rest import audit, early_warning, health, ingest, nmpa, nodes, quality,
 from api.runtime import Runtime
 from api.settings import ApiSettings
 from api.web import install as install_web
+from graph.trace import warm_walk
 from services.access import AccessControl
 from services.app import Services
 from services.settings import Settings
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 migrate = services.store.backend == "sqlite"
             if migrate:
                 await anyio.to_thread.run_sync(services.migrate)
+            await anyio.to_thread.run_sync(warm_walk)  # no request pays the trace walk's compilation
             app.state.runtime = Runtime(
                 services=services,
                 settings=api_settings,

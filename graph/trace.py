@@ -12,7 +12,9 @@ through unless a trace starts there.
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,10 +24,15 @@ import numpy as np
 import numpy.typing as npt
 
 from graph import collector
-from schema.errors import NotFoundError
+from schema.errors import InvalidInputError, NotFoundError
 from schema.identifiers import canonical_key
 from schema.kinds import INTERVAL_EDGES, TERMINAL_KINDS, TRACED_EDGES, EdgeType, NodeKind
 from schema.model import TraceDirection, TraceEdge, TraceNode, TraceQuery, TraceResult, to_epoch, trusted_factory
+
+try:
+    import numba
+except ImportError:  # no wheel for this platform: the numpy walk runs instead
+    numba = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from graph.port import GraphStore, Step
@@ -294,8 +301,9 @@ class CompactWalk:
     reached: npt.NDArray[np.int64]  # nodes other than the starts, in the order first reached
     first_state: npt.NDArray[np.int64]  # per ``reached`` node: the state that first reached it
     degree: npt.NDArray[np.int64]  # per ``reached`` node: hops from the nearest start
-    # Per traversed edge (source key rank * nodes + target key rank) * types + type rank, unique:
-    # sorted, they are in the order of the result's edge list.
+    # Per traversed edge its source key rank, target key rank and type rank as bit fields
+    # (:func:`_width` bits for a node, for a type), unique: sorted, they are in the order of
+    # the result's edge list.
     edge_codes: npt.NDArray[np.int64]
     starts: npt.NDArray[np.int64]
     is_partial: bool
@@ -310,17 +318,22 @@ def walk_compact(
     max_states: int | None = None,
     deadline: float | None = None,
 ) -> CompactWalk:
-    """The BFS of :func:`run_trace` on integer node positions, a whole level at a time.
+    """The BFS of :func:`run_trace` on integer node positions.
 
-    Each level gathers the steps of all its states with numpy, decides every step's
+    It runs compiled (:func:`_walk_kernel`, one state and one step at a time, as run_trace
+    does) when numba is available, and as numpy array operations a whole level at a time
+    otherwise (:data:`TRACE_KERNEL` says which). Both give the same arrays.
+
+    The numpy walk gathers the steps of all its states with numpy, decides every step's
     constraint with array arithmetic (the rules of :func:`step_constraint`), and keeps the
     states the generic loop would keep, in the same order, so paths come out identical: an
     unconstrained state is kept when it is the first of its node (see :func:`_dedupe`).
     The conformance suite checks both stores against a reference; tests/unit/test_traversal_index.py
     checks this path against the generic one (SQL per hop) on random plants, paths included.
     """
+    walk = _walk_compiled if TRACE_KERNEL == "numba" else _walk_compact
     with collector.paused():
-        return _walk_compact(graph, positions, start_kinds, window, query, max_states, deadline)
+        return walk(graph, positions, start_kinds, window, query, max_states, deadline)
 
 
 _I64 = np.int64
@@ -349,8 +362,8 @@ def _walk_compact(
         adjacency.at,
         adjacency.until,
     )
-    n_types = len(type_codes)
     n_nodes = len(graph.keys)
+    node_bits, type_bits = _width(n_nodes), _width(len(type_codes))
     key_rank, type_rank = graph.key_rank, graph.type_rank.astype(_I64)
 
     starts = np.asarray(positions, dtype=_I64)
@@ -430,7 +443,7 @@ def _walk_compact(
             )
         taken = np.flatnonzero(allowed)
         kept = taken[_dedupe(other[taken], bound[taken], lo[taken], hi[taken], free, seen)]
-        if max_states is not None and n_states + len(kept) > max_states:
+        if max_states is not None and len(kept) and n_states + len(kept) > max_states:
             # The generic loop stops at the first state past the limit, having taken its step.
             cut = kept[max(max_states - n_states, 0)]
             kept = kept[: max(max_states - n_states, 0)]
@@ -438,8 +451,8 @@ def _walk_compact(
             is_partial = True
         here, there = f_node[owner[taken]], other[taken]
         source, target = (here, there) if forward else (there, here)
-        ranks = key_rank[source].astype(_I64) * n_nodes + key_rank[target]
-        edge_codes.append(ranks * n_types + type_rank[etype[taken]])
+        ranks = (key_rank[source].astype(_I64) << node_bits) | key_rank[target]
+        edge_codes.append((ranks << type_bits) | type_rank[etype[taken]])
 
         new_node = other[kept]
         new_state = np.arange(n_states, n_states + len(kept), dtype=_I64)
@@ -625,6 +638,470 @@ def _first_visits(nodes: npt.NDArray[np.int64], visited: npt.NDArray[np.bool_]) 
     return fresh[np.sort(first)]
 
 
+# -- the compiled walk -------------------------------------------------------------------
+
+
+def _trace_kernel() -> str:
+    """The walk :func:`walk_compact` runs: ``numba`` when it can be imported, else ``numpy``;
+    the environment variable ``TRACEGRAPH_TRACE_KERNEL`` may force either."""
+    chosen = os.environ.get("TRACEGRAPH_TRACE_KERNEL", "").strip().lower()
+    if chosen not in ("", "numba", "numpy"):
+        raise InvalidInputError(f"TRACEGRAPH_TRACE_KERNEL must be numba or numpy, not {chosen!r}")
+    if chosen == "numba" and numba is None:
+        raise InvalidInputError("TRACEGRAPH_TRACE_KERNEL=numba, but numba cannot be imported")
+    return chosen or ("numpy" if numba is None else "numba")
+
+
+#: ``numba`` or ``numpy``: the one place the walk is chosen (see :func:`_trace_kernel`).
+TRACE_KERNEL = _trace_kernel()
+
+
+def _njit(function: Callable[..., Any]) -> Any:
+    """Compiled, its machine code cached on disk for later processes: beside the module, else
+    in ``NUMBA_CACHE_DIR`` or the user's cache directory; in memory only when none is writable
+    (a read-only install), each process then compiling it once."""
+    if numba is None:
+        return function
+    try:
+        return numba.njit(cache=True)(function)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return numba.njit(function)
+
+
+@_njit
+def _grown(values: Any, needed: int) -> Any:
+    """``values`` copied into an array of at least ``needed`` entries (doubling)."""
+    bigger = np.empty(max(2 * len(values), needed), dtype=values.dtype)
+    bigger[: len(values)] = values
+    return bigger
+
+
+@_njit
+def _monotonic() -> float:
+    with numba.objmode(now="float64"):
+        now = time.monotonic()
+    return now
+
+
+@_njit
+def _walk_kernel(
+    offsets: Any,
+    neighbour: Any,
+    edge_type: Any,
+    edge_at: Any,
+    edge_until: Any,
+    node_kinds: Any,
+    key_rank: Any,
+    type_rank: Any,
+    starts: Any,
+    terminal: Any,
+    interval_type: Any,
+    container: int,
+    packed_in: int,
+    shipped_in: int,
+    forward: bool,
+    ignore_time: bool,
+    window_bound: bool,
+    window_lo: float,
+    window_hi: float,
+    max_depth: int,
+    max_states: int,
+    deadline: float,
+) -> Any:
+    """run_trace's loop over the compact graph: states in the order it makes them, the rule
+    of :func:`step_constraint` per step, a state dropped when an earlier one of its node
+    subsumes it. ``max_depth`` and ``max_states`` are -1 for none, ``deadline`` +inf.
+    Arrays grow between levels, each to hold whatever the next level may add, so that the
+    level's loop (:func:`_walk_level`) never reallocates."""
+    n_nodes = len(node_kinds)
+    # Per node: 1 a start, 2 reached, 4 reached by an unconstrained state (``free``), 8 has
+    # constrained states, whose intervals are a linked list from ``seen_head`` (``seen`` in
+    # run_trace; left uninitialised, as most nodes never have one).
+    flags = np.zeros(n_nodes, dtype=np.uint8)
+    seen_head = np.empty(n_nodes, dtype=np.int64)
+    capacity = max(64, 2 * len(starts))
+    seen_next = np.empty(capacity, dtype=np.int64)
+    seen_lo = np.empty(capacity)
+    seen_hi = np.empty(capacity)
+    state_node = np.empty(capacity, dtype=np.int64)
+    state_parent = np.empty(capacity, dtype=np.int64)
+    state_bound = np.empty(capacity, dtype=np.bool_)
+    state_lo = np.empty(capacity)
+    state_hi = np.empty(capacity)
+    codes = np.empty(capacity, dtype=np.int64)
+    reached = np.empty(n_nodes, dtype=np.int64)
+    first_state = np.empty(n_nodes, dtype=np.int64)
+    degree = np.empty(n_nodes, dtype=np.int64)
+    # Counters: states, seen intervals, edge codes, reached nodes, and 1 when cut short.
+    counts = np.zeros(5, dtype=np.int64)
+
+    n_states, n_seen = 0, 0
+    for node in starts:
+        state_node[n_states] = node
+        state_parent[n_states] = -1
+        state_bound[n_states] = window_bound
+        state_lo[n_states] = window_lo
+        state_hi[n_states] = window_hi
+        n_states += 1
+        flags[node] |= 3
+        if window_bound:
+            seen_next[n_seen] = seen_head[node] if flags[node] & 8 else -1
+            seen_lo[n_seen], seen_hi[n_seen] = window_lo, window_hi
+            seen_head[node] = n_seen
+            flags[node] |= 8
+            n_seen += 1
+        else:
+            flags[node] |= 4
+    counts[0], counts[1] = n_states, n_seen
+
+    begin, end, depth = 0, n_states, 0
+    while begin < end and (max_depth < 0 or depth < max_depth):
+        if deadline < np.inf and _monotonic() > deadline:
+            counts[4] = 1
+            break
+        steps = 0  # at most this many states, intervals and edges come of this level
+        for state in range(begin, end):
+            steps += offsets[state_node[state] + 1] - offsets[state_node[state]]
+        if counts[0] + steps > len(state_node):
+            needed = counts[0] + steps
+            state_node, state_parent = _grown(state_node, needed), _grown(state_parent, needed)
+            state_bound, state_lo, state_hi = (
+                _grown(state_bound, needed),
+                _grown(state_lo, needed),
+                _grown(state_hi, needed),
+            )
+        if counts[1] + steps > len(seen_lo):
+            needed = counts[1] + steps
+            seen_next, seen_lo, seen_hi = _grown(seen_next, needed), _grown(seen_lo, needed), _grown(seen_hi, needed)
+        if counts[2] + steps > len(codes):
+            codes = _grown(codes, counts[2] + steps)
+        _walk_level(
+            offsets,
+            neighbour,
+            edge_type,
+            edge_at,
+            edge_until,
+            node_kinds,
+            key_rank,
+            type_rank,
+            terminal,
+            interval_type,
+            container,
+            packed_in,
+            shipped_in,
+            forward,
+            ignore_time,
+            max_states,
+            begin,
+            end,
+            depth,
+            flags,
+            seen_head,
+            seen_next,
+            seen_lo,
+            seen_hi,
+            state_node,
+            state_parent,
+            state_bound,
+            state_lo,
+            state_hi,
+            codes,
+            reached,
+            first_state,
+            degree,
+            counts,
+        )
+        if counts[4]:
+            break
+        begin, end, depth = end, counts[0], depth + 1
+
+    n_states, n_reached = counts[0], counts[3]
+    return (
+        state_node[:n_states],
+        state_parent[:n_states],
+        reached[:n_reached],
+        first_state[:n_reached],
+        degree[:n_reached],
+        _sorted_unique(codes[: counts[2]], 1 << (2 * _width(n_nodes) + _width(len(type_rank)))),
+        counts[4] == 1,
+    )
+
+
+@_njit
+def _walk_level(
+    offsets: Any,
+    neighbour: Any,
+    edge_type: Any,
+    edge_at: Any,
+    edge_until: Any,
+    node_kinds: Any,
+    key_rank: Any,
+    type_rank: Any,
+    terminal: Any,
+    interval_type: Any,
+    container: int,
+    packed_in: int,
+    shipped_in: int,
+    forward: bool,
+    ignore_time: bool,
+    max_states: int,
+    begin: int,
+    end: int,
+    depth: int,
+    flags: Any,
+    seen_head: Any,
+    seen_next: Any,
+    seen_lo: Any,
+    seen_hi: Any,
+    state_node: Any,
+    state_parent: Any,
+    state_bound: Any,
+    state_lo: Any,
+    state_hi: Any,
+    codes: Any,
+    reached: Any,
+    first_state: Any,
+    degree: Any,
+    counts: Any,
+) -> None:
+    """One level of :func:`_walk_kernel`: the states ``begin:end`` expanded, in order; the
+    arrays have room for every step."""
+    node_bits, type_bits = _width(len(node_kinds)), _width(len(type_rank))
+    n_states, n_seen, n_codes, n_reached = counts[0], counts[1], counts[2], counts[3]
+    for state in range(begin, end):
+        here = state_node[state]
+        here_kind = node_kinds[here]
+        if terminal[here_kind] and not flags[here] & 1:
+            continue
+        here_container = here_kind == container
+        here_rank = np.int64(key_rank[here])
+        c_bound, c_lo, c_hi = state_bound[state], state_lo[state], state_hi[state]
+        for step in range(offsets[here], offsets[here + 1]):
+            other = np.int64(neighbour[step])
+            etype = edge_type[step]
+            bound, lo, hi = False, 0.0, 0.0
+            if not ignore_time:
+                at = edge_at[step]
+                timed = not np.isnan(at)
+                next_container = node_kinds[other] == container
+                if interval_type[etype]:
+                    lo = at if timed else -np.inf
+                    hi = edge_until[step]
+                    if c_bound:
+                        lo, hi = max(c_lo, lo), min(c_hi, hi)
+                        if not lo < hi:
+                            continue
+                    bound = etype == packed_in and next_container
+                else:
+                    if here_container and c_bound and timed and not (c_lo <= at < c_hi):
+                        continue
+                    bound = not forward and timed and etype == shipped_in and next_container
+                    lo, hi = at, np.nextafter(at, np.inf)
+            other_rank = np.int64(key_rank[other])
+            pair = (here_rank << node_bits) | other_rank if forward else (other_rank << node_bits) | here_rank
+            codes[n_codes] = (pair << type_bits) | type_rank[etype]
+            n_codes += 1
+            if flags[other] & 4:
+                continue
+            if bound:
+                contained = False
+                entry = seen_head[other] if flags[other] & 8 else -1
+                while entry >= 0:
+                    if seen_lo[entry] <= lo and hi <= seen_hi[entry]:
+                        contained = True
+                        break
+                    entry = seen_next[entry]
+                if contained:
+                    continue
+            if max_states >= 0 and n_states >= max_states:
+                counts[4] = 1
+                break
+            state_node[n_states] = other
+            state_parent[n_states] = state
+            state_bound[n_states] = bound
+            state_lo[n_states] = lo
+            state_hi[n_states] = hi
+            if not flags[other] & 2:
+                flags[other] |= 2
+                reached[n_reached] = other
+                first_state[n_reached] = n_states
+                degree[n_reached] = depth + 1
+                n_reached += 1
+            if bound:
+                seen_next[n_seen] = seen_head[other] if flags[other] & 8 else -1
+                seen_lo[n_seen], seen_hi[n_seen] = lo, hi
+                seen_head[other] = n_seen
+                flags[other] |= 8
+                n_seen += 1
+            else:
+                flags[other] |= 4
+            n_states += 1
+        if counts[4]:
+            break
+    counts[0], counts[1], counts[2], counts[3] = n_states, n_seen, n_codes, n_reached
+
+
+@_njit
+def _width(n: int) -> int:
+    """Bits that hold the numbers below ``n`` (at least one)."""
+    bits = 1
+    while (1 << bits) < n:
+        bits += 1
+    return bits
+
+
+@_njit
+def _sorted_unique(values: Any, bound: int) -> Any:
+    """The distinct ``values`` (all in ``[0, bound)``), sorted: a least-significant-digit radix
+    sort, linear where a comparison sort was most of a large walk's time."""
+    n = len(values)
+    if n < 1024:
+        ordered = np.sort(values)
+    else:
+        bits = _width(bound)
+        passes = (bits + 12) // 13  # digits of at most 13 bits: counts that stay in cache
+        digit_bits = (bits + passes - 1) // passes
+        ordered, spare = values.copy(), np.empty_like(values)
+        counts = np.empty((1 << digit_bits) + 1, dtype=np.int64)
+        for digit in range(passes):
+            if _radix_pass(ordered, spare, counts, digit * digit_bits, digit_bits):
+                ordered, spare = spare, ordered
+    distinct = 0
+    for i in range(n):
+        if i == 0 or ordered[i] != ordered[i - 1]:
+            ordered[distinct] = ordered[i]
+            distinct += 1
+    return ordered[:distinct]
+
+
+@_njit
+def _radix_pass(source: Any, target: Any, counts: Any, shift: int, digit_bits: int) -> bool:
+    """``source`` stably ordered by its digit at ``shift`` into ``target``; False (and
+    ``target`` untouched) when all values share that digit."""
+    mask = (1 << digit_bits) - 1
+    counts[:] = 0
+    for value in source:
+        counts[((value >> shift) & mask) + 1] += 1
+    if counts.max() == len(source):
+        return False
+    for digit in range(1, len(counts)):
+        counts[digit] += counts[digit - 1]
+    for value in source:
+        digit = (value >> shift) & mask
+        target[counts[digit]] = value
+        counts[digit] += 1
+    return True
+
+
+def _walk_compiled(
+    graph: CompactGraph,
+    positions: list[int],
+    start_kinds: list[NodeKind],
+    window: Interval,
+    query: TraceQuery,
+    max_states: int | None,
+    deadline: float | None,
+) -> CompactWalk:
+    """:func:`walk_compact` by :func:`_walk_kernel`."""
+    kind_codes, type_codes = graph.kind_codes, graph.type_codes
+    terminal, interval_type, container, packed_in, shipped_in = _kernel_codes(kind_codes, type_codes)
+    forward = query.direction is TraceDirection.FORWARD
+    adjacency = graph.forward if forward else graph.backward
+    starts = np.asarray(positions, dtype=_I64)
+    codes = np.asarray([kind_codes.index(k) for k in start_kinds], dtype=np.int8)
+    node_kinds = graph.kinds
+    if len(starts) and not np.array_equal(node_kinds[starts], codes):
+        node_kinds = node_kinds.copy()
+        node_kinds[starts] = codes
+    state_node, state_parent, reached, first_state, degree, edge_codes, is_partial = _walk_kernel(
+        adjacency.offsets,
+        adjacency.neighbour,
+        adjacency.type,
+        adjacency.at,
+        adjacency.until,
+        node_kinds,
+        graph.key_rank,
+        graph.type_rank,
+        starts,
+        terminal,
+        interval_type,
+        container,
+        packed_in,
+        shipped_in,
+        forward,
+        query.ignore_time,
+        window is not None,
+        -_INF if window is None else window[0],
+        _INF if window is None else window[1],
+        -1 if query.max_depth is None else query.max_depth,
+        -1 if max_states is None else max_states,
+        _INF if deadline is None else deadline,
+    )
+    return CompactWalk(
+        state_node=state_node,
+        state_parent=state_parent,
+        node_kinds=node_kinds,
+        reached=reached,
+        first_state=first_state,
+        degree=degree,
+        edge_codes=edge_codes,
+        starts=starts,
+        is_partial=is_partial,
+    )
+
+
+@functools.cache
+def _kernel_codes(
+    kind_codes: tuple[NodeKind, ...], type_codes: tuple[EdgeType, ...]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], int, int, int]:
+    """Per kind code whether it is terminal, per type code whether it is an interval edge, and
+    the codes of a container, PACKED_IN and SHIPPED_IN."""
+    terminal = np.isin(np.arange(len(kind_codes)), [kind_codes.index(k) for k in TERMINAL_KINDS])
+    interval_type = np.isin(np.arange(len(type_codes)), [type_codes.index(t) for t in INTERVAL_EDGES])
+    container = kind_codes.index(NodeKind.CONTAINER)
+    return (
+        terminal,
+        interval_type,
+        container,
+        type_codes.index(EdgeType.PACKED_IN),
+        type_codes.index(EdgeType.SHIPPED_IN),
+    )
+
+
+def warm_walk() -> None:
+    """Compile the walk (or load it from numba's cache) before a trace needs it: the first call
+    of a process otherwise pays it (seconds to compile, a fraction of one to load). Runs a
+    two-node graph with the array types of ``graph.sqlite.index.TraversalIndex``; a no-op
+    once done, or when the numpy walk is in use."""
+    if TRACE_KERNEL != "numba" or _walk_kernel.signatures:
+        return
+    n = np.zeros(1, dtype=np.int64)
+    _walk_kernel(
+        np.array([0, 1, 1], dtype=np.int64),
+        np.array([1], dtype=np.int32),
+        np.zeros(1, dtype=np.int8),
+        np.zeros(1),
+        np.full(1, _INF),
+        np.zeros(2, dtype=np.int8),
+        np.arange(2, dtype=np.int32),
+        np.zeros(1, dtype=np.int8),
+        n,
+        np.zeros(1, dtype=bool),
+        np.zeros(1, dtype=bool),
+        0,
+        0,
+        0,
+        True,
+        False,
+        False,
+        -_INF,
+        _INF,
+        -1,
+        -1,
+        _INF,
+    )
+
+
 def _compact_result(graph: CompactGraph, walk: CompactWalk, starts: tuple[str, ...], query: TraceQuery) -> TraceResult:
     """The answer of a walk, as run_trace builds it from its own walk: totals, order and the
     edge list are settled here with numpy; node and edge objects (and paths) wait in a
@@ -644,9 +1121,10 @@ def _compact_result(graph: CompactGraph, walk: CompactWalk, starts: tuple[str, .
     listed, first_state, degree = reached[order], first_state[order], degree[order]
 
     codes = walk.edge_codes  # sorted as run_trace sorts (source key, target key, type value) tuples
-    edge_type = np.argsort(graph.type_rank)[codes % n_types]
-    target = graph.key_order[(codes // n_types) % n_nodes].astype(_I64)
-    source = graph.key_order[codes // (n_types * n_nodes)].astype(_I64)
+    node_bits, type_bits = _width(n_nodes), _width(n_types)
+    edge_type = np.argsort(graph.type_rank)[codes & ((1 << type_bits) - 1)]
+    target = graph.key_order[(codes >> type_bits) & ((1 << node_bits) - 1)].astype(_I64)
+    source = graph.key_order[codes >> (type_bits + node_bits)].astype(_I64)
     if truncated:
         keep = np.zeros(n_nodes, dtype=bool)
         keep[walk.starts] = True

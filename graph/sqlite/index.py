@@ -17,7 +17,8 @@ The index is built lazily (on the first trace) from one consistent read of ``nod
 ``edges``, and kept consistent with the file: every change to a node or an edge appends a
 ``node_versions`` or ``edge_versions`` row, so the rows with ids past the ones the index has
 seen are exactly what changed since. Interval ends and kinds change in place; new nodes,
-new edges and retractions change the arrays' shape, and the index is rebuilt.
+new edges and retractions change the arrays' shape, and the index is rebuilt. Building it
+also readies the compiled walk of :mod:`graph.trace` (:func:`graph.trace.warm_walk`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graph.sqlite import sql
+from graph.trace import warm_walk
 from schema.kinds import TRACED_EDGES, EdgeType, NodeKind
 
 #: Codes of the small-integer arrays; the order is fixed for the life of a process only.
@@ -115,6 +117,7 @@ class TraversalIndex:
         self.forward = forward
         self.backward = backward
         self.marks = marks
+        warm_walk()  # the walk's machine code, before the first trace that reads these arrays
 
     @property
     def node_count(self) -> int:

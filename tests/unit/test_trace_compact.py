@@ -1,27 +1,59 @@
-"""The level-at-a-time walk over the compact graph keeps exactly the states the state-by-state
-rule keeps, and its deferred results behave as results built eagerly."""
+"""The walks over the compact graph (compiled, and numpy's level at a time) keep exactly the
+states the state-by-state rule keeps, and their deferred results behave as results built eagerly."""
 
 from __future__ import annotations
 
+import math
+import os
 import pickle
+import subprocess
+import sys
 import tempfile
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import fields
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import graph.trace
 from graph.sqlite.store import SQLiteStore
-from graph.trace import _contained_in_earlier, _dedupe, _Intervals
+from graph.trace import (
+    CompactGraph,
+    _contained_in_earlier,
+    _dedupe,
+    _Intervals,
+    _sorted_unique,
+    _trace_kernel,
+    _walk_compact,
+    _walk_compiled,
+    _walk_kernel,
+    warm_walk,
+)
+from schema.errors import InvalidInputError
 from schema.kinds import EdgeType as E
 from schema.kinds import NodeKind as K
-from schema.model import EdgeFact, FactBatch, NodeFact, TimeWindow, TraceDirection, TraceQuery, TraceResult
+from schema.model import (
+    EdgeFact,
+    FactBatch,
+    NodeFact,
+    TimeWindow,
+    TraceDirection,
+    TraceQuery,
+    TraceResult,
+    to_epoch,
+)
 from tests.conformance.plants import HOSPITAL_1, SUPPLIER, repack_plant
 from tests.factories import batch, device, edge, gln, lot, node, sscc, t
 
 INF = float("inf")
+KERNELS = ["numba", "numpy"]
+ROOT = Path(__file__).resolve().parents[2]
 Seen = dict[int, list[tuple[float, float]]]
 #: Interval ends from a small set, so that equal, nested and overlapping intervals all occur.
 ENDS = [-INF, 0.0, 1.0, 2.0, 3.0, 4.0, INF]
@@ -144,10 +176,23 @@ def _queries(starts: list[str], direction: TraceDirection) -> list[TraceQuery]:
     ]
 
 
+@contextmanager
+def kernel(name: str) -> Iterator[None]:
+    """Traces in the block walk with ``name`` (what TRACEGRAPH_TRACE_KERNEL selects at import)."""
+    chosen = graph.trace.TRACE_KERNEL
+    graph.trace.TRACE_KERNEL = name
+    try:
+        yield
+    finally:
+        graph.trace.TRACE_KERNEL = chosen
+
+
+@pytest.mark.parametrize("name", KERNELS)
 @settings(max_examples=40, deadline=None)
 @given(plant=packed_plants())
-def test_packed_plants_answer_as_the_sql_path_at_every_state_limit(plant: FactBatch) -> None:
+def test_packed_plants_answer_as_the_sql_path_at_every_state_limit(name: str, plant: FactBatch) -> None:
     with (
+        kernel(name),
         tempfile.TemporaryDirectory() as tmp,
         closing(SQLiteStore(Path(tmp) / "s.db")) as indexed,
         closing(SQLiteStore(Path(tmp) / "s.db", traversal_index=False)) as plain,
@@ -169,6 +214,116 @@ def test_packed_plants_answer_as_the_sql_path_at_every_state_limit(plant: FactBa
         query = queries[0]
         for limit in range(1, 2 * (indexed.trace(query).total + 2)):
             assert indexed.trace(query, max_states=limit).to_json() == plain.trace(query, max_states=limit).to_json()
+
+
+@settings(max_examples=60, deadline=None)
+@given(plant=packed_plants(), data=st.data())
+def test_the_compiled_walk_makes_the_numpy_walks_arrays(plant: FactBatch, data: st.DataObject) -> None:
+    # Same states in the same order, same parents, first visits, degrees and edges, cut at
+    # the same state by every limit: the result built after either walk is the same.
+    with tempfile.TemporaryDirectory() as tmp, closing(SQLiteStore(Path(tmp) / "s.db")) as store:
+        store.migrate()
+        store.apply(plant)
+        keys = sorted(n.key for n in plant.nodes)
+        starts = data.draw(st.lists(st.sampled_from(keys), min_size=1, max_size=3, unique=True))
+        direction = data.draw(st.sampled_from(list(TraceDirection)))
+        found = store.compact_traversal(starts, direction)
+        assert found is not None
+        index, positions = cast(tuple[CompactGraph, list[int]], found)
+        start_kinds = [index.kind_codes[index.kinds[p]] for p in positions]
+        for query in _queries(starts, direction):
+            window = None
+            if query.window is not None:  # as run_trace makes it
+                lo, hi = to_epoch(query.window.start), to_epoch(query.window.end)
+                assert lo is not None and hi is not None
+                window = (lo, math.nextafter(hi, INF))
+            for limit in (None, *range(1, 12)):
+                numpy_walk = _walk_compact(index, positions, start_kinds, window, query, limit, None)
+                compiled = _walk_compiled(index, positions, start_kinds, window, query, limit, None)
+                for field in fields(numpy_walk):
+                    expected, got = getattr(numpy_walk, field.name), getattr(compiled, field.name)
+                    assert np.array_equal(got, expected), (field.name, query, limit)
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(0, 5_000), bound=st.integers(1, 2**40), seed=st.integers(0, 2**32 - 1))
+def test_edge_codes_come_out_sorted_and_distinct(size: int, bound: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    # Few distinct values as often as many, and runs that share their high digits.
+    values = rng.integers(0, min(bound, int(rng.integers(1, 2 * size + 2))), size=size, dtype=np.int64)
+    values = bound - 1 - values if seed % 2 else values
+    assert _sorted_unique(values.copy(), bound).tolist() == np.unique(values).tolist()
+
+
+def test_a_passed_deadline_leaves_a_partial_walk_of_the_starts(tmp_path: Path) -> None:
+    with closing(SQLiteStore(tmp_path / "s.db")) as store:
+        store.migrate()
+        store.apply(repack_plant())
+        query = TraceQuery(starts=(SUPPLIER,))
+        for name in KERNELS:
+            with kernel(name):
+                cut = store.trace(query, deadline=0.0)
+            assert cut.is_partial and cut.total == 0, name
+            assert not store.trace(query).is_partial
+
+
+def test_the_kernel_is_chosen_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRACEGRAPH_TRACE_KERNEL", raising=False)
+    assert _trace_kernel() == "numba"  # installed with the project
+    monkeypatch.setenv("TRACEGRAPH_TRACE_KERNEL", "NumPy ")
+    assert _trace_kernel() == "numpy"
+    monkeypatch.setenv("TRACEGRAPH_TRACE_KERNEL", "cuda")
+    with pytest.raises(InvalidInputError, match="numba or numpy"):
+        _trace_kernel()
+
+
+def test_the_warm_up_compiles_the_signature_traces_use(tmp_path: Path) -> None:
+    warm_walk()
+    compiled = list(_walk_kernel.signatures)
+    assert len(compiled) == 1
+    with closing(SQLiteStore(tmp_path / "s.db")) as store, kernel("numba"):
+        store.migrate()
+        store.apply(repack_plant())
+        assert store.trace(TraceQuery(starts=(SUPPLIER,))).total > 0
+        assert store.trace(TraceQuery(starts=(HOSPITAL_1,), direction=TraceDirection.BACKWARD)).total > 0
+    assert list(_walk_kernel.signatures) == compiled  # nothing compiled on a trace
+
+
+def _trace_in_a_process(env: dict[str, str], *, without_numba: bool = False) -> str:
+    program = (
+        ("import sys; sys.modules['numba'] = None  # import numba: ImportError\n" if without_numba else "")
+        + "import graph.trace, tempfile, pathlib\n"
+        "from contextlib import closing\n"
+        "from graph.sqlite.store import SQLiteStore\n"
+        "from schema.model import TraceQuery\n"
+        "from tests.conformance.plants import SUPPLIER, repack_plant\n"
+        "with tempfile.TemporaryDirectory() as tmp, closing(SQLiteStore(pathlib.Path(tmp) / 's.db')) as store:\n"
+        "    store.migrate()\n"
+        "    store.apply(repack_plant())\n"
+        "    print(graph.trace.TRACE_KERNEL, store.trace(TraceQuery(starts=(SUPPLIER,))).to_json())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=True
+    )
+    return done.stdout
+
+
+def test_without_a_writable_cache_the_walk_compiles_in_memory() -> None:
+    # numba's only cache location here is a directory that cannot be created (a read-only
+    # install): tracing still works, compiled, and answers as the numpy walk.
+    unwritable = {"NUMBA_CACHE_LOCATOR_CLASSES": "UserProvidedCacheLocator", "NUMBA_CACHE_DIR": "/proc/tracegraph"}
+    compiled = _trace_in_a_process({**unwritable, "TRACEGRAPH_TRACE_KERNEL": "numba"})
+    fallback = _trace_in_a_process({"TRACEGRAPH_TRACE_KERNEL": "numpy"})
+    assert compiled.startswith("numba ") and fallback.startswith("numpy ")
+    assert compiled.split(" ", 1)[1] == fallback.split(" ", 1)[1]
+
+
+def test_without_numba_the_numpy_walk_runs() -> None:
+    env = {"TRACEGRAPH_TRACE_KERNEL": ""}
+    assert _trace_in_a_process(env, without_numba=True) == _trace_in_a_process(env).replace("numba ", "numpy ", 1)
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        _trace_in_a_process({"TRACEGRAPH_TRACE_KERNEL": "numba"}, without_numba=True)
+    assert "numba cannot be imported" in refused.value.stderr
 
 
 def test_a_deferred_result_behaves_as_an_eager_one(tmp_path: Path) -> None:
