@@ -348,11 +348,8 @@ def _walk_compact(
     max_states: int | None,
     deadline: float | None,
 ) -> CompactWalk:
-    kind_codes, type_codes = graph.kind_codes, graph.type_codes
-    container = kind_codes.index(NodeKind.CONTAINER)
-    terminal = np.isin(np.arange(len(kind_codes)), [kind_codes.index(k) for k in TERMINAL_KINDS])
-    packed_in, shipped_in = type_codes.index(EdgeType.PACKED_IN), type_codes.index(EdgeType.SHIPPED_IN)
-    interval_type = np.isin(np.arange(len(type_codes)), [type_codes.index(t) for t in INTERVAL_EDGES])
+    type_codes = graph.type_codes
+    terminal, interval_type, container, packed_in, shipped_in = _walk_codes(graph.kind_codes, type_codes)
     forward = query.direction is TraceDirection.FORWARD
     adjacency = graph.forward if forward else graph.backward
     offsets, neighbour, edge_types, edge_at, edge_until = (
@@ -366,12 +363,7 @@ def _walk_compact(
     node_bits, type_bits = _width(n_nodes), _width(len(type_codes))
     key_rank, type_rank = graph.key_rank, graph.type_rank.astype(_I64)
 
-    starts = np.asarray(positions, dtype=_I64)
-    codes = np.asarray([kind_codes.index(k) for k in start_kinds], dtype=np.int8)
-    node_kinds = graph.kinds
-    if len(starts) and not np.array_equal(node_kinds[starts], codes):
-        node_kinds = node_kinds.copy()
-        node_kinds[starts] = codes
+    starts, node_kinds = _start_kinds(graph, positions, start_kinds)
     is_start = np.zeros(n_nodes, dtype=bool)
     is_start[starts] = True
     visited = is_start.copy()
@@ -1003,16 +995,10 @@ def _walk_compiled(
     deadline: float | None,
 ) -> CompactWalk:
     """:func:`walk_compact` by :func:`_walk_kernel`."""
-    kind_codes, type_codes = graph.kind_codes, graph.type_codes
-    terminal, interval_type, container, packed_in, shipped_in = _kernel_codes(kind_codes, type_codes)
+    terminal, interval_type, container, packed_in, shipped_in = _walk_codes(graph.kind_codes, graph.type_codes)
     forward = query.direction is TraceDirection.FORWARD
     adjacency = graph.forward if forward else graph.backward
-    starts = np.asarray(positions, dtype=_I64)
-    codes = np.asarray([kind_codes.index(k) for k in start_kinds], dtype=np.int8)
-    node_kinds = graph.kinds
-    if len(starts) and not np.array_equal(node_kinds[starts], codes):
-        node_kinds = node_kinds.copy()
-        node_kinds[starts] = codes
+    starts, node_kinds = _start_kinds(graph, positions, start_kinds)
     state_node, state_parent, reached, first_state, degree, edge_codes, is_partial = _walk_kernel(
         adjacency.offsets,
         adjacency.neighbour,
@@ -1050,8 +1036,22 @@ def _walk_compiled(
     )
 
 
+def _start_kinds(
+    graph: CompactGraph, positions: list[int], start_kinds: list[NodeKind]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8]]:
+    """The starts' positions, and the node kinds with the starts' kinds as the trace was asked
+    them (a copy only when one differs from the index)."""
+    starts = np.asarray(positions, dtype=_I64)
+    codes = np.asarray([graph.kind_codes.index(k) for k in start_kinds], dtype=np.int8)
+    node_kinds = graph.kinds
+    if len(starts) and not np.array_equal(node_kinds[starts], codes):
+        node_kinds = node_kinds.copy()
+        node_kinds[starts] = codes
+    return starts, node_kinds
+
+
 @functools.cache
-def _kernel_codes(
+def _walk_codes(
     kind_codes: tuple[NodeKind, ...], type_codes: tuple[EdgeType, ...]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], int, int, int]:
     """Per kind code whether it is terminal, per type code whether it is an interval edge, and

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from schema.udi import parse_udi
-from tests.conftest import shared_data
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.gs1 import ROOT, syntax_dictionary_and_generator
 
 
 @pytest.mark.parametrize(
@@ -53,15 +48,7 @@ def test_digsig_needs_a_serialised_key() -> None:
 
 
 def test_the_generated_table_is_current() -> None:
-    data = shared_data()
-    dictionary = None if data is None else data / "barcodes" / "gs1-syntax-dictionary" / "gs1-syntax-dictionary.txt"
-    if dictionary is None or not dictionary.is_file():
-        pytest.skip("the GS1 syntax dictionary is not in the shared data")
-    spec = importlib.util.spec_from_file_location("gs1_exclusions_script", ROOT / "scripts" / "gs1_exclusions.py")
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    text = dictionary.read_text(encoding="utf-8")
+    text, script = syntax_dictionary_and_generator()
     generated = script.render(script.exclusions(text), script.requisites(text))
     assert generated == (ROOT / "schema" / "gs1_exclusions.py").read_text(encoding="utf-8"), (
         "schema/gs1_exclusions.py is stale: run scripts/gs1_exclusions.py"

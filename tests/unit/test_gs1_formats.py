@@ -3,31 +3,20 @@ options, Digital Link data attributes, and the lenient readings of printed label
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from schema.errors import InvalidKeyError
 from schema.gs1_formats import FORMATS
 from schema.identifiers import digital_link
 from schema.udi import gs1_digital_link_uri, parse_udi
-from tests.conftest import shared_data
+from tests.support.gs1 import syntax_dictionary_and_generator
 
-ROOT = Path(__file__).resolve().parents[2]
 GTIN = "09506000134352"
 
 
 def test_the_generated_formats_are_current() -> None:
-    data = shared_data()
-    dictionary = None if data is None else data / "barcodes" / "gs1-syntax-dictionary" / "gs1-syntax-dictionary.txt"
-    if dictionary is None or not dictionary.is_file():
-        pytest.skip("the GS1 syntax dictionary is not in the shared data")
-    spec = importlib.util.spec_from_file_location("gs1_exclusions_script", ROOT / "scripts" / "gs1_exclusions.py")
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    generated = script.formats(dictionary.read_text(encoding="utf-8"))
+    text, script = syntax_dictionary_and_generator()
+    generated = script.formats(text)
     committed = {
         ai: (f.fixed_length, f.dl_attribute, tuple(tuple(c) for c in f.components), f.dl_key_qualifiers)
         for ai, f in FORMATS.items()
