@@ -160,10 +160,6 @@ def run_trace(
 def _run_trace(store: GraphStore, query: TraceQuery, max_states: int | None, deadline: float | None) -> TraceResult:
     starts = tuple(dict.fromkeys(canonical_key(s) for s in query.starts))
     as_of = query.as_of
-    start_kinds = store.kinds(starts, as_of=as_of)
-    missing = [s for s in starts if s not in start_kinds]
-    if missing:
-        raise NotFoundError(f"no node with key {', '.join(missing)}" + (f" as of {as_of.isoformat()}" if as_of else ""))
 
     window: Interval = None
     if query.window is not None and not query.ignore_time:
@@ -171,11 +167,19 @@ def _run_trace(store: GraphStore, query: TraceQuery, max_states: int | None, dea
         hi = to_epoch(query.window.end)
         window = (-_INF if lo is None else lo, _INF if hi is None else math.nextafter(hi, _INF))
 
+    # The store's compact graph first: it holds the starts' kinds too. It has no starts it
+    # does not know, so a missing one is reported by the generic path below.
     compact: CompactTraversal | None = getattr(store, "compact_traversal", None)
     found = compact(starts, query.direction) if compact is not None and as_of is None else None
     if found is not None:
         graph, positions = found
-        return _run_compact(graph, positions, starts, start_kinds, window, query, max_states, deadline)
+        walk = walk_compact(graph, positions, None, window, query, max_states, deadline)
+        return _compact_result(graph, walk, starts, query)
+
+    start_kinds = store.kinds(starts, as_of=as_of)
+    missing = [s for s in starts if s not in start_kinds]
+    if missing:
+        raise NotFoundError(f"no node with key {', '.join(missing)}" + (f" as of {as_of.isoformat()}" if as_of else ""))
 
     # Parallel arrays over states: key, constraint, parent state (-1 for starts).
     state_key: list[str] = []
@@ -273,21 +277,6 @@ def _run_trace(store: GraphStore, query: TraceQuery, max_states: int | None, dea
     )
 
 
-def _run_compact(
-    graph: CompactGraph,
-    positions: list[int],
-    starts: tuple[str, ...],
-    start_kinds: dict[str, NodeKind],
-    window: Interval,
-    query: TraceQuery,
-    max_states: int | None,
-    deadline: float | None,
-) -> TraceResult:
-    """:func:`run_trace` over a compact graph: the walk, then the answer made of it."""
-    walk = walk_compact(graph, positions, [start_kinds[k] for k in starts], window, query, max_states, deadline)
-    return _compact_result(graph, walk, starts, query)
-
-
 @dataclass
 class CompactWalk:
     """What a walk over a compact graph found, as arrays, before it becomes a :class:`TraceResult`.
@@ -312,13 +301,14 @@ class CompactWalk:
 def walk_compact(
     graph: CompactGraph,
     positions: list[int],
-    start_kinds: list[NodeKind],
+    start_kinds: list[NodeKind] | None,
     window: Interval,
     query: TraceQuery,
     max_states: int | None = None,
     deadline: float | None = None,
 ) -> CompactWalk:
-    """The BFS of :func:`run_trace` on integer node positions.
+    """The BFS of :func:`run_trace` on integer node positions; ``start_kinds`` are the kinds
+    the starts are traced as (None: their kinds in ``graph``).
 
     It runs compiled (:func:`_walk_kernel`, one state and one step at a time, as run_trace
     does) when numba is available, and as numpy array operations a whole level at a time
@@ -342,7 +332,7 @@ _I64 = np.int64
 def _walk_compact(
     graph: CompactGraph,
     positions: list[int],
-    start_kinds: list[NodeKind],
+    start_kinds: list[NodeKind] | None,
     window: Interval,
     query: TraceQuery,
     max_states: int | None,
@@ -814,7 +804,11 @@ def _walk_kernel(
         reached[:n_reached],
         first_state[:n_reached],
         degree[:n_reached],
-        _sorted_unique(codes[: counts[2]], 1 << (2 * _width(n_nodes) + _width(len(type_rank)))),
+        _sorted_unique(
+            codes[: counts[2]],
+            1 << (2 * _width(n_nodes) + _width(len(type_rank))),
+            _width(n_nodes) + _width(len(type_rank)),
+        ),
         counts[4] == 1,
     )
 
@@ -943,27 +937,57 @@ def _width(n: int) -> int:
 
 
 @_njit
-def _sorted_unique(values: Any, bound: int) -> Any:
+def _sorted_unique(values: Any, bound: int, low_bits: int = 0) -> Any:
     """The distinct ``values`` (all in ``[0, bound)``), sorted: a least-significant-digit radix
-    sort, linear where a comparison sort was most of a large walk's time."""
+    sort of their bits above ``low_bits``, linear where a comparison sort was most of a large
+    walk's time; then each run of values that share those high bits sorted on its own (a
+    walk's edge codes, high bits the source, arrive with each source's codes nearly in order,
+    so those runs are short and mostly sorted already)."""
     n = len(values)
     if n < 1024:
         ordered = np.sort(values)
     else:
-        bits = _width(bound)
+        bits = max(0, _width(bound) - low_bits)
         passes = (bits + 12) // 13  # digits of at most 13 bits: counts that stay in cache
-        digit_bits = (bits + passes - 1) // passes
+        digit_bits = (bits + passes - 1) // passes if passes else 0
         ordered, spare = values.copy(), np.empty_like(values)
         counts = np.empty((1 << digit_bits) + 1, dtype=np.int64)
         for digit in range(passes):
-            if _radix_pass(ordered, spare, counts, digit * digit_bits, digit_bits):
+            if _radix_pass(ordered, spare, counts, low_bits + digit * digit_bits, digit_bits):
                 ordered, spare = spare, ordered
+        if low_bits:
+            _sort_runs(ordered, low_bits)
     distinct = 0
     for i in range(n):
         if i == 0 or ordered[i] != ordered[i - 1]:
             ordered[distinct] = ordered[i]
             distinct += 1
     return ordered[:distinct]
+
+
+@_njit
+def _sort_runs(values: Any, low_bits: int) -> None:
+    """Sort in place each run of ``values`` sharing the bits above ``low_bits`` (by insertion
+    when short, else with ``np.sort``); runs already in order are left as they are."""
+    n = len(values)
+    begin = 0
+    while begin < n:
+        high = values[begin] >> low_bits
+        end, in_order = begin + 1, True
+        while end < n and values[end] >> low_bits == high:
+            in_order = in_order and values[end - 1] <= values[end]
+            end += 1
+        if not in_order:
+            if end - begin <= 32:
+                for i in range(begin + 1, end):
+                    value, j = values[i], i - 1
+                    while j >= begin and values[j] > value:
+                        values[j + 1] = values[j]
+                        j -= 1
+                    values[j + 1] = value
+            else:
+                values[begin:end] = np.sort(values[begin:end])
+        begin = end
 
 
 @_njit
@@ -988,7 +1012,7 @@ def _radix_pass(source: Any, target: Any, counts: Any, shift: int, digit_bits: i
 def _walk_compiled(
     graph: CompactGraph,
     positions: list[int],
-    start_kinds: list[NodeKind],
+    start_kinds: list[NodeKind] | None,
     window: Interval,
     query: TraceQuery,
     max_states: int | None,
@@ -1037,11 +1061,13 @@ def _walk_compiled(
 
 
 def _start_kinds(
-    graph: CompactGraph, positions: list[int], start_kinds: list[NodeKind]
+    graph: CompactGraph, positions: list[int], start_kinds: list[NodeKind] | None
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8]]:
     """The starts' positions, and the node kinds with the starts' kinds as the trace was asked
-    them (a copy only when one differs from the index)."""
+    them (a copy only when one differs from the graph's; None: the graph's own)."""
     starts = np.asarray(positions, dtype=_I64)
+    if start_kinds is None:
+        return starts, graph.kinds
     codes = np.asarray([graph.kind_codes.index(k) for k in start_kinds], dtype=np.int8)
     node_kinds = graph.kinds
     if len(starts) and not np.array_equal(node_kinds[starts], codes):
@@ -1068,14 +1094,54 @@ def _walk_codes(
     )
 
 
+@_njit
+def _by_degree_and_key(reached: Any, first_state: Any, degree: Any, key_rank: Any, key_order: Any) -> Any:
+    """``reached``, ``first_state`` and ``degree`` ordered by degree, then key: the order of
+    :func:`_compact_result` (``np.lexsort`` of the numpy walk), by one radix sort of the
+    codes ``degree, key rank``, which are distinct as the nodes are."""
+    n = len(reached)
+    rank_bits = _width(len(key_rank))
+    codes = np.empty(n, dtype=np.int64)
+    highest = 0
+    for i in range(n):
+        codes[i] = (degree[i] << rank_bits) | np.int64(key_rank[reached[i]])
+        highest = max(highest, degree[i])
+    first_of = np.empty(len(key_rank), dtype=np.int64)
+    for i in range(n):
+        first_of[reached[i]] = first_state[i]
+    ordered = _sorted_unique(codes, (highest + 1) << rank_bits)
+    nodes, states, degrees = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    mask = (1 << rank_bits) - 1
+    for i in range(n):
+        node = np.int64(key_order[ordered[i] & mask])
+        nodes[i], states[i], degrees[i] = node, first_of[node], ordered[i] >> rank_bits
+    return nodes, states, degrees
+
+
+@_njit
+def _decoded_edges(codes: Any, node_bits: int, type_bits: int, key_order: Any, type_order: Any) -> Any:
+    """Source and target positions and type codes of the walk's edge codes."""
+    n = len(codes)
+    source, target, types = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    node_mask, type_mask = (1 << node_bits) - 1, (1 << type_bits) - 1
+    for i in range(n):
+        code = codes[i]
+        types[i] = type_order[code & type_mask]
+        target[i] = key_order[(code >> type_bits) & node_mask]
+        source[i] = key_order[code >> (type_bits + node_bits)]
+    return source, target, types
+
+
 def warm_walk() -> None:
     """Compile the walk (or load it from numba's cache) before a trace needs it: the first call
     of a process otherwise pays it (seconds to compile, a fraction of one to load). Runs a
     two-node graph with the array types of ``graph.sqlite.index.TraversalIndex``; a no-op
     once done, or when the numpy walk is in use."""
-    if TRACE_KERNEL != "numba" or _walk_kernel.signatures:
+    if TRACE_KERNEL != "numba" or _decoded_edges.signatures:
         return
     n = np.zeros(1, dtype=np.int64)
+    ranks = np.arange(2, dtype=np.int32)
+    _by_degree_and_key(n, n, n, ranks, ranks)
     _walk_kernel(
         np.array([0, 1, 1], dtype=np.int64),
         np.array([1], dtype=np.int32),
@@ -1100,6 +1166,7 @@ def warm_walk() -> None:
         -1,
         _INF,
     )
+    _decoded_edges(n, 1, 1, ranks, n)  # last: its signature says all are ready
 
 
 def _compact_result(graph: CompactGraph, walk: CompactWalk, starts: tuple[str, ...], query: TraceQuery) -> TraceResult:
@@ -1113,18 +1180,22 @@ def _compact_result(graph: CompactGraph, walk: CompactWalk, starts: tuple[str, .
         wanted = np.isin(walk.node_kinds[reached], [kind_codes.index(k) for k in query.kinds])
         reached, first_state, degree = reached[wanted], first_state[wanted], degree[wanted]
     # By (degree, key): key ranks order as the keys do.
-    order = np.lexsort((graph.key_rank[reached], degree))
-    total = len(order)
-    truncated = query.limit is not None and total > query.limit
-    if query.limit is not None:
-        order = order[: query.limit]
-    listed, first_state, degree = reached[order], first_state[order], degree[order]
-
     codes = walk.edge_codes  # sorted as run_trace sorts (source key, target key, type value) tuples
     node_bits, type_bits = _width(n_nodes), _width(n_types)
-    edge_type = np.argsort(graph.type_rank)[codes & ((1 << type_bits) - 1)]
-    target = graph.key_order[(codes >> type_bits) & ((1 << node_bits) - 1)].astype(_I64)
-    source = graph.key_order[codes >> (type_bits + node_bits)].astype(_I64)
+    type_order = np.argsort(graph.type_rank)
+    if TRACE_KERNEL == "numba":
+        listed, first_state, degree = _by_degree_and_key(reached, first_state, degree, graph.key_rank, graph.key_order)
+        source, target, edge_type = _decoded_edges(codes, node_bits, type_bits, graph.key_order, type_order)
+    else:
+        order = np.lexsort((graph.key_rank[reached], degree))
+        listed, first_state, degree = reached[order], first_state[order], degree[order]
+        edge_type = type_order[codes & ((1 << type_bits) - 1)]
+        target = graph.key_order[(codes >> type_bits) & ((1 << node_bits) - 1)].astype(_I64)
+        source = graph.key_order[codes >> (type_bits + node_bits)].astype(_I64)
+    total = len(listed)
+    truncated = query.limit is not None and total > query.limit
+    if query.limit is not None:
+        listed, first_state, degree = listed[: query.limit], first_state[: query.limit], degree[: query.limit]
     if truncated:
         keep = np.zeros(n_nodes, dtype=bool)
         keep[walk.starts] = True

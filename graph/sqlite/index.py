@@ -23,6 +23,7 @@ also readies the compiled walk of :mod:`graph.trace` (:func:`graph.trace.warm_wa
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -114,6 +115,7 @@ class TraversalIndex:
         self.key_order: Int32Array = np.asarray(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int32)
         self.key_rank: Int32Array = np.empty(len(keys), dtype=np.int32)
         self.key_rank[self.key_order] = np.arange(len(keys), dtype=np.int32)
+        self._sorted_keys: list[str] | None = None  # keys in rank order, made on the first lookup
         self.forward = forward
         self.backward = backward
         self.marks = marks
@@ -132,6 +134,20 @@ class TraversalIndex:
         """Bytes of the traversal arrays (not the key strings)."""
         arrays = (self.ids, self.kinds, self.key_rank, self.key_order)
         return sum(a.nbytes for a in arrays) + self.forward.nbytes + self.backward.nbytes
+
+    def key_positions(self, keys: Sequence[str]) -> list[int] | None:
+        """Positions of the nodes with the given keys (by binary search over the keys in
+        rank order, no SQL); None when one is not in the index."""
+        ordered = self._sorted_keys
+        if ordered is None:
+            ordered = self._sorted_keys = [self.keys[i] for i in self.key_order.tolist()]
+        found: list[int] = []
+        for key in keys:
+            rank = bisect.bisect_left(ordered, key)
+            if rank == len(ordered) or ordered[rank] != key:
+                return None
+            found.append(int(self.key_order[rank]))
+        return found
 
     def positions(self, node_ids: Sequence[int]) -> list[int] | None:
         """Positions of the given node ids; None when one is not in the index."""

@@ -200,7 +200,6 @@ EXPAND_BACKWARD_AS_OF = (
     + " WHERE d.key IN ({marks}) AND v.retracted = 0"
 )
 
-NODE_IDS = "SELECT key, id FROM nodes WHERE key IN ({marks})"
 KINDS = "SELECT key, kind FROM nodes WHERE key IN ({marks})"
 KINDS_AS_OF = "SELECT key, kind FROM nodes WHERE key IN ({marks}) AND first_recorded <= ?"
 

@@ -563,6 +563,7 @@ class SQLiteStore(GraphStore):
             stamp = (int(self._db.execute("PRAGMA data_version").fetchone()[0]), self._commits)
             if self._index is not None and stamp == self._index_stamp:
                 return self._index
+            self._require_schema()
             if self._index is None or not self._index.refresh(self._db):
                 self._index = None  # let the old arrays go before the new ones are built
                 self._index = TraversalIndex.build(self._db)
@@ -577,12 +578,7 @@ class SQLiteStore(GraphStore):
         index = self.traversal_index()
         if index is None:
             return None
-        ids: dict[str, int] = {}
-        for chunk in _chunks(keys):
-            ids.update(self._db.execute(sql.NODE_IDS.format(marks=_marks(len(chunk))), chunk).fetchall())
-        if len(ids) != len(keys):
-            return None
-        positions = index.positions([ids[k] for k in keys])
+        positions = index.key_positions(keys)
         return None if positions is None else (index, positions)
 
     def expand(
