@@ -546,7 +546,8 @@ def canonical_key(text: str) -> str:
     symbology identifier); GS1 Digital Link URIs on any host; HIBCC and MA barcodes;
     ``{kind}:{natural key}`` with ``kind`` one of :data:`schema.kinds.KEY_PREFIXES`.
 
-    A bare number is refused: 8 to 14 digits could be a GTIN or a GLN.
+    A bare number of 8 to 14 digits is refused: it could be a GTIN or a GLN. 18 bare
+    digits whose check digit holds are an SSCC, as WMS exports write one (``00/…``).
     Raises :class:`InvalidKeyError` saying what is wrong, or
     :class:`UnsupportedFormatError` for recognised forms TraceGraph cannot key (AHM).
 

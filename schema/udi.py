@@ -4,7 +4,8 @@
 identifier a scanner may prefix (``]d2``, ``]C1``, ``]Q3``, ``]e0``, ``]E0`` …):
 
 - **GS1** element strings, bracketed ``(01)…(21)…`` or raw with GS (FNC1) separators,
-  GS1 Digital Link URIs on any host, and bare GTINs from EAN/UPC/ITF-14 symbols.
+  GS1 Digital Link URIs on any host, bare GTINs from EAN/UPC/ITF-14 symbols, and bare
+  SSCCs (18 digits, as warehouse systems export a pallet number; read with a warning).
   Element strings are parsed by the maintained ``biip`` library; this module adds what a
   recall system must not let through: check digits of every GS1 key, real calendar dates
   (DD 00 is the last day of the month), one value per AI, and the Digital Link rules of
@@ -22,7 +23,9 @@ AHM (China) and ICCBBA ISBT 128 codes are recognised and refused, never misread.
 The result's ``key`` is the canonical key of :mod:`schema.identifiers`.
 
 AI values are checked against the GS1 Barcode Syntax Dictionary (:mod:`schema.gs1_formats`):
-length, character set and, per component, check digits and fixed digits. Four keyword
+length, character set and, per component, the dictionary's linters as GS1's syntax engine
+defines them (check digits, the GMN check character pair, dates, country and currency
+codes, ...), all but those in :data:`UNCHECKED_LINTERS`. Four keyword
 options of :func:`parse_udi` mirror settings of GS1's reference parser, the GS1 Barcode
 Syntax Engine (:class:`Gs1Settings`).
 """
@@ -34,15 +37,18 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import cache
 from typing import Literal, cast
 from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
+import pycountry
 from biip import ParseConfig, ParseError
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 from biip.gs1_element_strings import GS1ElementString
 from biip.symbology import ISOSymbology
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field
+from stdnum.iso7064 import mod_97_10
 
 from schema.errors import InvalidKeyError, UnsupportedFormatError
 from schema.gs1_exclusions import EXCLUSIONS, REQUISITES
@@ -58,11 +64,15 @@ from schema.identifiers import (
 )
 
 __all__ = [
+    "BARE_SSCC_WARNING",
+    "CHECKED_LINTERS",
     "DL_CONVENIENCE_NAMES",
     "NOT_GS1_DATA",
     "REQUISITE_MISSING",
+    "UNCHECKED_LINTERS",
     "Gs1Settings",
     "UdiParse",
+    "gs1_check_character_pair",
     "gs1_digital_link_uri",
     "hibc_check_character",
     "parse_udi",
@@ -460,15 +470,177 @@ _VALUE_LINTERS: dict[str, tuple[Callable[[str], bool], str]] = {
 }
 
 
+# The linters below follow the GS1 Barcode Syntax Engine's definitions (src/c-lib/syntax/
+# lint_*.c of gs1/gs1-syntax-engine); each problem names its linter, so an error says which
+# rule of the syntax dictionary the value breaks.
+
+#: CSET 82 in the order of its values, and CSET 32, the check characters of GS1's
+#: alphanumeric keys (General Specifications, "Check character calculation (for
+#: alphanumeric keys)").
+_CSET82_ORDER = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_CSET32 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+@cache
+def _primes(count: int) -> tuple[int, ...]:
+    """The first ``count`` primes: 2, 3, 5, ..."""
+    primes: list[int] = []
+    candidate = 2
+    while len(primes) < count:
+        if all(candidate % p for p in primes if p * p <= candidate):
+            primes.append(candidate)
+        candidate += 1
+    return tuple(primes)
+
+
+def gs1_check_character_pair(data: str) -> str:
+    """The check character pair GS1 appends to an alphanumeric key (the GMN of AI (8013),
+    the Basic UDI-DI of the EU MDR): data characters weighted by primes from the right,
+    summed modulo 1021, the 10 bits written as two CSET 32 characters.
+
+    >>> gs1_check_character_pair("1987654Ad4X4bL5ttr2310c")
+    '2K'
+    """
+    if (bad := next((c for c in data if c not in _CSET82_ORDER), None)) is not None:
+        raise InvalidKeyError(f"{bad!r} is not in GS1 CSET 82")
+    weights = _primes(len(data))
+    total = sum(_CSET82_ORDER.index(c) * w for c, w in zip(reversed(data), weights, strict=True)) % 1021
+    return _CSET32[total >> 5] + _CSET32[total & 31]
+
+
+def _csumalpha_problem(value: str) -> str | None:
+    if len(value) < 2:
+        return "too short for its check character pair (csumalpha)"
+    data, pair = value[:-2], value[-2:]
+    if (bad := next((c for c in pair if c not in _CSET32), None)) is not None:
+        return f"check character {bad!r} is not in GS1 CSET 32 (csumalpha)"
+    try:
+        expected = gs1_check_character_pair(data)
+    except InvalidKeyError as exc:
+        return f"{exc} (csumalpha)"
+    return None if pair == expected else f"check character pair is {pair!r}, expected {expected!r} (csumalpha)"
+
+
+@cache
+def _iso3166_numeric() -> frozenset[str]:
+    return frozenset(country.numeric for country in pycountry.countries)
+
+
+@cache
+def _iso3166_alpha2() -> frozenset[str]:
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+@cache
+def _iso4217_numeric() -> frozenset[str]:
+    return frozenset(currency.numeric for currency in pycountry.currencies)
+
+
+def _in_code_list(codes: Callable[[], frozenset[str]], requirement: str) -> Callable[[str], str | None]:
+    return lambda value: None if value in codes() else f"{value!r} {requirement}"
+
+
+_IBAN_CHARACTERS = frozenset(_DIGIT_CHARACTERS + _UPPER)
+
+
+def _iban_problem(value: str) -> str | None:
+    """ISO 13616: a country code, two check digits (ISO 7064 mod 97-10), the account."""
+    if len(value) < 4:
+        return f"{value!r} is too short for an IBAN (iban)"
+    if value[:2] not in _iso3166_alpha2():
+        return f"{value[:2]!r} is not an ISO 3166 alpha-2 country code, as an IBAN begins (iban)"
+    if not 10 < len(value) <= 34:
+        return f"an IBAN has 11 to 34 characters, got {len(value)} (iban)"
+    if (bad := next((c for c in value if c not in _IBAN_CHARACTERS), None)) is not None:
+        return f"{bad!r} may not appear in an IBAN: digits and capital letters only (iban)"
+    if not mod_97_10.is_valid(value[4:] + value[:4]):
+        return f"IBAN check digits {value[2:4]!r} do not match the account (ISO 7064 mod 97-10) (iban)"
+    return None
+
+
+_POSITION_IN_SEQUENCE = re.compile(r"([0-9]+)/([0-9]+)")
+
+
+def _posinseqslash_problem(value: str) -> str | None:
+    match = _POSITION_IN_SEQUENCE.fullmatch(value)
+    if match is None:
+        return f"{value!r} must be a position in a sequence, {{position}}/{{last}} (posinseqslash)"
+    position, last = match.groups()
+    if position.startswith("0") or last.startswith("0"):
+        return f"{value!r}: neither number may be zero or start with 0 (posinseqslash)"
+    if int(position) > int(last):
+        return f"{value!r}: position {position} is beyond the last, {last} (posinseqslash)"
+    return None
+
+
+_PERCENT_ESCAPE_BROKEN = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _pcenc_problem(value: str) -> str | None:
+    bad = _PERCENT_ESCAPE_BROKEN.search(value)
+    if bad is None:
+        return None
+    return f"{value[bad.start() : bad.start() + 3]!r} is not a percent-encoded byte, %{{hex}}{{hex}} (pcenc)"
+
+
+_IMPORTER_INDEX_CHARACTERS = frozenset("-_" + _DIGIT_CHARACTERS + _UPPER + _UPPER.lower())
+
+
+def _mediatype(value: str) -> bool:
+    """AIDC media types (General Specifications): 01-10 ICCBBA, 80-99 national use."""
+    return _in_range(value, 1, 10) or _in_range(value, 80, 99)
+
+
+#: Linters of any character set, each giving its own problem: name -> check.
+_RULE_LINTERS: dict[str, Callable[[str], str | None]] = {
+    "csumalpha": _csumalpha_problem,
+    "iso3166": _in_code_list(_iso3166_numeric, "is not an ISO 3166-1 numeric country code (iso3166)"),
+    "iso3166999": lambda v: (
+        None
+        if v == "999"
+        else _in_code_list(_iso3166_numeric, "is not an ISO 3166-1 numeric country code or 999 (iso3166999)")(v)
+    ),
+    "iso3166alpha2": _in_code_list(_iso3166_alpha2, "is not an ISO 3166-1 alpha-2 country code (iso3166alpha2)"),
+    "iso4217": _in_code_list(_iso4217_numeric, "is not an ISO 4217 numeric currency code (iso4217)"),
+    "iso5218": lambda v: (
+        None if v in ("0", "1", "2", "9") else f"{v!r} is not an ISO/IEC 5218 sex code, 0, 1, 2 or 9 (iso5218)"
+    ),
+    "pcenc": _pcenc_problem,
+    "latitude": lambda v: (
+        None if _in_range(v, 0, 1_800_000_000) else f"{v!r} is not a latitude, 0000000000 to 1800000000 (latitude)"
+    ),
+    "longitude": lambda v: (
+        None if _in_range(v, 0, 3_600_000_000) else f"{v!r} is not a longitude, 0000000000 to 3600000000 (longitude)"
+    ),
+    "posinseqslash": _posinseqslash_problem,
+    "iban": _iban_problem,
+    "importeridx": lambda v: (
+        None
+        if len(v) == 1 and v in _IMPORTER_INDEX_CHARACTERS
+        else f"{v!r} is not an importer index: one of 0-9, A-Z, a-z, '-' or '_' (importeridx)"
+    ),
+    "mediatype": lambda v: None if _mediatype(v) else f"{v!r} is not an AIDC media type, 01-10 or 80-99 (mediatype)",
+}
+
+#: Dictionary linters checked here.
+CHECKED_LINTERS = frozenset({"csum", *_VALUE_LINTERS, *_RULE_LINTERS})
+#: Dictionary linters not checked: they need GS1's company-prefix table (gcppos1, gcppos2)
+#: or code lists GS1 maintains outside the dictionary (packagetype, and the North American
+#: coupon linters).
+UNCHECKED_LINTERS = frozenset({"gcppos1", "gcppos2", "packagetype", "couponcode", "couponposoffer"})
+
+
 def _linter_problem(linter: str, part: str, component: AiComponent) -> str | None:
-    """The dictionary linters that need no code list or company-prefix table (those,
-    such as iso3166 or gcppos1, are not checked; csumalpha neither)."""
+    """What the syntax dictionary linter ``linter`` finds wrong with ``part``, or None
+    (also for the linters in :data:`UNCHECKED_LINTERS`)."""
     if linter == "csum":
         try:
             validate_gs1_check_digit(part, what="number")
         except InvalidKeyError as exc:
             return str(exc)
         return None
+    if (rule := _RULE_LINTERS.get(linter)) is not None:
+        return rule(part)
     check = _VALUE_LINTERS.get(linter)
     if check is None or (component.charset != "N" and linter not in ("hyphen", "hasnondigit")):
         return None
@@ -847,9 +1019,48 @@ def _parse_bare_gtin(data: str) -> UdiParse:
     return _gs1_result([GS1ElementString.parse(f"01{gtin}", config=_GS1_CONFIG)])
 
 
+#: How many digits an SSCC has: 18 bare digits are read as one (AI (00) left out).
+_SSCC_LENGTH = 18
+BARE_SSCC_WARNING = (
+    "18 bare digits read as an SSCC, AI (00), without its AI (as a WMS export or a typed pallet "
+    "number gives it); write (00)… to say so"
+)
+
+
+def _parse_bare_sscc(data: str) -> UdiParse:
+    """18 digits with no AI, as warehouse systems export a pallet number: read as the SSCC
+    they are if the GS1 check digit holds, with a warning that the AI was assumed."""
+    try:
+        validate_gs1_check_digit(data, what="SSCC")
+    except InvalidKeyError as exc:
+        return _invalid("GS1", f"18 bare digits are read as an SSCC without its AI (00), and {exc}")
+    return _gs1_result([GS1ElementString.parse(f"00{data}", config=_GS1_CONFIG)], warnings=[BARE_SSCC_WARNING])
+
+
 def _parse_raw_gs1(data: str) -> UdiParse:
-    """Digits without a symbology identifier: a bare GTIN if it is GTIN-shaped and
-    checks, else an element string."""
+    """Digits without a symbology identifier: a bare GTIN (8, 12, 13 or 14 digits) or SSCC
+    (18 digits) if its check digit holds, else an element string."""
+    if data.isascii() and data.isdigit() and len(data) == _SSCC_LENGTH:
+        as_sscc = _parse_bare_sscc(data)
+        as_message = _parse_element_string(data)
+        if as_sscc.valid and as_message.valid:
+            readings = [as_sscc.elements, as_message.elements]
+            return as_message.model_copy(
+                update={
+                    "valid": False,
+                    "key": None,
+                    "errors": [
+                        f"ambiguous GS1 data: 18 bare digits read both as an SSCC without its AI (00) and as "
+                        f"the element string {_hri(as_message.elements)}; write the AIs, e.g. (00){data}"
+                    ],
+                    "readings": readings,
+                }
+            )
+        if as_sscc.valid:
+            return as_sscc
+        if as_message.valid or all(e.startswith(REQUISITE_MISSING) for e in as_message.errors):
+            return as_message  # well-formed element strings, if lacking their requisites
+        return as_sscc
     if data.isascii() and data.isdigit() and len(data) in (8, 12, 13, 14):
         as_gtin = _parse_bare_gtin(data)
         if as_gtin.valid:

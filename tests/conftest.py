@@ -8,12 +8,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from graph.port import GraphStore
 from graph.sqlite.store import SQLiteStore
 from tests.support.neo4j import neo4j_server_fixture  # noqa: F401  (the session's real Neo4j)
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Tests never assert wall-clock times, Hypothesis's per-example deadline included: on a
+# loaded two-core machine a first example that imports or compiles can take a second.
+settings.register_profile("tracegraph", deadline=None)
+settings.load_profile("tracegraph")
 
 BACKENDS = ["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 

@@ -40,9 +40,42 @@ def parse(
         ..., help="The barcode data; '-' reads it from stdin. Write the GS separator as <GS> or pass a real 0x1D."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the parse as one JSON object (UdiParse)"),
+    permit_unknown_ais: bool = typer.Option(
+        False,
+        "--permit-unknown-ais/--no-permit-unknown-ais",
+        help="Read an AI GS1 does not define (bracketed data, Digital Link) as up to 90 characters of CSET 82, "
+        "with a warning, instead of refusing the barcode.",
+    ),
+    permit_zero_suppressed_gtin: bool = typer.Option(
+        True,
+        "--permit-zero-suppressed-gtin-in-dl-uris/--no-permit-zero-suppressed-gtin-in-dl-uris",
+        help="Read a GTIN-8, -12 or -13 as the (01) of a Digital Link URI, zero-padded to 14 digits. "
+        "Off, the GTIN in a URI must have 14 digits.",
+    ),
+    permit_convenience_alphas: bool = typer.Option(
+        True,
+        "--permit-convenience-alphas/--no-permit-convenience-alphas",
+        help="Read the Digital Link 1.0 path names (/gtin/…, /ser/…) as their AIs, with a warning. "
+        "Off, only numeric AIs are read, as Digital Link 1.1 requires.",
+    ),
+    validate_unknown_ai_not_dl_attr: bool = typer.Option(
+        True,
+        "--validate-unknown-ai-not-dl-attr/--no-validate-unknown-ai-not-dl-attr",
+        help="With --permit-unknown-ais, still refuse an unknown AI as a Digital Link data attribute "
+        "(query parameter).",
+    ),
 ) -> None:
-    """Parse one UDI barcode and print what it says; exit 2 when it is not valid."""
-    parsed = parse_udi(barcode_text(barcode))
+    """Parse one UDI barcode and print what it says; exit 2 when it is not valid.
+
+    GS1 settings: those of GS1's reference parser, the GS1 Barcode Syntax Engine; the defaults suit scanning.
+    """
+    parsed = parse_udi(
+        barcode_text(barcode),
+        permit_unknown_ais=permit_unknown_ais,
+        permit_zero_suppressed_gtin_in_dl_uris=permit_zero_suppressed_gtin,
+        permit_convenience_alphas=permit_convenience_alphas,
+        validate_unknown_ai_not_dl_attr=validate_unknown_ai_not_dl_attr,
+    )
     if as_json:
         print_json(parsed.model_dump(mode="json"))
     else:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from schema.errors import InvalidKeyError
 from schema.identifiers import canonical_key
-from schema.udi import AHM_UNSUPPORTED, NOT_GS1_DATA, UdiParse, hibc_check_character, parse_udi
+from schema.udi import AHM_UNSUPPORTED, BARE_SSCC_WARNING, NOT_GS1_DATA, UdiParse, hibc_check_character, parse_udi
 
 GS = "\x1d"
 
@@ -530,3 +530,42 @@ def test_parse_udi_never_raises(text: str) -> None:
     assert parsed.valid or parsed.errors
     if not parsed.valid:
         assert parsed.key is None
+
+
+# -- bare SSCC: 18 digits without their AI, as a WMS export or a typed pallet number gives them
+
+
+def test_bare_18_digits_with_a_valid_check_digit_are_an_sscc_with_a_warning() -> None:
+    parsed = parse_udi("157035381410375177")
+    assert parsed.valid and parsed.issuer == "GS1"
+    assert parsed.elements == {"00": "157035381410375177"}
+    assert parsed.key == canonical_key("(00)157035381410375177") == "00/157035381410375177"
+    assert parsed.warnings == [BARE_SSCC_WARNING]
+    assert canonical_key("157035381410375177") == parsed.key  # wherever a key is accepted
+
+
+def test_bare_18_digits_with_a_wrong_check_digit_are_refused_saying_so() -> None:
+    parsed = parse_udi("157035381410375178")
+    assert not parsed.valid and parsed.key is None
+    assert parsed.errors == [
+        "18 bare digits are read as an SSCC without its AI (00), and "
+        "SSCC 157035381410375178 has check digit 8, expected 7"
+    ]
+    with pytest.raises(InvalidKeyError, match="has check digit 8, expected 7"):
+        canonical_key("157035381410375178")
+
+
+@pytest.mark.parametrize("data", ["]C1157035381410375177", "15703538141037517", "1570353814103751770"])
+def test_only_18_digits_without_a_symbology_identifier_are_taken_for_an_sscc(data: str) -> None:
+    parsed = parse_udi(data)  # ]C1 announces element strings; 17 or 19 digits are no SSCC
+    assert not parsed.valid and "00" not in parsed.elements and not parsed.warnings
+
+
+def test_18_digits_that_are_also_a_valid_element_string_are_ambiguous() -> None:
+    # (253) GDTI 9506000134352 with serial 00; as 18 digits, its mod-10 check digit holds too.
+    data = "253950600013435200"
+    assert parse_udi(f"]C1{data}").elements == {"253": "950600013435200"}
+    parsed = parse_udi(data)
+    assert not parsed.valid and parsed.key is None
+    assert parsed.readings == [{"00": data}, {"253": "950600013435200"}]
+    assert parsed.errors[0].startswith("ambiguous GS1 data: 18 bare digits")

@@ -20,8 +20,10 @@ The GS1 syntax engine's vectors run with the engine's settings (``settings_in_ef
 over the engine's defaults), passed to ``parse_udi`` and ``digital_link`` as the keyword
 options of the same names (``ENGINE_DEFAULTS``).
 
-Agreement over the remaining vectors must be at least 99% per file. A disagreement that
-is not listed, or a listed one that now agrees, fails the test, so the list stays true.
+Agreement over the remaining vectors must be at least 99% per file, and pooled over the
+three files it must be at least 99% even counting the known exceptions as disagreements
+(678 of 684 comparable vectors, 99.1%). A disagreement that is not listed, or a listed
+one that now agrees, fails the test, so the list stays true.
 The shared data lives beside the checkout; set TRACEGRAPH_SHARED_DATA to point elsewhere.
 """
 
@@ -592,11 +594,6 @@ _GRAI = (
     "GS1 does (General Specifications 3.9.3; the syntax dictionary's csum linter on (8003), which the GS1 "
     "syntax engine's vectors exercise)"
 )
-_BARE_SSCC = (
-    "we differ: bare 18 digits; biip guesses an SSCC, but no GS1 carrier holds an SSCC without AI (00), and 18 "
-    "digits with a valid mod-10 check digit may as well be a GSRN (8017/8018): we read bare digits only as the "
-    "GTIN an EAN/UPC/ITF-14 symbol carries"
-)
 _RUN_ON_DATE = (
     "we differ: 0107032069804988 10032915210526 has no GS, so the lot may be 032915210526 (GS1's reading) or "
     "0329 followed by (15) 2021-05-26; labels for the Chinese market often omit that GS, so both valid "
@@ -618,7 +615,6 @@ KNOWN_EXCEPTIONS: dict[str, dict[int, str]] = {
         213: _GRAI,
         293: _GRAI,
         295: _RUN_ON_DATE,
-        398: _BARE_SSCC,
     },
     ENGINE: {},
     BRIXION: {
@@ -710,13 +706,19 @@ def test_agreement_with_vectors(name: str, judge: Callable[[Row], Verdict]) -> N
 
 
 def test_pooled_agreement_and_every_exception_says_why() -> None:
+    """Over all three files: agreement without the explained exceptions, and agreement
+    counting them as disagreements (the issue's acceptance figure), both at least 99%."""
     tallies = [judge_file(name, judge)[0] for name, judge in _FILES]
     comparable = sum(t.comparable for t in tallies)
     agree = sum(t.agree for t in tallies)
     explained = sum(t.explained for t in tallies)
+    raw_agreement = agree / comparable
     print(
-        f"\npooled: {comparable} comparable, {agree} agree, {explained} explained exceptions ({agree / comparable:.2%})"
+        f"\npooled: {comparable} comparable, {agree} agree, {explained} explained exceptions: "
+        f"{agree / (comparable - explained):.2%} without them, {agree}/{comparable} = {raw_agreement:.1%} counting them"
     )
     reasons = [reason for exceptions in KNOWN_EXCEPTIONS.values() for reason in exceptions.values()]
     assert all(reason.startswith(("we differ: ", "vector fault: ")) for reason in reasons)
+    assert explained == len(reasons), "every known exception is a comparable vector that disagrees"
     assert agree / (comparable - explained) >= 0.99
+    assert raw_agreement >= 0.99, f"pooled agreement counting the exceptions: {agree}/{comparable}"
