@@ -15,10 +15,13 @@ and two offsets. Keys stay in one Python list, only to name the nodes a trace re
 
 The index is built lazily (on the first trace) from one consistent read of ``nodes`` and
 ``edges``, and kept consistent with the file: every change to a node or an edge appends a
-``node_versions`` or ``edge_versions`` row, so the rows with ids past the ones the index has
-seen are exactly what changed since. Interval ends and kinds change in place; new nodes,
-new edges and retractions change the arrays' shape, and the index is rebuilt. Building it
-also readies the compiled walk of :mod:`graph.trace` (:func:`graph.trace.warm_walk`).
+``node_versions`` or ``edge_versions`` row, and new nodes and edges get ids past the largest
+ones, so the rows with ids past the ones the index has seen are exactly what changed since.
+Interval ends and kinds change in place. New nodes and edges give a new index grown from this
+one's arrays (the new keys merged into the key order, the new steps sorted into the CSR
+arrays), without reading the file again; traces already running keep the arrays they started
+with. A retraction, or an edge brought back, rebuilds the index. Building it also readies the
+compiled walk of :mod:`graph.trace` (:func:`graph.trace.warm_walk`).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ TYPE_RANK = np.argsort(np.argsort(np.array([t.value for t in TYPE_CODES]))).asty
 
 _TRACED = tuple(sorted(t.value for t in TRACED_EDGES))
 _EDGES = sql.INDEX_EDGES.format(marks=",".join("?" * len(_TRACED)))
+_NEW_EDGES = sql.INDEX_NEW_EDGES.format(marks=",".join("?" * len(_TRACED)))
 #: Past this many changed edges a rebuild is about as cheap as patching one by one.
 _PATCH_LIMIT = 5_000
 
@@ -106,13 +110,16 @@ class TraversalIndex:
         forward: Adjacency,
         backward: Adjacency,
         marks: Watermarks,
+        key_order: Int32Array | None = None,
     ) -> None:
         self.ids = ids
         self.keys = keys
         self.kinds = kinds
         # Rank of each key in string order: sorting by it sorts by key, without comparing strings.
-        # ``key_order`` is the inverse: the position of the key of each rank.
-        self.key_order: Int32Array = np.asarray(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int32)
+        # ``key_order`` is the inverse: the position of the key of each rank (given when known).
+        if key_order is None:
+            key_order = np.asarray(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int32)
+        self.key_order: Int32Array = key_order
         self.key_rank: Int32Array = np.empty(len(keys), dtype=np.int32)
         self.key_rank[self.key_order] = np.arange(len(keys), dtype=np.int32)
         self._sorted_keys: list[str] | None = None  # keys in rank order, made on the first lookup
@@ -135,12 +142,16 @@ class TraversalIndex:
         arrays = (self.ids, self.kinds, self.key_rank, self.key_order)
         return sum(a.nbytes for a in arrays) + self.forward.nbytes + self.backward.nbytes
 
+    def _sorted(self) -> list[str]:
+        """The keys in rank order (made on first use)."""
+        if self._sorted_keys is None:
+            self._sorted_keys = [self.keys[i] for i in self.key_order.tolist()]
+        return self._sorted_keys
+
     def key_positions(self, keys: Sequence[str]) -> list[int] | None:
         """Positions of the nodes with the given keys (by binary search over the keys in
         rank order, no SQL); None when one is not in the index."""
-        ordered = self._sorted_keys
-        if ordered is None:
-            ordered = self._sorted_keys = [self.keys[i] for i in self.key_order.tolist()]
+        ordered = self._sorted()
         found: list[int] = []
         for key in keys:
             rank = bisect.bisect_left(ordered, key)
@@ -211,44 +222,114 @@ class TraversalIndex:
         np.cumsum(counts, out=offsets[1:])
         return Adjacency(offsets, there[order], types[order], at[order], until[order])
 
-    def refresh(self, db: sqlite3.Connection) -> bool:
-        """Apply what changed since the watermarks; False when only a rebuild can (new nodes or
-        edges, retractions, or too many changes to patch one by one)."""
+    def _grown(
+        self, new_nodes: Sequence[tuple[int, str, str]], new_edges: Sequence[tuple[Any, ...]], marks: Watermarks
+    ) -> TraversalIndex | None:
+        """A new index: this one's nodes and steps, and the rows added since (new node ids are
+        past this index's, so its nodes keep their positions). The new keys are merged into the
+        key order, and every step sorted into place in both directions; None when a new edge
+        names a node neither index holds."""
+        n_old, n_new = self.node_count, len(new_nodes)
+        ids = np.concatenate((self.ids, np.fromiter((r[0] for r in new_nodes), dtype=np.int64, count=n_new)))
+        keys = self.keys + [r[1] for r in new_nodes]
+        kinds = np.concatenate(
+            (self.kinds, np.fromiter((_KIND_CODE[r[2]] for r in new_nodes), dtype=np.int8, count=n_new))
+        )
+        # Each new key goes before the old key it is inserted before; the old keys keep their
+        # order, moved up by the new ones before them.
+        ordered = self._sorted()
+        fresh = sorted(range(n_new), key=lambda i: new_nodes[i][1])
+        inserted = np.fromiter(
+            (bisect.bisect_left(ordered, new_nodes[i][1]) for i in fresh), dtype=np.int64, count=n_new
+        )
+        key_rank = np.empty(n_old + n_new, dtype=np.int64)
+        key_rank[:n_old] = self.key_rank + np.searchsorted(inserted, self.key_rank, side="right")
+        key_rank[n_old + np.asarray(fresh, dtype=np.int64)] = inserted + np.arange(n_new)
+        key_order = np.empty(n_old + n_new, dtype=np.int32)
+        key_order[key_rank] = np.arange(n_old + n_new, dtype=np.int32)
+
+        m = len(new_edges)
+        src_ids = np.fromiter((r[1] for r in new_edges), dtype=np.int64, count=m)
+        dst_ids = np.fromiter((r[2] for r in new_edges), dtype=np.int64, count=m)
+        src, dst = np.searchsorted(ids, src_ids), np.searchsorted(ids, dst_ids)
+        if m and (
+            max(src.max(), dst.max()) >= len(ids)
+            or not (np.array_equal(ids[src], src_ids) and np.array_equal(ids[dst], dst_ids))
+        ):
+            return None
+        types = np.fromiter((_TYPE_CODE[r[0]] for r in new_edges), dtype=np.int8, count=m)
+        at = np.fromiter((np.nan if r[3] is None else r[3] for r in new_edges), dtype=np.float64, count=m)
+        until = np.fromiter((np.inf if r[4] is None else r[4] for r in new_edges), dtype=np.float64, count=m)
+        index = TraversalIndex(ids, keys, kinds, _EMPTY, _EMPTY, marks, key_order=key_order)
+        old = self.forward
+        here = np.repeat(np.arange(n_old, dtype=np.int32), np.diff(old.offsets))
+        index.forward = index._adjacency(
+            np.concatenate((here, src.astype(np.int32))),
+            np.concatenate((old.neighbour, dst.astype(np.int32))),
+            np.concatenate((old.type, types)),
+            np.concatenate((old.at, at)),
+            np.concatenate((old.until, until)),
+        )
+        old = self.backward
+        here = np.repeat(np.arange(n_old, dtype=np.int32), np.diff(old.offsets))
+        index.backward = index._adjacency(
+            np.concatenate((here, dst.astype(np.int32))),
+            np.concatenate((old.neighbour, src.astype(np.int32))),
+            np.concatenate((old.type, types)),
+            np.concatenate((old.at, at)),
+            np.concatenate((old.until, until)),
+        )
+        return index
+
+    def refreshed(self, db: sqlite3.Connection) -> TraversalIndex | None:
+        """The index with what changed since its watermarks: this one, patched in place, when
+        only interval ends and kinds changed; a new one grown from it when nodes or edges were
+        added (:meth:`_grown`); None when only a rebuild can (a retraction, an edge brought
+        back, or too many changes to patch one by one)."""
+        old = self.marks
         with _snapshot(db):
             marks = Watermarks(*db.execute(sql.INDEX_WATERMARKS).fetchone())
-            if marks.node != self.marks.node or marks.edge != self.marks.edge:
-                return False
-            nodes = db.execute(sql.INDEX_CHANGED_NODES, (self.marks.node_version,)).fetchall()
-            edges = db.execute(sql.INDEX_CHANGED_EDGES, (self.marks.edge_version,)).fetchmany(_PATCH_LIMIT + 1)
-        if len(edges) > _PATCH_LIMIT:
-            return False
-        patches: list[tuple[int, int, float]] = []
+            nodes = db.execute(sql.INDEX_CHANGED_NODES, (old.node_version, old.node)).fetchall()
+            edges = db.execute(sql.INDEX_CHANGED_EDGES, (old.edge_version, old.edge)).fetchmany(_PATCH_LIMIT + 1)
+            if len(edges) > _PATCH_LIMIT:
+                return None
+            new_nodes = db.execute(sql.INDEX_NEW_NODES, (old.node,)).fetchall() if marks.node != old.node else []
+            new_edges = db.execute(_NEW_EDGES, (old.edge, *_TRACED)).fetchall() if marks.edge != old.edge else []
+        # Changed edges the index holds: (source, target, type code, at, new end).
+        moved: list[tuple[int, int, int, Any, float]] = []
         for _edge_id, etype, src_id, dst_id, at, until, retracted in edges:
             if etype not in _TYPE_CODE or EdgeType(etype) not in TRACED_EDGES:
                 continue
             where = self.positions([src_id, dst_id])
             if where is None:
-                return False
+                return None
             src, dst = where
             code = _TYPE_CODE[etype]
-            forward = self.forward.find(src, dst, code, at)
-            backward = self.backward.find(dst, src, code, at)
-            if retracted or forward is None or backward is None:
-                return False  # a retraction, or a retracted edge back: the shape changes
-            end = np.inf if until is None else until
-            patches.append((forward, backward, end))
-        # Only ends move here; an edge's place in the order never depends on its end, since
-        # (neighbour, type, at) already tells apart the edges of one node.
-        for forward, backward, end in patches:
-            self.forward.until[forward] = end
-            self.backward.until[backward] = end
+            if retracted or self.forward.find(src, dst, code, at) is None:
+                return None  # a retraction, or a retracted edge back: the shape changes
+            moved.append((src, dst, code, at, np.inf if until is None else until))
+        changed_kinds: list[tuple[int, int]] = []
         for node_id, kind in nodes:
             where = self.positions([node_id])
             if where is None:
-                return False
-            self.kinds[where[0]] = _KIND_CODE[kind]
-        self.marks = marks
-        return True
+                return None
+            changed_kinds.append((where[0], _KIND_CODE[kind]))
+        index = self._grown(new_nodes, new_edges, marks) if new_nodes or new_edges else self
+        if index is None:
+            return None
+        # Only ends move here; an edge's place in the order never depends on its end, since
+        # (neighbour, type, at) already tells apart the edges of one node. A grown index has
+        # arrays of its own, with the nodes this one had at the same positions.
+        for src, dst, code, at, end in moved:
+            forward, backward = index.forward.find(src, dst, code, at), index.backward.find(dst, src, code, at)
+            if forward is None or backward is None:
+                return None
+            index.forward.until[forward] = end
+            index.backward.until[backward] = end
+        for position, code in changed_kinds:
+            index.kinds[position] = code
+        index.marks = marks
+        return index
 
 
 _EMPTY = Adjacency(

@@ -251,10 +251,15 @@ INDEX_WATERMARKS = """
     SELECT (SELECT coalesce(max(id), 0) FROM nodes), (SELECT coalesce(max(id), 0) FROM edges),
            (SELECT coalesce(max(id), 0) FROM node_versions), (SELECT coalesce(max(id), 0) FROM edge_versions)
 """
-INDEX_CHANGED_NODES = (
-    "SELECT DISTINCT n.id, n.kind FROM node_versions v JOIN nodes n ON n.id = v.node_id WHERE v.id > ?"
-)
+# Changes to nodes and edges the index holds (ids up to its watermarks), and the new ones.
+# CROSS JOIN keeps the versions outermost: the few rows past a watermark, not every node or edge.
+INDEX_CHANGED_NODES = """
+    SELECT DISTINCT n.id, n.kind
+    FROM node_versions v CROSS JOIN nodes n ON n.id = v.node_id WHERE v.id > ? AND n.id <= ?
+"""
 INDEX_CHANGED_EDGES = """
     SELECT DISTINCT e.id, e.type, e.src, e.dst, e.at, e.until, e.retracted
-    FROM edge_versions v JOIN edges e ON e.id = v.edge_id WHERE v.id > ?
+    FROM edge_versions v CROSS JOIN edges e ON e.id = v.edge_id WHERE v.id > ? AND e.id <= ?
 """
+INDEX_NEW_NODES = "SELECT id, key, kind FROM nodes WHERE id > ? ORDER BY id"
+INDEX_NEW_EDGES = "SELECT type, src, dst, at, until FROM edges WHERE id > ? AND retracted = 0 AND type IN ({marks})"

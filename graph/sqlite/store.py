@@ -113,6 +113,8 @@ class SQLiteStore(GraphStore):
         self.use_traversal_index = traversal_index
         self._index: TraversalIndex | None = None
         self._index_stamp: tuple[int, int] = (-1, -1)
+        #: Times the traversal index was built from the file (not patched or grown from the last).
+        self.index_builds = 0
         self._commits = 0  # own commits: PRAGMA data_version only counts other connections' ones
         self._index_lock = threading.Lock()
         self.location = str(self.path)
@@ -564,9 +566,12 @@ class SQLiteStore(GraphStore):
             if self._index is not None and stamp == self._index_stamp:
                 return self._index
             self._require_schema()
-            if self._index is None or not self._index.refresh(self._db):
+            refreshed = self._index.refreshed(self._db) if self._index is not None else None
+            if refreshed is None:
                 self._index = None  # let the old arrays go before the new ones are built
-                self._index = TraversalIndex.build(self._db)
+                refreshed = TraversalIndex.build(self._db)
+                self.index_builds += 1
+            self._index = refreshed
             self._index_stamp = stamp
             return self._index
 

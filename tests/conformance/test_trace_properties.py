@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from graph.port import GraphStore
 from schema.kinds import EdgeType as E
 from schema.kinds import NodeKind as K
-from schema.model import TraceDirection, TraceQuery
+from schema.model import EdgeFact, NodeFact, TraceDirection, TraceQuery
 from tests.conformance.reference import Pack, RefPlant, Ship
 from tests.factories import batch, device, edge, gln, lot, node, sscc, t
 
@@ -46,7 +46,12 @@ def plants(draw: st.DrawFn) -> RefPlant:
 
 
 def load(store: GraphStore, plant: RefPlant) -> None:
-    facts = []
+    store.apply(batch(*plant_facts(plant)))
+
+
+def plant_facts(plant: RefPlant) -> list[NodeFact | EdgeFact]:
+    """The facts of ``plant``, as one batch would hold them."""
+    facts: list[NodeFact | EdgeFact] = []
     for lot_key, devices in plant.lots.items():
         facts.append(node(lot_key, K.PRODUCT_LOT))
         facts.extend(edge(E.INCLUDES, lot_key, d, at=t(0)) for d in devices)
@@ -59,7 +64,7 @@ def load(store: GraphStore, plant: RefPlant) -> None:
     )
     facts.extend(edge(E.SHIPPED_IN, s.item, s.shipment, at=t(s.at)) for s in plant.ships)
     facts.extend(edge(E.DELIVERED_TO, s, c, at=t(20)) for s, c in plant.deliveries.items())
-    store.apply(batch(*facts))
+    return facts
 
 
 def unique_intervals(plant: RefPlant) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from graph.port import GraphStore
 from graph.sqlite.store import SQLiteStore
@@ -19,7 +20,7 @@ from schema.kinds import NodeKind as K
 from schema.model import EdgeOp, TraceDirection, TraceEdge, TraceQuery, TraceResult, trusted_factory
 from tests.conformance.plants import CASE_A, CASE_B, D1, D2, HOSPITAL_1, LOT, SHIP_DIST, SUPPLIER, repack_plant
 from tests.conformance.reference import RefPlant
-from tests.conformance.test_trace_properties import load, plants, things, unique_intervals
+from tests.conformance.test_trace_properties import load, plant_facts, plants, things, unique_intervals
 from tests.factories import batch, edge, node, t
 
 
@@ -56,9 +57,10 @@ def test_another_connections_commits_are_seen(tmp_path: Path) -> None:
         writer.apply(batch(edge(E.PACKED_IN, D1, CASE_A, op=EdgeOp.CLOSE, until=t(2))))
         assert reached(reader, D1) == {CASE_A}
         assert reader.traversal_index() is built
-        # A new edge changes the shape: rebuilt.
+        # A new edge and a new node: a new index, grown from the last without reading it all again.
         writer.apply(batch(edge(E.PACKED_IN, D1, CASE_B, at=t(4))))
         assert reached(reader, D1) == {CASE_A, CASE_B}
+        assert reader.traversal_index() is not built and reader.index_builds == 1
         # A kind refined in place (a device that turns out to hold items is a container).
         writer.apply(batch(edge(E.PACKED_IN, D2, D1, at=t(5)), edge(E.SHIPPED_IN, D1, "shipment:X", at=t(6))))
         writer.apply(batch(node(D1, K.CONTAINER)))
@@ -71,8 +73,10 @@ def test_own_commits_and_retractions_are_seen(tmp_path: Path) -> None:
         store.apply(batch(edge(E.SHIPPED_IN, CASE_A, SHIP_DIST, at=t(3), record_id="ship")))
         store.apply(batch(edge(E.DELIVERED_TO, SHIP_DIST, HOSPITAL_1, at=t(4)), node(HOSPITAL_1, K.CONSIGNEE)))
         assert reached(store, CASE_A) == {SHIP_DIST, HOSPITAL_1}
+        builds = store.index_builds
         store.apply(batch(retract_records=("ship",)))
         assert reached(store, CASE_A) == set()
+        assert store.index_builds == builds + 1  # a retraction changes the shape: built afresh
         assert reached(store, HOSPITAL_1, TraceDirection.BACKWARD) == {SHIP_DIST}
 
 
@@ -107,6 +111,41 @@ def test_random_plants_answer_as_the_sql_path(plant: RefPlant) -> None:
         queries.append(TraceQuery(starts=tuple(starts), direction=TraceDirection.BACKWARD))
         for query in queries:
             assert indexed.trace(query).to_json() == plain.trace(query).to_json(), query
+
+
+@settings(max_examples=60, deadline=None)
+@given(plant=plants(), data=st.data())
+def test_an_index_grown_batch_by_batch_answers_as_the_sql_path(plant: RefPlant, data: st.DataObject) -> None:
+    # The plant's facts in batches, a trace after each: new nodes and edges grow the index the
+    # last trace built (new keys anywhere in the key order, new steps anywhere in a node's
+    # adjacency), closings patch it; the answers stay the SQL path's, paths included.
+    assume(unique_intervals(plant))
+    facts = plant_facts(plant)
+    cuts = sorted(data.draw(st.lists(st.integers(1, max(1, len(facts) - 1)), max_size=4, unique=True)))
+    closes = data.draw(st.lists(st.sampled_from(plant.packs), max_size=2, unique=True)) if plant.packs else []
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        closing(SQLiteStore(Path(tmp) / "s.db")) as indexed,
+        closing(SQLiteStore(Path(tmp) / "s.db", traversal_index=False)) as plain,
+    ):
+        indexed.migrate()
+        batches = [facts[a:b] for a, b in zip([0, *cuts], [*cuts, len(facts)], strict=True)]
+        batches.append(
+            [
+                edge(E.PACKED_IN, p.item, p.container, at=t(p.start), op=EdgeOp.CLOSE, until=t(p.start + 1))
+                for p in closes
+            ]
+        )
+        for facts_now in batches:
+            if not facts_now:
+                continue
+            indexed.apply(batch(*facts_now))
+            starts = sorted(indexed.kinds(things(plant)))
+            for start in starts:
+                for direction in TraceDirection:
+                    query = TraceQuery(starts=(start,), direction=direction)
+                    assert indexed.trace(query).to_json() == plain.trace(query).to_json(), (query, facts_now)
+        assert indexed.index_builds == 1  # the first trace's; every later batch grew or patched it
 
 
 def test_results_built_without_validation_are_valid_and_equal(tmp_path: Path) -> None:
