@@ -36,7 +36,7 @@ from i18n import N_, gettext
 from reports.pdf import Fonts, PdfReport, register_cid_font, register_font
 from schema.errors import InvalidInputError
 from schema.model import iso
-from services.nmpa import MissingFact, RecallDossier
+from services.nmpa import LotLine, MissingFact, RecallDossier
 
 _ = gettext
 
@@ -150,6 +150,11 @@ def _company(d: RecallDossier) -> list[tuple[str, str]]:
 # -- tables --------------------------------------------------------------------------------------
 
 
+def _lot_number(lot: LotLine) -> str:
+    """The lot number as the label prints it (批号), else the lot's key."""
+    return lot.lot_number or lot.lot
+
+
 def _lot_columns() -> list[str]:
     return [
         _("Product name"),
@@ -176,7 +181,7 @@ def _lot_rows(d: RecallDossier) -> list[list[str]]:
             _v(lot.model),
             _v(lot.specification),
             _v(lot.udi_di),
-            lot.lot,
+            _lot_number(lot),
             _v(lot.manufactured),
             _v(lot.expiry),
             _v(lot.made),
@@ -204,6 +209,7 @@ def _consignee_columns() -> list[str]:
 
 
 def _consignee_rows(d: RecallDossier) -> list[list[str]]:
+    numbers = {lot.lot: _lot_number(lot) for lot in d.lots}
     return [
         [
             c.consignee,
@@ -212,7 +218,7 @@ def _consignee_rows(d: RecallDossier) -> list[list[str]]:
             _v(c.address),
             _v(c.licence),
             _("passed on") if c.passed_on else str(c.units),
-            ", ".join(c.lots),
+            ", ".join(numbers.get(k, k) for k in c.lots),
             _("yes") if c.notified else _("no"),
             str(c.recalled),
         ]
@@ -225,7 +231,7 @@ def _clock_rows(d: RecallDossier) -> list[list[str]]:
 
 
 def _unit_rows(d: RecallDossier) -> list[list[str]]:
-    return [[lot.lot, serial] for lot in d.lots for serial in lot.serials]
+    return [[_lot_number(lot), serial] for lot in d.lots for serial in lot.serials]
 
 
 def _totals(d: RecallDossier) -> list[tuple[str, str]]:
