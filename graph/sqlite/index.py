@@ -73,6 +73,11 @@ class Adjacency:
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.offsets, self.neighbour, self.type, self.at, self.until))
 
+    def steps(self) -> tuple[Int32Array, Int32Array, Int8Array, FloatArray, FloatArray]:
+        """Every step as parallel arrays: node, neighbour, type, at, until."""
+        here = np.repeat(np.arange(len(self.offsets) - 1, dtype=np.int32), np.diff(self.offsets))
+        return here, self.neighbour, self.type, self.at, self.until
+
     def find(self, here: int, neighbour: int, type_code: int, at: float | None) -> int | None:
         """The entry of one edge in ``here``'s adjacency, if the index holds it."""
         lo, hi = int(self.offsets[here]), int(self.offsets[here + 1])
@@ -212,9 +217,23 @@ class TraversalIndex:
         return index
 
     def _adjacency(
-        self, here: Int32Array, there: Int32Array, types: Int8Array, at: FloatArray, until: FloatArray
+        self,
+        here: Int32Array,
+        there: Int32Array,
+        types: Int8Array,
+        at: FloatArray,
+        until: FloatArray,
+        *,
+        extra: tuple[Int32Array, Int32Array, Int8Array, FloatArray, FloatArray] | None = None,
     ) -> Adjacency:
-        # The order of _step_order: neighbour key, type, at (None first), until (None last).
+        """CSR arrays of the steps ``here -> there`` (and the ``extra`` steps, in the same
+        columns), each node's steps in the order of _step_order: neighbour key, type, at
+        (None first), until (None last)."""
+        if extra is not None:
+            more_here, more_there, more_types, more_at, more_until = extra
+            here, there = np.concatenate((here, more_here)), np.concatenate((there, more_there))
+            types = np.concatenate((types, more_types))
+            at, until = np.concatenate((at, more_at)), np.concatenate((until, more_until))
         at_order = np.where(np.isnan(at), -np.inf, at)
         order = np.lexsort((until, at_order, TYPE_RANK[types], self.key_rank[there], here))
         counts = np.bincount(here, minlength=self.node_count)
@@ -261,24 +280,9 @@ class TraversalIndex:
         at = np.fromiter((np.nan if r[3] is None else r[3] for r in new_edges), dtype=np.float64, count=m)
         until = np.fromiter((np.inf if r[4] is None else r[4] for r in new_edges), dtype=np.float64, count=m)
         index = TraversalIndex(ids, keys, kinds, _EMPTY, _EMPTY, marks, key_order=key_order)
-        old = self.forward
-        here = np.repeat(np.arange(n_old, dtype=np.int32), np.diff(old.offsets))
-        index.forward = index._adjacency(
-            np.concatenate((here, src.astype(np.int32))),
-            np.concatenate((old.neighbour, dst.astype(np.int32))),
-            np.concatenate((old.type, types)),
-            np.concatenate((old.at, at)),
-            np.concatenate((old.until, until)),
-        )
-        old = self.backward
-        here = np.repeat(np.arange(n_old, dtype=np.int32), np.diff(old.offsets))
-        index.backward = index._adjacency(
-            np.concatenate((here, dst.astype(np.int32))),
-            np.concatenate((old.neighbour, src.astype(np.int32))),
-            np.concatenate((old.type, types)),
-            np.concatenate((old.at, at)),
-            np.concatenate((old.until, until)),
-        )
+        src32, dst32 = src.astype(np.int32), dst.astype(np.int32)
+        index.forward = index._adjacency(*self.forward.steps(), extra=(src32, dst32, types, at, until))
+        index.backward = index._adjacency(*self.backward.steps(), extra=(dst32, src32, types, at, until))
         return index
 
     def refreshed(self, db: sqlite3.Connection) -> TraversalIndex | None:
