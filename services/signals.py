@@ -170,6 +170,11 @@ def _inspections(r: _Reader) -> tuple[list[InspectionRecord], list[CalibrationRe
     return inspections, calibrations
 
 
+def process_runs(store: GraphStore, *, as_of: datetime | None = None) -> list[ProcessRun]:
+    """Every process run with its measurements, as the SPC detectors read them."""
+    return _process_runs(_Reader(store, as_of))
+
+
 def _process_runs(r: _Reader) -> list[ProcessRun]:
     runs = []
     for key in r.keys("run:", NodeKind.PROCESS_RUN):

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from graph.port import GraphStore
 from risk.signals.charts import ControlChart, RuleSystem, control_charts
-from services.signals import _process_runs, _Reader
+from services.signals import process_runs
 
 
 def charts(
@@ -19,5 +19,4 @@ def charts(
 ) -> list[ControlChart]:
     """The control charts of every machine and parameter with process data (or the ones named),
     read as the SPC signals read them (``services.signals.detect``)."""
-    runs = _process_runs(_Reader(store, as_of))
-    return control_charts(runs, equipment=equipment, parameter=parameter, rules=rules)
+    return control_charts(process_runs(store, as_of=as_of), equipment=equipment, parameter=parameter, rules=rules)
