@@ -6,7 +6,11 @@ the ``schema.kinds`` enums, formatted in where Cypher cannot take them as parame
 Model: every thing is a ``(:Node {key, kind, props, first_recorded, versions})`` with its
 kind as a second label. Every edge is a relationship of its type with its identity
 ``at_key`` and its history as parallel lists (``v_recorded``, ``v_until``, ``v_retracted``,
-``v_batch``, ``v_json``) so an ``as_of`` read can pick the version in Cypher.
+``v_batch``, ``v_json``) so an ``as_of`` read can pick the version in Cypher. An edge with
+one version (most edges: written once, never changed) stores no lists: its one version is its
+current state (``first_recorded``, ``until``, ``retracted``, ``first_batch``) and the version's
+JSON is ``v_first``; the lists are written when a second version is appended. Queries read the
+history through ``V_RECORDED`` … ``V_JSON``, which give the lists either way.
 """
 
 from __future__ import annotations
@@ -41,6 +45,13 @@ SCHEMA_VERSION = len(MIGRATIONS)
 #: (an open interval's end → OPEN in ``v_until``).
 NO_TIME = -1.0e18
 OPEN = 1.0e300
+
+#: An edge ``r``'s history lists, for an edge that stores them and for one with one version.
+V_RECORDED = "coalesce(r.v_recorded, [r.first_recorded])"
+V_UNTIL = f"coalesce(r.v_until, [coalesce(r.until, {OPEN})])"
+V_RETRACTED = "coalesce(r.v_retracted, [r.retracted])"
+V_BATCH = "coalesce(r.v_batch, [r.first_batch])"
+V_JSON = "coalesce(r.v_json, [r.v_first])"
 
 GET_SCHEMA_VERSION = "MATCH (m:TraceGraphSchema {id: 'schema'}) RETURN m.version AS version"
 SET_SCHEMA_VERSION = "MERGE (m:TraceGraphSchema {id: 'schema'}) SET m.version = $version"
@@ -77,8 +88,8 @@ def delete_edges_created(etype: EdgeType) -> str:
 def edges_changed(etype: EdgeType) -> str:
     return f"""
     MATCH ()-[r:{etype.value} {{last_batch: $batch}}]->()
-    RETURN elementId(r) AS id, r.v_recorded AS v_recorded, r.v_until AS v_until, r.v_retracted AS v_retracted,
-           r.v_batch AS v_batch, r.v_json AS v_json
+    RETURN elementId(r) AS id, {V_RECORDED} AS v_recorded, {V_UNTIL} AS v_until, {V_RETRACTED} AS v_retracted,
+           {V_BATCH} AS v_batch, {V_JSON} AS v_json
     LIMIT 5000
     """
 
@@ -86,33 +97,41 @@ def edges_changed(etype: EdgeType) -> str:
 RESTORE_EDGES = """
     UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row.id
     SET r.v_recorded = row.v_recorded, r.v_until = row.v_until, r.v_retracted = row.v_retracted,
-        r.v_batch = row.v_batch, r.v_json = row.v_json, r.until = row.until, r.retracted = row.retracted,
-        r.props = row.props, r.record_ids = row.record_ids, r.last_batch = row.last_batch
+        r.v_batch = row.v_batch, r.v_json = row.v_json, r.v_first = null, r.until = row.until,
+        r.retracted = row.retracted, r.props = row.props, r.record_ids = row.record_ids, r.last_batch = row.last_batch
 """
 
 # Lookups of many keys answer in one record: one message to decode, not one per node.
+# Each with its element id, which later statements of the same transaction (and only those:
+# an id can be reused once its node is deleted) use to find the node without an index seek.
 NODES_BY_KEYS = """
     UNWIND $keys AS k MATCH (n:Node {key: k})
-    RETURN collect([n.key, n.kind, n.props, n.first_batch]) AS nodes
+    RETURN collect([n.key, n.kind, n.props, n.first_batch, elementId(n)]) AS nodes
 """
 
 
 def merge_nodes(kind: NodeKind) -> str:
     """Create or update nodes of one kind; the kind is also a label for readable Cypher.
     ``row.versions`` holds every version this batch appends to the node, in order. A new node
-    is written whole in one map; only an existing one has its history read and appended to."""
+    is written whole in one map; only an existing one has its history read and appended to.
+    ``last_batch`` marks a node an earlier batch created and this one changed (what a rollback
+    restores); a node this batch creates has ``first_batch`` (a rollback deletes it), and
+    leaving ``last_batch`` unset spares an index entry per node. Answers every node's element id."""
     return f"""
     UNWIND $rows AS row
     MERGE (n:Node {{key: row.key}})
       ON CREATE SET n:{kind.value}, n += {{kind: row.kind, first_recorded: $now, first_batch: $batch,
-                    last_batch: $batch, props: row.props, label: row.label, versions: row.versions}}
+                    props: row.props, label: row.label, versions: row.versions}}
       ON MATCH SET n.props = row.props, n.label = row.label, n.versions = n.versions + row.versions,
                    n.last_batch = $batch
+    RETURN collect([row.key, elementId(n)]) AS ids
     """
 
 
 #: Which keys exist, for edges' endpoints: no properties to ship or parse.
-KEYS_PRESENT = "UNWIND $keys AS k MATCH (n:Node {key: k}) RETURN collect([n.key, n.first_batch]) AS nodes"
+KEYS_PRESENT = """
+    UNWIND $keys AS k MATCH (n:Node {key: k}) RETURN collect([n.key, n.first_batch, elementId(n)]) AS nodes
+"""
 
 
 def match_edges(etype: EdgeType) -> str:
@@ -131,34 +150,55 @@ def reconcile_kind(old: NodeKind, new: NodeKind) -> str:
     """
 
 
-def merge_edges(etype: EdgeType) -> str:
+#: Endpoints of the edges a batch writes, by the element ids the same transaction looked up
+#: or created them under (no index seek per endpoint), or by key where no id is at hand.
+_ENDPOINTS_BY_ID = "MATCH (s) WHERE elementId(s) = row.s MATCH (d) WHERE elementId(d) = row.d"
+_ENDPOINTS_BY_KEY = "MATCH (s:Node {key: row.src}), (d:Node {key: row.dst})"
+
+#: A new edge: its identity, its state, which is its first version, and that version's JSON
+#: (no history lists, see the module docstring; no ``record_ids`` without a source record id).
+#: ``last_batch`` is left unset, as for nodes (see ``merge_nodes``): a rollback deletes an
+#: edge by its ``first_batch``, and an edge a later batch changes gets ``last_batch`` then.
+_NEW_EDGE = """{at_key: row.at_key, at: row.at, first_recorded: $now, first_batch: $batch, until: row.until,
+    props: row.props, retracted: row.retracted, v_first: row.version,
+    record_ids: CASE WHEN row.record_id IS NULL THEN null ELSE [row.record_id] END}"""
+#: Append a version to an existing edge: its history lists first (written out from its state
+#: if it has one version: SET items apply in order), then its new state.
+_APPEND_VERSION = f"""r.v_recorded = {V_RECORDED} + $now, r.v_until = {V_UNTIL} + row.until_v,
+        r.v_retracted = {V_RETRACTED} + row.retracted, r.v_batch = {V_BATCH} + $batch,
+        r.v_json = {V_JSON} + row.version, r.v_first = null,
+        r.record_ids = CASE WHEN row.record_id IS NULL THEN r.record_ids
+                            ELSE coalesce(r.record_ids, []) + row.record_id END,
+        r.last_batch = $batch, r.until = row.until, r.props = row.props, r.retracted = row.retracted"""
+
+
+def create_edges(etype: EdgeType) -> str:
+    """Edges that cannot exist yet, because an endpoint was created in the same transaction
+    (which no other transaction sees before it commits): CREATE, with nothing to match first."""
+    return f"""
+    UNWIND $rows AS row
+    {_ENDPOINTS_BY_ID}
+    CREATE (s)-[r:{etype.value} {_NEW_EDGE}]->(d)
+    """
+
+
+def merge_edges(etype: EdgeType, *, by_id: bool = True) -> str:
     # MERGE keeps a retried transaction idempotent (and two writers from creating one edge
     # twice); a new edge starts its history here, written whole in one map, and only an
     # existing one has its history read and appended to.
     return f"""
     UNWIND $rows AS row
-    MATCH (s:Node {{key: row.src}}), (d:Node {{key: row.dst}})
+    {_ENDPOINTS_BY_ID if by_id else _ENDPOINTS_BY_KEY}
     MERGE (s)-[r:{etype.value} {{at_key: row.at_key}}]->(d)
-      ON CREATE SET r += {{at: row.at, first_recorded: $now, first_batch: $batch, last_batch: $batch,
-                    until: row.until, props: row.props, retracted: row.retracted, v_recorded: [$now],
-                    v_until: [row.until_v], v_retracted: [row.retracted], v_batch: [$batch], v_json: [row.version],
-                    record_ids: CASE WHEN row.record_id IS NULL THEN [] ELSE [row.record_id] END}}
-      ON MATCH SET r.last_batch = $batch, r.until = row.until, r.props = row.props, r.retracted = row.retracted,
-        r.v_recorded = r.v_recorded + $now, r.v_until = r.v_until + row.until_v,
-        r.v_retracted = r.v_retracted + row.retracted, r.v_batch = r.v_batch + $batch,
-        r.v_json = r.v_json + row.version,
-        r.record_ids = CASE WHEN row.record_id IS NULL THEN r.record_ids ELSE r.record_ids + row.record_id END
+      ON CREATE SET r += {_NEW_EDGE}
+      ON MATCH SET {_APPEND_VERSION}
     """
 
 
-UPDATE_EDGES = """
+UPDATE_EDGES = f"""
     UNWIND $rows AS row
     MATCH ()-[r]->() WHERE elementId(r) = row.id
-    SET r.last_batch = $batch, r.until = row.until, r.props = row.props, r.retracted = row.retracted,
-        r.v_recorded = r.v_recorded + $now, r.v_until = r.v_until + row.until_v,
-        r.v_retracted = r.v_retracted + row.retracted, r.v_batch = r.v_batch + $batch,
-        r.v_json = r.v_json + row.version,
-        r.record_ids = CASE WHEN row.record_id IS NULL THEN r.record_ids ELSE r.record_ids + row.record_id END
+    SET {_APPEND_VERSION}
 """
 
 
@@ -174,9 +214,9 @@ def open_intervals(etype: EdgeType, *, any_source: bool) -> str:
 
 
 # Retractions are rare; a relationship scan keeps the model simple (see docs/operator.md).
-EDGES_OF_RECORDS = """
+EDGES_OF_RECORDS = f"""
     MATCH ()-[r]->() WHERE any(x IN r.record_ids WHERE x IN $ids)
-    RETURN elementId(r) AS id, r.until AS until, r.props AS props, r.retracted AS retracted, r.v_json AS versions
+    RETURN elementId(r) AS id, r.until AS until, r.props AS props, r.retracted AS retracted, {V_JSON} AS versions
 """
 WITHDRAW_RECORDS = """
     UNWIND $ids AS id MERGE (w:WithdrawnRecord {id: id}) ON CREATE SET w.batch = $batch, w.recorded_at = $now
@@ -203,10 +243,11 @@ EXPAND_BACKWARD = "UNWIND $keys AS k MATCH (s:Node)-[r]->(d:Node {key: k}) WHERE
     until="r.until", n="s"
 )
 # As of a moment: the last version recorded by then decides the interval end and retraction.
-_AS_OF = """
-    WITH s, r, d, [i IN range(0, size(r.v_recorded) - 1) WHERE r.v_recorded[i] <= $as_of] AS known
-    WHERE size(known) > 0 AND NOT r.v_retracted[last(known)]
-    WITH s, r, d, r.v_until[last(known)] AS until_v
+_AS_OF = f"""
+    WITH s, r, d, {V_RECORDED} AS v_recorded
+    WITH s, r, d, [i IN range(0, size(v_recorded) - 1) WHERE v_recorded[i] <= $as_of] AS known
+    WHERE size(known) > 0 AND NOT {V_RETRACTED}[last(known)]
+    WITH s, r, d, {V_UNTIL}[last(known)] AS until_v
 """
 _UNTIL_AS_OF = f"CASE WHEN until_v >= {OPEN} THEN null ELSE until_v END"
 EXPAND_FORWARD_AS_OF = (
@@ -248,14 +289,14 @@ KINDS = "UNWIND $keys AS k MATCH (n:Node {key: k}) WHERE n.first_recorded <= $as
 NODE = (
     "MATCH (n:Node {key: $key}) RETURN n.key AS key, n.kind AS kind, n.first_recorded AS first, n.versions AS versions"
 )
-NODE_EDGES_OUT = """
-    MATCH (n:Node {key: $key})-[r]->(o:Node) WHERE r.first_recorded <= $horizon
-    RETURN type(r) AS type, n.key AS src, o.key AS dst, r.at AS at, r.at_key AS at_key, r.v_json AS versions
+NODE_EDGES_OUT = f"""
+    MATCH (n:Node {{key: $key}})-[r]->(o:Node) WHERE r.first_recorded <= $horizon
+    RETURN type(r) AS type, n.key AS src, o.key AS dst, r.at AS at, r.at_key AS at_key, {V_JSON} AS versions
     ORDER BY type, dst, at_key LIMIT $limit
 """
-NODE_EDGES_IN = """
-    MATCH (o:Node)-[r]->(n:Node {key: $key}) WHERE r.first_recorded <= $horizon
-    RETURN type(r) AS type, o.key AS src, n.key AS dst, r.at AS at, r.at_key AS at_key, r.v_json AS versions
+NODE_EDGES_IN = f"""
+    MATCH (o:Node)-[r]->(n:Node {{key: $key}}) WHERE r.first_recorded <= $horizon
+    RETURN type(r) AS type, o.key AS src, n.key AS dst, r.at AS at, r.at_key AS at_key, {V_JSON} AS versions
     ORDER BY type, src, at_key LIMIT $limit
 """
 
@@ -280,9 +321,9 @@ EXPORT_NODE_VERSIONS = """
     MATCH (n:Node) WHERE any(v IN n.versions WHERE v CONTAINS $needle)
     RETURN n.key AS key, n.kind AS kind, n.versions AS versions
 """
-EXPORT_EDGE_VERSIONS = """
-    MATCH (s:Node)-[r]->(d:Node) WHERE $batch IN r.v_batch
-    RETURN type(r) AS type, s.key AS src, d.key AS dst, r.at AS at, r.v_batch AS batches, r.v_json AS versions
+EXPORT_EDGE_VERSIONS = f"""
+    MATCH (s:Node)-[r]->(d:Node) WHERE $batch IN {V_BATCH}
+    RETURN type(r) AS type, s.key AS src, d.key AS dst, r.at AS at, {V_BATCH} AS batches, {V_JSON} AS versions
 """
 
 # Relationships first, then nodes, each in bounded transactions: DETACH DELETE of 10,000 nodes
