@@ -1,6 +1,7 @@
 """How often does ``tracegraph sources`` put the true source first? Measured on ground truth.
 
-    python -m bench.sources_accuracy [--seeds 20] [--draws 5] [--out bench/results/sources_accuracy.json]
+    python -m bench.sources_accuracy [--seeds 20] [--draws 5] [--draw cluster|receipt|mixed]
+                                     [--out bench/results/sources_accuracy.json]
 
 A *plant* is the synthetic plant (``loaders.synthetic``) at the ``sources`` profile below,
 with one defect planted at a known upstream node:
@@ -10,24 +11,35 @@ with one defect planted at a known upstream node:
 - ``bad_supplier``: every luer lot of one of its two suppliers (a supplier; the pouch, when
   the luer's second source delivered fewer than two lots).
 
-Affected devices draw complaints at ``COMPLAINT_RATE``; every other device draws background
-complaints at the generator's rate (about ``complaints`` per plant). A plant is kept when its
-defect is identifiable at all: the generator could plant it, and it affects at most
-``MAX_AFFECTED`` of the devices (a lot in every device cannot be told from the plant itself).
+Affected devices draw complaints of the defect's failure mode at ``COMPLAINT_RATE``; every
+device, affected or not, draws background complaints at the generator's rate (about
+``complaints`` per plant), whose failure mode is one of its product's ordinary modes, the
+defect's among them. A plant is kept when its defect is identifiable at all: the generator
+could plant it, and it affects at most ``MAX_AFFECTED`` of the devices (a lot in every device
+cannot be told from the plant itself).
 
-A *scenario* is a plant and a case count ``n``: ``n`` complaints drawn at random, a share
-``NOISE`` of them background complaints and the rest caused by the defect, handed to
-``Services.likely_sources`` with the automatic controls and the default knobs. The truth's
-*rank* is that of the candidate naming it (for a drifting machine: the machine, with a window
-that overlaps the drift), counting candidates tied with it as ranked before it; a truth that
-is one of a candidate's ``equivalent`` nodes (same cases, same controls: no count can tell
-them apart) has that candidate's rank, and ``first_named`` says how often it was also the
-name shown. ``cross_contamination`` is measured too, for information only: its residue
+A *scenario* is a plant and a case count ``n``: ``n`` complaints handed to
+``Services.likely_sources`` with the automatic controls and the default knobs. How they are
+drawn (``--draw``):
+
+- ``cluster`` (the default, recorded): at random among the plant's complaints that report
+  the defect's failure mode, caused and background alike, as an engineer sees the cluster a
+  complaint signal raises; the background share is whatever the plant gives;
+- ``receipt``: the first ``n`` complaints of that mode in order of receipt (one draw a plant);
+- ``mixed``: the earlier, harder draw: a share ``--noise`` of background complaints of any
+  mode, the rest caused by the defect.
+
+The truth's *rank* is that of the candidate naming it (for a drifting machine: the machine,
+with a window that overlaps the drift), counting candidates tied with it as ranked before
+it; a truth that is one of a candidate's ``equivalent`` nodes (same cases, same controls: no
+count can tell them apart) has that candidate's rank, and ``first_named`` says how often it
+was also the name shown. ``cross_contamination`` is measured too, for information only: its residue
 reaches runs the contaminated lot never touched, so the lot is one of two true answers.
 
 ``oracle_rank1`` and ``oracle_top3`` are the same rates for the Bayes-optimal ranking of the
-same candidates by a reader of the counts alone who also knows how many cases are background
-(:func:`oracle_rank`): about as well as the counts can tell, whatever the statistic.
+same candidates by a reader of the counts alone who is also told how many of the cases the
+defect caused (:func:`oracle_rank`): about as well as the counts can tell, whatever the
+statistic.
 
 Writes ``bench/results/sources_accuracy.json`` (seeds 1 to 20; seeds 21 on, held out from
 development, go to ``sources_accuracy_heldout.json``); ``tests/unit/test_sources_accuracy.py``
@@ -44,7 +56,7 @@ import random
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -66,6 +78,9 @@ SCALE = "sources"
 KINDS = ("bad_supplier_lot", "machine_drift", "bad_supplier")
 EXTRA_KINDS = ("cross_contamination",)
 CASE_COUNTS = (3, 5, 10, 20)
+#: How a scenario's cases are drawn (see the module docstring).
+DRAWS = ("cluster", "receipt", "mixed")
+#: ``mixed`` draws: the share of background complaints among the cases.
 NOISE = 0.2
 COMPLAINT_RATE = 0.1
 MAX_AFFECTED = 0.6
@@ -106,6 +121,8 @@ class Plant:
     affected_share: float
     defect_complaints: int
     background_complaints: int
+    #: Background complaints that report the defect's failure mode (on affected units or not).
+    cluster_background: int = 0
     skipped: str | None = None
 
 
@@ -186,25 +203,27 @@ def group_rank(answer: LikelySources, truth: DefectTruth) -> int | None:
 
 def oracle_rank(answer: LikelySources, truth: DefectTruth, noise: int) -> int | None:
     """The truth's rank by the Bayes-optimal rule for a ranking that knows how the cases were
-    drawn but not where the defect is: ``noise`` background complaints, all from units the
-    defect did not reach (the generator draws no background complaint on an affected unit),
-    the rest from the source's units in proportion to their exposure, and every candidate
-    alike a priori. A candidate holding other than exactly ``n - noise`` of the cases is then
-    impossible; among the others the likelihood is ``share ** -(n - noise) * (1 - share) **
-    -noise`` (``share``: the candidate's share of the exposure), up to a common factor.
+    drawn but not where the defect is: ``n - noise`` of them caused by the defect, each on one
+    of the source's units in proportion to their exposure, and ``noise`` background
+    complaints on any unit (affected or not) alike, every candidate alike a priori.
 
-    No ranking that reads the same counts and weighs every candidate alike does better on
-    average, so ``oracle_*`` bounds what the counts can tell; a ranking that also reads other
-    records (anomaly signals as prior weight) can exceed it. A drifting machine's window is the
-    one the ranking chose, so for ``machine_drift`` the bound is approximate."""
+    Given candidate ``v`` with exposure share ``f`` holding ``a`` of the ``n`` cases, the caused
+    cases are ``c = n - noise`` of those ``a``, each with likelihood ``1 / (f N)`` against ``1 / N``
+    for a background case, and which ones is unknown: the likelihood is proportional to
+    ``C(a, c) * f ** -c``, and zero when ``a < c``. No ranking that reads the same counts and
+    weighs every candidate alike does better on average (told less, it can only do worse), so
+    ``oracle_*`` bounds what the counts can tell; a ranking that also reads other records
+    (anomaly signals as prior weight) can exceed it. A drifting machine's window is the one
+    the ranking chose, so for ``machine_drift`` the bound is approximate, and exposure only
+    approximates the chance of a complaint."""
     n = len(answer.cases)
     caused = n - noise
 
     def score(c: Candidate) -> float:
-        if c.explained != caused:
+        if c.explained < caused:
             return -math.inf
-        share = min(max(c.exposure_share, 1e-12), 1.0 - 1e-12)
-        return -caused * math.log(share) - noise * math.log1p(-share)
+        share = min(max(c.exposure_share, 1e-12), 1.0)
+        return math.log(math.comb(c.explained, caused)) - caused * math.log(share)
 
     scored = [(score(c), c) for c in answer.candidates]
     for value, c in scored:
@@ -213,12 +232,13 @@ def oracle_rank(answer: LikelySources, truth: DefectTruth, noise: int) -> int | 
     return None
 
 
-def complaints(out: Path) -> list[str]:
+def complaints(out: Path) -> list[tuple[str, str]]:
+    """The plant's complaints and their failure modes, in order of receipt."""
     with (out / "complaints.csv").open(newline="", encoding="utf-8") as f:
-        return [row["complaint"] for row in csv.DictReader(f)]
+        return [(row["complaint"], row["failure_mode"]) for row in csv.DictReader(f)]
 
 
-def draw_cases(
+def draw_mixed(
     caused: Sequence[str], background: Sequence[str], n: int, rng: random.Random, *, noise_share: float = NOISE
 ) -> tuple[list[str], int]:
     """``n`` complaints, a share ``noise_share`` of them background (as many as there are)."""
@@ -228,6 +248,36 @@ def draw_cases(
     return picked, noise
 
 
+def draw_cluster(
+    cluster: Sequence[str], caused: Collection[str], n: int, rng: random.Random | None
+) -> tuple[list[str], int]:
+    """``n`` complaints of the defect's failure mode: at random, or the first received
+    (``rng`` None; ``cluster`` is in order of receipt); and how many are background."""
+    picked = list(cluster[:n]) if rng is None else rng.sample(list(cluster), n)
+    return picked, sum(1 for c in picked if c not in caused)
+
+
+def draw_cases(
+    how: str,
+    caused: Sequence[str],
+    background: Sequence[str],
+    cluster: Sequence[str],
+    n: int,
+    rng: random.Random,
+    *,
+    noise_share: float = NOISE,
+) -> tuple[list[str], int] | None:
+    """A scenario's ``n`` cases drawn ``how`` (see the module docstring) and how many are
+    background; None when the plant has too few complaints for ``n``."""
+    if how == "mixed":
+        if len(caused) < n - round(noise_share * n):
+            return None
+        return draw_mixed(caused, background, n, rng, noise_share=noise_share)
+    if len(cluster) < n:
+        return None
+    return draw_cluster(cluster, set(caused), n, None if how == "receipt" else rng)
+
+
 def measure_plant(
     workdir: Path,
     seed: int,
@@ -235,33 +285,47 @@ def measure_plant(
     *,
     counts: Sequence[int] = CASE_COUNTS,
     draws: int = 5,
+    how: str = "cluster",
     noise_share: float = NOISE,
     options: dict[str, Any] | None = None,
     compare: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[Plant, list[Scenario]]:
     """Plant the defect, load the plant, and rank the sources of ``draws`` case sets of each
-    size in ``counts`` (``options``: more keywords for ``likely_sources``; ``compare``: named
-    alternative keywords, whose ranks of the truth each scenario records in ``variants``)."""
+    size in ``counts``, drawn ``how`` (``"cluster"``, ``"receipt"``: one draw, or ``"mixed"``;
+    see the module docstring; ``options``: more keywords for ``likely_sources``; ``compare``:
+    named alternative keywords, whose ranks of the truth each scenario records in ``variants``)."""
+    if how not in DRAWS:
+        raise ValueError(f"how: one of {', '.join(DRAWS)}, not {how!r}")
     made = plant(workdir, seed, kind)
     if isinstance(made, str):
         return Plant(seed, kind, "", 0.0, 0, 0, skipped=made), []
     out, manifest = made
     truth = manifest.defects[0]
     caused = list(truth.complaints)
-    background = [c for c in complaints(out) if c not in set(caused)]
+    received = complaints(out)
+    background = [c for c, _mode in received if c not in set(caused)]
+    mode = defect_mode(caused, received)
+    cluster = [c for c, m in received if m == mode]
     record = Plant(
-        seed, kind, truth_key(truth), truth.device_count / max(1, manifest.devices), len(caused), len(background)
+        seed,
+        kind,
+        truth_key(truth),
+        truth.device_count / max(1, manifest.devices),
+        len(caused),
+        len(background),
+        cluster_background=len(set(cluster) - set(caused)),
     )
     scenarios: list[Scenario] = []
     services = Services.build(Settings(store=f"sqlite:///{out}.db"), migrate=True)
     try:
         services.load_paths([out])
         for n in counts:
-            if len(caused) < n - round(noise_share * n):
-                continue
-            for draw in range(draws):
+            for draw in range(1 if how == "receipt" else draws):
                 rng = random.Random(f"sources:{seed}:{kind}:{n}:{draw}")
-                cases, noise = draw_cases(caused, background, n, rng, noise_share=noise_share)
+                drawn = draw_cases(how, caused, background, cluster, n, rng, noise_share=noise_share)
+                if drawn is None:
+                    break
+                cases, noise = drawn
                 started = time.perf_counter()
                 answer = likely_sources(services, cases, limit=1_000_000, evidence=0, **(options or {}))
                 elapsed = time.perf_counter() - started
@@ -298,6 +362,14 @@ def measure_plant(
     finally:
         services.close()
     return record, scenarios
+
+
+def defect_mode(caused: Collection[str], received: Sequence[tuple[str, str]]) -> str | None:
+    """The defect's failure mode: the one its complaints report (None when it caused none)."""
+    found = {mode for c, mode in received if c in caused}
+    if len(found) > 1:
+        raise ValueError(f"the defect's complaints report {len(found)} failure modes")
+    return found.pop() if found else None
 
 
 def summarise(scenarios: Sequence[Scenario]) -> dict[str, dict[str, float | int]]:
@@ -345,7 +417,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="Plants measured at once")
     parser.add_argument("--draws", type=int, default=5, help="Case draws per plant and case count")
     parser.add_argument("--kinds", default=",".join(KINDS + EXTRA_KINDS))
-    parser.add_argument("--noise", type=float, default=NOISE, help="Share of background complaints among the cases")
+    parser.add_argument(
+        "--draw",
+        choices=DRAWS,
+        default="cluster",
+        help="How cases are drawn (cluster: at random, of its mode)",
+    )
+    parser.add_argument(
+        "--noise", type=float, default=NOISE, help="--draw mixed: share of background complaints among the cases"
+    )
     parser.add_argument("--counts", default=",".join(map(str, CASE_COUNTS)), help="Case counts")
     parser.add_argument("--out", type=Path, default=Path("bench/results/sources_accuracy.json"))
     args = parser.parse_args()
@@ -360,7 +440,16 @@ def main() -> None:
         ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool,
     ):
         futures = [
-            pool.submit(measure_plant, Path(tmp), seed, kind, counts=counts, draws=args.draws, noise_share=args.noise)
+            pool.submit(
+                measure_plant,
+                Path(tmp),
+                seed,
+                kind,
+                counts=counts,
+                draws=args.draws,
+                how=args.draw,
+                noise_share=args.noise,
+            )
             for kind, seed in jobs
         ]
         for (kind, seed), future in zip(jobs, futures, strict=True):
@@ -387,7 +476,8 @@ def main() -> None:
         "seconds": round(time.perf_counter() - started, 1),
         "profile": asdict(PROFILE),
         "complaint_rate": COMPLAINT_RATE,
-        "noise": args.noise,
+        "draw": args.draw,
+        "noise": args.noise if args.draw == "mixed" else None,
         "case_counts": counts,
         "draws": args.draws,
         "seeds": [first, first + args.seeds - 1],

@@ -18,6 +18,7 @@ over-recalls, while the time-respecting trace does not.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import random
 from collections import deque
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from loaders.synthetic.clock import DAY, HOUR, MINUTE, iso_date, iso_time
 from loaders.synthetic.defects import Mislabel
 from loaders.synthetic.manifest import Defect, ScaleProfile
 from loaders.synthetic.output import PlantWriter
-from loaders.synthetic.production import WorkOrder
+from loaders.synthetic.production import WorkOrder, product_gtins
 from schema.kinds import EdgeType, NodeKind
 
 PLANT_KEY = f"414/{PLANT_GLN}"
@@ -195,7 +196,8 @@ def part_of_device(device: str) -> str:
     return _PART_OF_SHORT[device.rsplit("/", 1)[1][:3]]
 
 
-#: Background complaints: failure mode and severity, by product.
+#: Background complaints: failure mode and severity, by product. An injected defect's failure
+#: mode is one more ordinary mode of every product it reaches (see ``Distribution``).
 _FAILURE_MODES: dict[str, tuple[tuple[str, str], ...]] = {
     "FG-IVS": (
         ("occlusion during infusion", "medium"),
@@ -318,6 +320,13 @@ class Distribution:
         self.plant_shipments = 0
         # About ``profile.complaints`` background complaints over the devices that reach hospitals.
         self.complaint_rate = profile.complaints / max(1.0, 0.8 * profile.devices)
+        #: The products an injected defect reaches, for which its failure mode is an ordinary one.
+        self.defect_products = _products_of(affected_lots) if defect is not None else frozenset()
+        # Draws an injected defect adds to background complaints come from a stream of their
+        # own, seeded from this one's state without drawing from it: every other draw, and so
+        # every node and edge of the plant, stays what it is without the defect.
+        state = hashlib.sha256(repr(rng.getstate()).encode()).hexdigest()
+        self.background_rng = random.Random(f"{state}:background complaints")
         self.distributors = [Distributor(site, reserve=max(10, profile.lot_size // 2)) for site in self._consignees()]
         self.weights = [1.0 + 0.5 * (i % 3) for i in range(len(self.distributors))]
 
@@ -601,18 +610,53 @@ class Distribution:
         return hospital.key
 
     def _maybe_complaint(self, device: str, delivered: int, affected: bool) -> None:
+        """Maybe a complaint on a device delivered at ``delivered``.
+
+        A unit an injected defect reached draws the defect's complaint at its
+        ``complaint_rate``; every unit, reached or not, otherwise draws a background complaint
+        at the plant's rate, whose failure mode is one of its product's ordinary modes, the
+        defect's among them when the defect reaches the product. Only complaints of the first
+        kind are ``caused_by_defect``: the ground truth.
+        """
         rng = self.rng
         if affected and self.defect is not None:
-            if rng.random() >= self.defect.complaint_rate:
-                return
-            mode, severity, caused = self.defect.failure_mode, "high", True
-        else:
-            if rng.random() >= self.complaint_rate:
-                return
-            mode, severity = rng.choice(_FAILURE_MODES[part_of_device(device)])
-            caused = False
+            if rng.random() < self.defect.complaint_rate:
+                self._complain(device, delivered, self.defect.failure_mode, "high", caused=True, rng=rng)
+            elif self.background_rng.random() < self.complaint_rate:
+                mode, severity = self.background_rng.choice(self._background_modes(device))
+                self._complain(device, delivered, mode, severity, caused=False, rng=self.background_rng)
+            return
+        if rng.random() >= self.complaint_rate:
+            return
+        mode, severity = rng.choice(_FAILURE_MODES[part_of_device(device)])
+        modes = self._background_modes(device)
+        # The defect's mode, drawn as often as any other ordinary mode (the main stream's
+        # draw above stays as it was without a defect).
+        if len(modes) > len(_FAILURE_MODES[part_of_device(device)]) and self.background_rng.random() < 1 / len(modes):
+            mode, severity = modes[-1]
+        self._complain(device, delivered, mode, severity, caused=False, rng=rng)
+
+    def _background_modes(self, device: str) -> tuple[tuple[str, str], ...]:
+        """The ordinary failure modes of a device's product, the injected defect's last when it
+        reaches the product (and is not one of them already)."""
+        part = part_of_device(device)
+        modes = _FAILURE_MODES[part]
+        defect = self.defect
+        if defect is None or part not in self.defect_products or any(m == defect.failure_mode for m, _ in modes):
+            return modes
+        return (*modes, (defect.failure_mode, "high"))
+
+    def _complain(
+        self, device: str, delivered: int, mode: str, severity: str, *, caused: bool, rng: random.Random
+    ) -> None:
         received = delivered + int(rng.uniform(3, 120) * DAY)
         if received > self.end + 30 * DAY:
             return
         description = f"Reported by user: {mode}."
         self.complaints.append(Complaint(device, received, mode, severity, description, caused))
+
+
+def _products_of(lots: frozenset[str]) -> frozenset[str]:
+    """The finished parts (``FG-IVS``, ...) of finished-lot keys (``01/{GTIN}/10/…``, ``ma/{DI}/10/…``)."""
+    by_id = {gtin: part for part, gtin in product_gtins().items()} | {di: part for part, di in MA_DIS.items()}
+    return frozenset(by_id[key.split("/10/")[0].split("/", 1)[1]] for key in lots if "/10/" in key)
