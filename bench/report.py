@@ -179,8 +179,10 @@ def render(report: dict[str, Any], others: dict[str, Any]) -> str:
         "every query compiled); the larger plants' loads are fewer runs (see `n` in speed.json), as are the "
         "embedded loads of the larger plants, which get no warm-up (each load writes a fresh file).",
         "- **Warm-up and runs.** Each trace measurement's first run (whose answer is checked and counted) is its "
-        "warm-up; then up to `--rounds` timed runs, fewer once they took `--budget` seconds but never fewer than "
-        "3 (2 on the ~100k plant, where one supplier-wide Neo4j run takes seconds). Generated plants are kept in "
+        "warm-up; then `--rounds` timed runs, fewer once they took `--budget` seconds but never fewer than "
+        "3 (2 on the ~100k plant, where one supplier-wide Neo4j run takes seconds), and more, up to 200, while "
+        "they took less than 0.2 s: a sub-millisecond query's p95 is then a percentile of many runs rather than "
+        "the slowest of seven. Every engine is timed by the same function. Generated plants are kept in "
         "`~/.cache/tracegraph/bench`, keyed by generator version, size and seed.",
         "- **Neo4j adapter** traces fetch what is reachable from the starts (ignoring time) with one Cypher query "
         "and walk it in Python as the embedded store walks its index; in brackets, that fetch alone, once.",
