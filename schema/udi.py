@@ -408,9 +408,11 @@ def _element_errors(element: GS1ElementString) -> list[str]:
 # subset of ISO/IEC 646), Y CSET 39, Z base64url (CSET 64, '=' padding allowed).
 _DIGIT_CHARACTERS = "0123456789"
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: CSET 82 in the order of its values (the alphanumeric check character pair weighs them).
+_CSET82_ORDER = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 _CHARSETS: dict[str, tuple[str, frozenset[str]]] = {
     "N": ("digits", frozenset(_DIGIT_CHARACTERS)),
-    "X": ("GS1 CSET 82", frozenset("!\"%&'()*+,-./:;<=>?_" + _DIGIT_CHARACTERS + _UPPER + _UPPER.lower())),
+    "X": ("GS1 CSET 82", frozenset(_CSET82_ORDER)),
     "Y": ("GS1 CSET 39", frozenset("#-/" + _DIGIT_CHARACTERS + _UPPER)),
     "Z": ("base64url", frozenset("-_=" + _DIGIT_CHARACTERS + _UPPER + _UPPER.lower())),
 }
@@ -474,10 +476,9 @@ _VALUE_LINTERS: dict[str, tuple[Callable[[str], bool], str]] = {
 # lint_*.c of gs1/gs1-syntax-engine); each problem names its linter, so an error says which
 # rule of the syntax dictionary the value breaks.
 
-#: CSET 82 in the order of its values, and CSET 32, the check characters of GS1's
-#: alphanumeric keys (General Specifications, "Check character calculation (for
-#: alphanumeric keys)").
-_CSET82_ORDER = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+#: CSET 32, the check characters of GS1's alphanumeric keys (General Specifications,
+#: "Check character calculation (for alphanumeric keys)"); CSET 82 values are positions in
+#: ``_CSET82_ORDER``.
 _CSET32 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 

@@ -299,8 +299,9 @@ class TraversalIndex:
                 return None
             new_nodes = db.execute(sql.INDEX_NEW_NODES, (old.node,)).fetchall() if marks.node != old.node else []
             new_edges = db.execute(_NEW_EDGES, (old.edge, *_TRACED)).fetchall() if marks.edge != old.edge else []
-        # Changed edges the index holds: (source, target, type code, at, new end).
-        moved: list[tuple[int, int, int, Any, float]] = []
+        # Changed edges the index holds: (source, target, type code, at, new end, and the
+        # edge's entries in this index's forward and backward arrays).
+        moved: list[tuple[int, int, int, Any, float, int | None, int | None]] = []
         for _edge_id, etype, src_id, dst_id, at, until, retracted in edges:
             if etype not in _TYPE_CODE or EdgeType(etype) not in TRACED_EDGES:
                 continue
@@ -309,9 +310,11 @@ class TraversalIndex:
                 return None
             src, dst = where
             code = _TYPE_CODE[etype]
-            if retracted or self.forward.find(src, dst, code, at) is None:
+            forward = self.forward.find(src, dst, code, at)
+            if retracted or forward is None:
                 return None  # a retraction, or a retracted edge back: the shape changes
-            moved.append((src, dst, code, at, np.inf if until is None else until))
+            end = np.inf if until is None else until
+            moved.append((src, dst, code, at, end, forward, self.backward.find(dst, src, code, at)))
         changed_kinds: list[tuple[int, int]] = []
         for node_id, kind in nodes:
             where = self.positions([node_id])
@@ -324,8 +327,9 @@ class TraversalIndex:
         # Only ends move here; an edge's place in the order never depends on its end, since
         # (neighbour, type, at) already tells apart the edges of one node. A grown index has
         # arrays of its own, with the nodes this one had at the same positions.
-        for src, dst, code, at, end in moved:
-            forward, backward = index.forward.find(src, dst, code, at), index.backward.find(dst, src, code, at)
+        for src, dst, code, at, end, forward, backward in moved:
+            if index is not self:  # the entries moved with the steps sorted in
+                forward, backward = index.forward.find(src, dst, code, at), index.backward.find(dst, src, code, at)
             if forward is None or backward is None:
                 return None
             index.forward.until[forward] = end

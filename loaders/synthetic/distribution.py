@@ -628,11 +628,12 @@ class Distribution:
             return
         if rng.random() >= self.complaint_rate:
             return
-        mode, severity = rng.choice(_FAILURE_MODES[part_of_device(device)])
+        ordinary = _FAILURE_MODES[part_of_device(device)]
+        mode, severity = rng.choice(ordinary)
         modes = self._background_modes(device)
         # The defect's mode, drawn as often as any other ordinary mode (the main stream's
         # draw above stays as it was without a defect).
-        if len(modes) > len(_FAILURE_MODES[part_of_device(device)]) and self.background_rng.random() < 1 / len(modes):
+        if len(modes) > len(ordinary) and self.background_rng.random() < 1 / len(modes):
             mode, severity = modes[-1]
         self._complain(device, delivered, mode, severity, caused=False, rng=rng)
 
