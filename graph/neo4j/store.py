@@ -375,12 +375,17 @@ class Neo4jStore(GraphStore):
             attempts += 1
             try:
                 result = work()
-            except AuthError as exc:
-                raise self._unavailable(exc) from exc
             except (DriverError, Neo4jError) as exc:
-                if not _transient(exc):
+                # Refused credentials are final at first contact; once the server has accepted
+                # them, a refusal is a server still starting up (after a restart its auth
+                # store answers a moment after Bolt does), retried like any transient failure.
+                if isinstance(exc, AuthError) and not self._answered:
+                    raise self._unavailable(exc) from exc
+                if not isinstance(exc, AuthError) and not _transient(exc):
                     raise
                 left = deadline - time.monotonic()
+                if left <= 0 and isinstance(exc, AuthError):
+                    raise self._unavailable(exc) from exc
                 if left <= 0:
                     raise StoreUnavailableError(
                         f"cannot reach Neo4j at {self.location} while {what}: gave up after {attempts} "
