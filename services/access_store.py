@@ -180,7 +180,8 @@ class AccessStore:
                 db.execute("DELETE FROM session WHERE key_id = ?", (key_id,))
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite has rolled back already after some errors (a full disk)
+                    db.execute("ROLLBACK")
                 raise
             return changed == 1
 

@@ -137,7 +137,8 @@ class AuditLog:
                     db.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, digest))
                 db.execute("COMMIT")
             except BaseException as exc:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # SQLite has rolled back already after some errors (a full disk)
+                    db.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.OperationalError):
                     raise self._busy_or_broken(exc) from exc
                 raise

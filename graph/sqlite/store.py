@@ -127,6 +127,9 @@ class SQLiteStore(GraphStore):
             os.close(fd)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout, check_same_thread=False)
+            if self.path.stat().st_size == 0:
+                for pragma in sql.NEW_FILE_PRAGMAS:
+                    self._db.execute(pragma)
             self._db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is not a TraceGraph SQLite store: {exc}") from exc
@@ -234,6 +237,9 @@ class SQLiteStore(GraphStore):
         db.execute(sql.INSERT_BATCH, (batch_id, batch.source, batch.content_hash, now))
 
         first_new_node = db.execute(sql.MAX_NODE_ID).fetchone()[0] + 1
+        first_new_edge = db.execute(sql.MAX_EDGE_ID).fetchone()[0] + 1
+        # The batch's new nodes and edges get ids from here on: their sole versions are found by this.
+        db.execute(sql.SET_FIRST_IDS, (first_new_node, first_new_edge, batch_id))
         # A first load: rows first, secondary indexes after (closing intervals needs them).
         deferred = (
             db.execute(sql.SECONDARY_INDEXES).fetchall()
@@ -243,15 +249,19 @@ class SQLiteStore(GraphStore):
         for name, _create in deferred:
             db.execute(f'DROP INDEX "{name}"')
         ids, nodes_added, nodes_changed = self._apply_nodes(db, batch.nodes, batch_id, now)
-        self._ensure_endpoints(db, batch.edges, ids, batch_id, now)
-        closes = [e for e in batch.edges if e.op is EdgeOp.CLOSE]
-        asserts = [e for e in batch.edges if e.op is not EdgeOp.CLOSE] if closes else batch.edges
-        edges_added, edges_changed = self._apply_edges(db, asserts, ids, batch_id, now, first_new_node)
+        close = EdgeOp.CLOSE
+        closes = [e for e in batch.edges if e.op is close]
+        asserts = [e for e in batch.edges if e.op is not close] if closes else batch.edges
+        # Endpoints that are no node yet: the assertions' are found as their identities are
+        # (there, rarely); the closings' here.
+        self._ensure_endpoints(db, closes, ids, batch_id, now)
+        edges_added, edges_changed = self._apply_edges(db, asserts, ids, batch_id, now, first_new_node, first_new_edge)
         for _name, create in deferred:
             db.execute(create)
         for fact in closes:
             edges_changed += self._close(db, fact, ids, batch_id, now)
         retracted = self._retract_records(db, batch.retract_records, batch_id, now) if batch.retract_records else 0
+        db.execute(sql.SET_LAST_IDS, (batch_id,))
         db.execute(
             sql.UPDATE_BATCH_COUNTS, (nodes_added + nodes_changed, edges_added + edges_changed + retracted, batch_id)
         )
@@ -275,9 +285,10 @@ class SQLiteStore(GraphStore):
     def _apply_nodes(
         self, db: sqlite3.Connection, facts: Sequence[NodeFact], batch_id: str, now: float
     ) -> tuple[dict[str, int], int, int]:
+        """As edges: a new node's first version in its row (sole_*) while it is the only one."""
         # New rows get their ids here, as SQLite would (max + 1; the write lock is ours), so
         # they go in with one executemany instead of one INSERT per node for its lastrowid.
-        next_id = db.execute(sql.MAX_NODE_ID).fetchone()[0] + 1
+        next_id = first_new = db.execute(sql.MAX_NODE_ID).fetchone()[0] + 1
         # An empty store (a first load) has nothing to look up.
         existing = self._lookup(db, list(dict.fromkeys(f.key for f in facts))) if next_id > 1 else {}
         state: dict[str, tuple[int | None, str, dict[str, Any]]] = {
@@ -288,39 +299,51 @@ class SQLiteStore(GraphStore):
         inserts: dict[int, tuple[Any, ...]] = {}  # new nodes, final state
         updates: dict[int, tuple[Any, ...]] = {}  # existing nodes, final state
         versions: list[tuple[Any, ...]] = []
+        spill: list[str] = []  # nodes from before given a version here
         for fact in facts:
             asserted = _dumps(fact.props)
             current = state.get(fact.key)
+            p = fact.provenance
             if current is None:
-                merged = dict(fact.props)
+                merged = fact.props  # read, never changed: a change makes a new dict
                 node_id = next_id
                 next_id += 1
                 kind = _KIND_VALUE[fact.kind]
-                inserts[node_id] = (node_id, fact.key, kind, asserted, label_of(fact.key, merged), now)
+                inserts[node_id] = (
+                    node_id, fact.key, kind, asserted, label_of(fact.key, merged), now,
+                    p.source_system, p.source, p.line, p.record_id, p.record_hash,
+                )  # fmt: skip
                 ids[fact.key] = node_id
                 state[fact.key] = (node_id, kind, merged)
                 added += 1
+                continue
+            node_id, kind, props = current
+            assert node_id is not None
+            reconciled = reconcile_kinds(NodeKind(kind), fact.kind)
+            if reconciled is None:
+                raise ConflictError(
+                    f"{_where(fact)}: {fact.key} is a {kind} in the store, this record says {fact.kind.value}"
+                )
+            merged = {**props, **fact.props}
+            if merged == props and reconciled.value == kind:
+                continue  # the same fact again is one fact
+            kind = reconciled.value
+            row = (kind, _dumps(merged), label_of(fact.key, merged))
+            if node_id >= first_new:  # created earlier in this batch: insert its final state
+                first = inserts[node_id]
+                if first[6] is not None:  # its first version leaves the row, before this one
+                    versions.append((node_id, batch_id, now, first[3], *first[6:]))
+                inserts[node_id] = (node_id, fact.key, *row, now, None, None, None, None, None)
             else:
-                node_id, kind, props = current
-                assert node_id is not None
-                reconciled = reconcile_kinds(NodeKind(kind), fact.kind)
-                if reconciled is None:
-                    raise ConflictError(
-                        f"{_where(fact)}: {fact.key} is a {kind} in the store, this record says {fact.kind.value}"
-                    )
-                merged = {**props, **fact.props}
-                if merged == props and reconciled.value == kind:
-                    continue  # the same fact again is one fact
-                kind = reconciled.value
-                row = (kind, _dumps(merged), label_of(fact.key, merged))
-                if node_id in inserts:  # created earlier in this batch: insert its final state
-                    inserts[node_id] = (node_id, fact.key, *row, now)
-                else:
-                    updates[node_id] = (*row, node_id)
-                state[fact.key] = (node_id, kind, merged)
-                changed += 1
-            versions.append((node_id, batch_id, now, asserted, *_prov_row(fact.provenance)))
+                spill.append(str(node_id))
+                updates[node_id] = (*row, node_id)
+            state[fact.key] = (node_id, kind, merged)
+            changed += 1
+            versions.append(
+                (node_id, batch_id, now, asserted, p.source_system, p.source, p.line, p.record_id, p.record_hash)
+            )
         db.executemany(sql.INSERT_NODE_WITH_ID, inserts.values())
+        self._spill_sole_versions(db, sql.SPILL_SOLE_NODE_VERSIONS, sql.CLEAR_SOLE_NODE_VERSIONS, spill)
         db.executemany(sql.UPDATE_NODE, updates.values())
         db.executemany(sql.INSERT_NODE_VERSION, versions)
         return ids, added, changed
@@ -362,11 +385,24 @@ class SQLiteStore(GraphStore):
         batch_id: str,
         now: float,
         first_new_node: int,
+        first_new_edge: int,
     ) -> tuple[int, int]:
-        """Assertions and retractions (``asserts``; closings are applied after, by ``_close``)."""
-        identity = [
-            (_TYPE_VALUE[e.type], ids[e.source], ids[e.target], _epoch(e.at) if e.at else sql.NO_TIME) for e in asserts
-        ]
+        """Assertions and retractions (``asserts``; closings are applied after, by ``_close``).
+
+        A new edge's first version goes into its own row (the sole_* columns) while it is the
+        only one; an edge's second version moves the first to edge_versions, before it."""
+
+        def identities() -> list[tuple[str, int, int, float]]:
+            return [
+                (_TYPE_VALUE[e.type], ids[e.source], ids[e.target], _epoch(e.at) if e.at else sql.NO_TIME)
+                for e in asserts
+            ]
+
+        try:
+            identity = identities()
+        except KeyError:  # an endpoint no node yet
+            self._ensure_endpoints(db, asserts, ids, batch_id, now)
+            identity = identities()
         # Only an edge between two nodes that existed before this batch can be in the store
         # already: look those up (all of them on a reload, none on a first load).
         maybe_known = (
@@ -393,54 +429,67 @@ class SQLiteStore(GraphStore):
         )
         added = changed = 0
         # As for nodes: ids assigned here, rows written with executemany, final states only.
-        next_id = db.execute(sql.MAX_EDGE_ID).fetchone()[0] + 1
+        next_id = first_new_edge
         inserts: dict[int, tuple[Any, ...]] = {}
         updates: dict[int, tuple[Any, ...]] = {}
         versions: list[tuple[Any, ...]] = []
+        spill: list[str] = []  # edges from earlier batches given a version here
         dumps, sort_keys, retract = orjson.dumps, orjson.OPT_SORT_KEYS, EdgeOp.RETRACT
         for ident, fact in zip(identity, asserts, strict=True):
+            known = state.get(ident)
             asserted_until = until = None if fact.until is None else _epoch(fact.until)
             props = dumps(fact.props, option=sort_keys).decode() if fact.props else "{}"
-            retracted = 1 if fact.op is retract else 0
-            op = VersionOp.RETRACT if retracted else VersionOp.ASSERT
             p = fact.provenance
-            record_id = p.record_id
-            known = state.get(ident)
-            if known is not None:
-                edge_id, old_until, old_props, old_retracted = known
-                if fact.op is EdgeOp.RETRACT:
-                    until, props = old_until, old_props
-                elif until is None and old_until is not None:
-                    until = old_until  # a re-assertion without an end keeps the known end
-                if (until, props, retracted) == (old_until, old_props, old_retracted):
-                    # The same fact again is one fact; from another source record it is
-                    # kept as support, so withdrawing one record does not lose the edge.
-                    seen = supporters.get(edge_id)
-                    if (
-                        retracted
-                        or record_id is None
-                        or (seen is not None and (record_id == seen if isinstance(seen, str) else record_id in seen))
-                    ):
-                        continue
-                    op = VersionOp.SUPPORT
-                else:
-                    if edge_id in inserts:  # created earlier in this batch: insert its final state
-                        inserts[edge_id] = (*inserts[edge_id][:6], until, props, retracted, now)
-                    else:
-                        updates[edge_id] = (until, props, retracted, edge_id)
-                    changed += 1
-            else:
-                if fact.op is EdgeOp.RETRACT:
-                    raise InvalidInputError(
-                        f"{fact.provenance.source}: cannot retract {fact.type.value} {fact.source} -> {fact.target}: "
-                        "not in the store"
-                    )
+            if known is None and fact.op is not retract:
+                # The usual case: an edge new to the store, its first version in its row.
                 edge_id = next_id
                 next_id += 1
-                at_key = ident[3]
-                at = None if fact.at is None else at_key
-                inserts[edge_id] = (edge_id, ident[0], ident[1], ident[2], at_key, at, until, props, 0, now)
+                etype, src, dst, at_key = ident
+                inserts[edge_id] = (
+                    edge_id, etype, src, dst, at_key, None if fact.at is None else at_key, until, props, 0, now,
+                    p.source_system, p.source, p.line, p.record_id, p.record_hash,
+                )  # fmt: skip
+                state[ident] = (edge_id, until, props, 0)
                 added += 1
+                continue
+            if known is None:
+                raise InvalidInputError(
+                    f"{p.source}: cannot retract {fact.type.value} {fact.source} -> {fact.target}: not in the store"
+                )
+            retracted = 1 if fact.op is retract else 0
+            op = VersionOp.RETRACT if retracted else VersionOp.ASSERT
+            record_id = p.record_id
+            edge_id, old_until, old_props, old_retracted = known
+            if edge_id >= first_new_edge and edge_id not in supporters and inserts[edge_id][13] is not None:
+                supporters[edge_id] = inserts[edge_id][13]  # the record of its first version, in its row
+            if fact.op is EdgeOp.RETRACT:
+                until, props = old_until, old_props
+            elif until is None and old_until is not None:
+                until = old_until  # a re-assertion without an end keeps the known end
+            if (until, props, retracted) == (old_until, old_props, old_retracted):
+                # The same fact again is one fact; from another source record it is
+                # kept as support, so withdrawing one record does not lose the edge.
+                seen = supporters.get(edge_id)
+                if (
+                    retracted
+                    or record_id is None
+                    or (seen is not None and (record_id == seen if isinstance(seen, str) else record_id in seen))
+                ):
+                    continue
+                op = VersionOp.SUPPORT
+            if edge_id >= first_new_edge:
+                row = inserts[edge_id]
+                if row[10] is not None:  # its first version leaves the row, before this one
+                    versions.append((edge_id, batch_id, now, row[6], row[7], 0, VersionOp.ASSERT, row[6], *row[10:]))
+                    inserts[edge_id] = row = (*row[:10], None, None, None, None, None)
+                if op is not VersionOp.SUPPORT:  # insert its final state
+                    inserts[edge_id] = (*row[:6], until, props, retracted, *row[9:])
+            else:
+                spill.append(str(edge_id))
+                if op is not VersionOp.SUPPORT:
+                    updates[edge_id] = (until, props, retracted, edge_id)
+            if op is not VersionOp.SUPPORT:
+                changed += 1
             if record_id is not None:
                 seen = supporters.get(edge_id)
                 if seen is None:
@@ -469,9 +518,18 @@ class SQLiteStore(GraphStore):
                 )
             )
         db.executemany(sql.INSERT_EDGE_WITH_ID, inserts.values())
+        self._spill_sole_versions(db, sql.SPILL_SOLE_EDGE_VERSIONS, sql.CLEAR_SOLE_EDGE_VERSIONS, spill)
         db.executemany(sql.UPDATE_EDGE, updates.values())
         db.executemany(sql.INSERT_EDGE_VERSION, versions)
         return added, changed
+
+    @staticmethod
+    def _spill_sole_versions(db: sqlite3.Connection, spill: str, clear: str, row_ids: Sequence[str]) -> None:
+        """Move the sole versions of these nodes or edges (``spill`` and ``clear`` say which), if
+        they have one, to the versions table: before a row changes or it gets another version."""
+        for chunk in _chunks(list(dict.fromkeys(row_ids))):
+            db.execute(spill.format(marks=_marks(len(chunk))), chunk)
+            db.execute(clear.format(marks=_marks(len(chunk))), chunk)
 
     def _record_ids(self, db: sqlite3.Connection, edge_ids: Sequence[int]) -> dict[int, set[str]]:
         found: dict[int, set[str]] = defaultdict(set)
@@ -493,27 +551,14 @@ class SQLiteStore(GraphStore):
             rows = db.execute(sql.OPEN_INTERVALS, (*args, closed_at)).fetchall()
             if not rows:
                 unknown = db.execute(sql.UNKNOWN_START, (*args, sql.NO_TIME)).fetchone()
-                if unknown is None:
-                    edge_id = db.execute(
-                        sql.INSERT_EDGE,
-                        (fact.type.value, args[0], args[2], sql.NO_TIME, None, closed_at, _dumps(fact.props), now),
-                    ).lastrowid
-                    db.execute(
-                        sql.INSERT_EDGE_VERSION,
-                        (
-                            edge_id,
-                            batch_id,
-                            now,
-                            closed_at,
-                            _dumps(fact.props),
-                            0,
-                            VersionOp.ASSERT,
-                            closed_at,
-                            *_prov_row(fact.provenance),
-                        ),
-                    )
+                if unknown is None:  # a new edge, its sole version in its row
+                    row = (fact.type.value, args[0], args[2], sql.NO_TIME, None, closed_at, _dumps(fact.props), now)
+                    db.execute(sql.INSERT_EDGE, (*row, *_prov_row(fact.provenance)))
                     return 1
                 rows = [(unknown[0], None, unknown[2])] if unknown[1] is None or unknown[1] < closed_at else []
+        self._spill_sole_versions(
+            db, sql.SPILL_SOLE_EDGE_VERSIONS, sql.CLEAR_SOLE_EDGE_VERSIONS, [str(r[0]) for r in rows]
+        )
         for edge_id, _at, props in rows:
             db.execute(sql.UPDATE_EDGE, (closed_at, props, 0, edge_id))
             db.execute(
@@ -527,7 +572,7 @@ class SQLiteStore(GraphStore):
         db.executemany(sql.INSERT_WITHDRAWN, [(r, batch_id, now) for r in dict.fromkeys(record_ids)])
         rows: list[tuple[int, float | None, str, int]] = []
         for chunk in _chunks(list(dict.fromkeys(record_ids))):
-            rows.extend(db.execute(sql.EDGES_OF_RECORDS.format(marks=_marks(len(chunk))), chunk))
+            rows.extend(db.execute(sql.EDGES_OF_RECORDS.format(marks=_marks(len(chunk))), (*chunk, *chunk)))
         history: dict[int, list[Version]] = defaultdict(list)
         for chunk in _chunks([str(r[0]) for r in rows]):
             for edge_id, op, asserted_until, props, record_id in db.execute(
@@ -545,6 +590,7 @@ class SQLiteStore(GraphStore):
             new = (after.until, after.props or props, 0) if after.present else (until, props, 1)
             if new == (until, props, retracted):
                 continue
+            self._spill_sole_versions(db, sql.SPILL_SOLE_EDGE_VERSIONS, sql.CLEAR_SOLE_EDGE_VERSIONS, [str(edge_id)])
             db.execute(sql.UPDATE_EDGE, (*new, edge_id))
             db.execute(
                 sql.INSERT_EDGE_VERSION, (edge_id, batch_id, now, *new, VersionOp.WITHDRAW, None, *_prov_row(prov))
@@ -728,7 +774,7 @@ class SQLiteStore(GraphStore):
         for batch_id, source, content_hash, recorded_at in self._db.execute(sql.EXPORT_BATCHES).fetchall():
             nodes = tuple(
                 NodeFact(key=key, kind=NodeKind(kind), props=orjson.loads(props), provenance=_prov(prov))
-                for key, kind, props, *prov in self._db.execute(sql.EXPORT_NODE_VERSIONS, (batch_id,))
+                for _node, _version, key, kind, props, *prov in self._db.execute(sql.EXPORT_NODE_VERSIONS, (batch_id,))
             )
             edges = tuple(
                 EdgeFact(
@@ -741,7 +787,7 @@ class SQLiteStore(GraphStore):
                     op=EXPORT_OPS[op],
                     provenance=_prov(prov),
                 )
-                for etype, src, dst, at, op, asserted_until, props, *prov in self._db.execute(
+                for _edge, _version, etype, src, dst, at, op, asserted_until, props, *prov in self._db.execute(
                     sql.EXPORT_EDGE_VERSIONS, (batch_id,)
                 )
                 if op != VersionOp.WITHDRAW  # recomputed from retract_records by the target

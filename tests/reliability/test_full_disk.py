@@ -1,4 +1,4 @@
-"""A full disk: a load, a backup and the audit trail on a 2 MB tmpfs.
+"""A full disk: a load, a backup and the audit trail on a 1 MB tmpfs.
 
 Needs root (``mount -t tmpfs``); skipped, saying why, anywhere else. What must hold: a clear
 domain error (exit code 4, never a traceback), the store exactly as before, its audit trail
@@ -33,8 +33,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     mount = tmp_path / "small"
     mount.mkdir()
     if os.geteuid() != 0:
-        pytest.skip("a full-disk test mounts a 2 MB tmpfs, which needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(mount)], capture_output=True)
+        pytest.skip("a full-disk test mounts a 1 MB tmpfs, which needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(mount)], capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
     try:
@@ -96,3 +96,17 @@ def test_a_backup_that_does_not_fit_leaves_no_partial_file(small_disk: Path, pla
     assert result.exit_code == EXIT_STORE, result.output
     assert "disk is full" in result.stderr and "nothing was replaced" in result.stderr
     assert [p.name for p in small_disk.iterdir()] == ["filler"]
+
+
+def test_an_audit_entry_that_does_not_fit_is_a_clear_error(small_disk: Path, plant: Path, tmp_path: Path) -> None:
+    audit = small_disk / "audit.db"
+    services = Services.build(Settings(store=f"sqlite:///{tmp_path / 'store.db'}", audit=str(audit)), migrate=True)
+    try:
+        load(services, repack_plant())  # the first entry creates the file
+        free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+        (small_disk / "filler").write_bytes(b"\0" * free)
+        with pytest.raises(StoreError, match="audit trail .* full"):
+            services.load_paths([plant])
+    finally:
+        services.close()
+    assert _integrity(audit) == "ok"

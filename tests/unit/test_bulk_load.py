@@ -61,7 +61,7 @@ def facts_of(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             "edge_versions": sorted(
                 db.execute(
                     "SELECT e.type, s.key, d.key, v.op, v.until, v.asserted_until, v.line, v.record_id "
-                    "FROM edge_versions v JOIN edges e ON e.id = v.edge_id "
+                    "FROM all_edge_versions v JOIN edges e ON e.id = v.edge_id "
                     "JOIN nodes s ON s.id = e.src JOIN nodes d ON d.id = e.dst"
                 ),
                 key=repr,
@@ -123,3 +123,18 @@ def test_a_failed_first_load_leaves_the_store_empty_with_its_indexes(tmp_path: P
             assert indexes(db) == before
         # The store is as it was: the same batch without the bad edge then loads in full.
         assert store.apply(facts).edges_added == 2 * DEVICES + DEVICES // 10
+
+
+def test_a_new_file_gets_large_pages_and_an_older_file_keeps_its_own(tmp_path: Path) -> None:
+    with closing(fresh(tmp_path / "new.db")) as store:
+        store.apply(batch(node(lot("L1"))))
+    older = tmp_path / "older.db"
+    with closing(sqlite3.connect(older)) as db:
+        db.execute("PRAGMA page_size=4096")
+        db.execute("CREATE TABLE t(x)")  # the page size is fixed once the file holds something
+    with closing(fresh(older)) as store:
+        store.apply(batch(node(lot("L1"))))
+        assert store.trace(TraceQuery(starts=(lot("L1"),))).total == 0
+    with closing(sqlite3.connect(tmp_path / "new.db")) as new, closing(sqlite3.connect(older)) as old:
+        assert new.execute("PRAGMA page_size").fetchone() == (16384,)
+        assert old.execute("PRAGMA page_size").fetchone() == (4096,)
