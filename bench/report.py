@@ -134,7 +134,7 @@ def render(report: dict[str, Any], others: dict[str, Any]) -> str:
         "## Machine",
         "",
         f"- {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory; Python {m['python']}, SQLite {m['sqlite']}, "
-        f"Neo4j {report['neo4j'].get('version', '–')} (local, `graph/neo4j/server.py`, 1 GiB heap)",
+        f"Neo4j {report['neo4j'].get('version', '–')} (local, `graph/neo4j/server.py`: {_jvm()})",
         f"- {m['date']}, commit {m['commit']}{' + uncommitted changes' if m['dirty'] else ''}; "
         f"`{m['command']}` took {m['duration_s'] / 60:.1f} min" + _sections(report["scales"]),
         f"- load average at start {_load(m['loadavg_start'])}, at end {_load(m['loadavg_end'])}: other work on "
@@ -206,6 +206,15 @@ def _sections(scales: dict[str, Any]) -> str:
             shown = ", ".join(f"{name} {value:.0f} s" for name, value in top)
             parts.append(f"{scale} {sum(seconds.values()):.0f} s (most: {shown})")
     return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _jvm() -> str:
+    """The local server's heap and collector, as graph/neo4j/server.py starts it."""
+    from graph.neo4j.server import JVM_OPTIONS
+
+    heap = next((o.removeprefix("-Xmx") for o in JVM_OPTIONS if o.startswith("-Xmx")), "default")
+    collector = next((o.removeprefix("-XX:+Use") for o in JVM_OPTIONS if o.endswith("GC")), "default collector")
+    return f"{heap} heap, {collector}"
 
 
 def _load(values: list[float] | tuple[float, ...]) -> str:

@@ -165,10 +165,15 @@ def load_raw(plant_dir: str, db: str, rounds: int, budget: float, min_runs: int 
 
 
 def _row_counts(db: Path) -> dict[str, int]:
-    """Rows per fact table: the embedded load and its baseline must write the same."""
+    """Rows per fact table, and the versions held in node and edge rows: the embedded load and
+    its baseline must write the same."""
     with closing(sqlite3.connect(db)) as con:
         tables = ("nodes", "node_versions", "edges", "edge_versions")
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        for table in ("nodes", "edges"):
+            held = con.execute(f"SELECT count(sole_source_system) FROM {table}").fetchone()[0]
+            counts[f"versions held in {table}"] = held
+        return counts
 
 
 def load_embedded(

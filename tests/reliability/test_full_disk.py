@@ -105,7 +105,7 @@ def test_an_audit_entry_that_does_not_fit_is_a_clear_error(small_disk: Path, pla
         load(services, repack_plant())  # the first entry creates the file
         free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
         (small_disk / "filler").write_bytes(b"\0" * free)
-        with pytest.raises(StoreError, match="audit trail .* full"):
+        with pytest.raises(StoreError, match=r"audit trail .* full"):
             services.load_paths([plant])
     finally:
         services.close()
