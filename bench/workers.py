@@ -49,8 +49,10 @@ def timings(
 ) -> dict[str, Any]:
     """Median and p95 of ``run`` over ``rounds`` runs after ``warmup`` (at least ``min_runs``;
     fewer than ``rounds`` once they took ``budget`` seconds; more, up to ``MAX_RUNS``, while
-    they took less than ``MIN_TIME``). ``setup`` runs untimed before each."""
+    they took less than ``MIN_TIME``). ``setup`` runs untimed before each. The warm-up runs'
+    times are kept apart (``warmup``): for a load, the first into a new file or database."""
     samples: list[float] = []
+    warmups: list[float] = []
     began = time.perf_counter()
     for i in itertools.count():
         timed, spent = i - warmup, time.perf_counter() - began
@@ -63,9 +65,8 @@ def timings(
         started = time.perf_counter()
         run()
         elapsed = time.perf_counter() - started
-        if i >= warmup:
-            samples.append(elapsed)
-    return summary(samples)
+        (samples if i >= warmup else warmups).append(elapsed)
+    return {**summary(samples), "warmup": warmups}
 
 
 def alternating(
