@@ -187,12 +187,15 @@ def start(
     owner_pid: int | None = None,
     cache_dir: Path | None = None,
     timeout: float = 120.0,
+    transaction_memory_mib: int = 0,
 ) -> Neo4jServer:
     """Start a server whose store and logs live in ``run_dir``; return once Bolt answers.
 
     ``port`` defaults to a free one, ``password`` to a random one. With ``owner_pid`` the
     server stops by itself when that process ends (tests pass their own pid, so even a
     killed test run leaves no JVM behind). A store left in ``run_dir`` is reused.
+    ``transaction_memory_mib`` limits each transaction's memory (``db.memory.transaction.max``;
+    0, the default: no limit).
     """
     install = ensure_installed(cache_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -210,6 +213,7 @@ def start(
     command = [
         _require_tool("java"),
         *JVM_OPTIONS,
+        f"-Dtracegraph.transaction.max.mib={int(transaction_memory_mib)}",
         "-cp",
         os.pathsep.join([_classpath_file(install), str(install / "classes")]),
         _MAIN_CLASS,

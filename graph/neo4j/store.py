@@ -292,6 +292,18 @@ def retry_time_from_env() -> float:
     return value
 
 
+#: Status codes of a transaction the server refused for its memory limits: sent again, the same
+#: transaction fails again.
+_OUT_OF_MEMORY = frozenset(
+    {"TransactionMemoryLimit", "TransactionOutOfMemoryError", "MemoryPoolOutOfMemoryError", "OutOfMemoryError"}
+)
+
+
+def _out_of_memory(exc: Exception) -> bool:
+    code = getattr(exc, "code", None) or ""
+    return isinstance(exc, Neo4jError) and code.rsplit(".", 1)[-1] in _OUT_OF_MEMORY
+
+
 def _transient(exc: Exception) -> bool:
     """Worth trying again: the server or the connection failed, not the request.
 
@@ -301,7 +313,7 @@ def _transient(exc: Exception) -> bool:
     """
     if isinstance(exc, IncompleteCommit):
         return True
-    return isinstance(exc, DriverError | Neo4jError) and exc.is_retryable()
+    return isinstance(exc, DriverError | Neo4jError) and exc.is_retryable() and not _out_of_memory(exc)
 
 
 def _owner_gone(host: str | None, pid: int | None) -> bool:
@@ -429,6 +441,12 @@ class Neo4jStore(GraphStore):
                 # store answers a moment after Bolt does), retried like any transient failure.
                 if isinstance(exc, AuthError) and not self._answered:
                     raise self._unavailable(exc) from exc
+                if _out_of_memory(exc):
+                    raise StoreError(
+                        f"Neo4j at {self.location} has not the memory for {what}: write fewer facts per "
+                        f"transaction ({CHUNK_ENV}, now {self.chunk_facts:,}) or give the server more (its heap; "
+                        f"db.memory.transaction.max). Nothing of the batch was kept. ({exc})"
+                    ) from exc
                 if not isinstance(exc, AuthError) and not _transient(exc):
                     raise
                 left = deadline - time.monotonic()

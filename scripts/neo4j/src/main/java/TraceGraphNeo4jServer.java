@@ -96,6 +96,11 @@ public final class TraceGraphNeo4jServer {
         .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
         // Sized for tests on a small machine (heap is set on the java command line).
         .setConfig(GraphDatabaseSettings.pagecache_memory, ByteUnit.mebiBytes(256))
+        // Per-transaction memory limit in MiB (0: none, the default): lets tests see the
+        // server refuse a transaction for its size.
+        .setConfig(
+            GraphDatabaseSettings.memory_transaction_max_size,
+            ByteUnit.mebiBytes(Long.getLong("tracegraph.transaction.max.mib", 0L)))
         .setConfig(GraphDatabaseSettings.preallocate_logical_logs, false)
         .setConfig(GraphDatabaseSettings.udc_enabled, false)
         // Netty otherwise waits a 5 s quiet period per Bolt connector (two of them) before
