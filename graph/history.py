@@ -1,4 +1,6 @@
-"""How an edge's history folds into its state; shared by every store.
+"""How a fact folds into what the store holds; shared by every store.
+
+A node fact merges its properties into the node's and may refine its kind (``merge_node``).
 
 Each recorded version says what one source record did to an edge: asserted it (``assert``),
 asserted it again from another record (``support``), ended its interval (``close``), or
@@ -12,9 +14,29 @@ and are themselves skipped by the fold.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from schema.model import EdgeOp
+from schema.errors import ConflictError
+from schema.kinds import NodeKind, reconcile_kinds
+from schema.model import EdgeFact, EdgeOp, NodeFact
+
+
+def where(fact: NodeFact | EdgeFact) -> str:
+    """The source record of ``fact``, as errors name it: ``file:line``."""
+    p = fact.provenance
+    return p.source + (f":{p.line}" if p.line else "")
+
+
+def merge_node(fact: NodeFact, kind: str, props: dict[str, Any]) -> tuple[NodeKind, dict[str, Any]] | None:
+    """``fact`` applied to a node held as ``kind`` with ``props``: its kind and properties after,
+    or None when the fact changes nothing. Raises ConflictError when the kinds cannot be one."""
+    reconciled = reconcile_kinds(NodeKind(kind), fact.kind)
+    if reconciled is None:
+        raise ConflictError(f"{where(fact)}: {fact.key} is a {kind} in the store, this record says {fact.kind.value}")
+    merged = {**props, **fact.props}
+    if merged == props and reconciled.value == kind:
+        return None  # the same fact again is one fact
+    return reconciled, merged
 
 
 class VersionOp:

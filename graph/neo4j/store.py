@@ -33,13 +33,12 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction, Record, Result, Rou
 from neo4j.exceptions import AuthError, ClientError, DriverError, IncompleteCommit, Neo4jError, ServiceUnavailable
 
 from graph import collector
-from graph.history import EXPORT_OPS, Version, VersionOp, replay
+from graph.history import EXPORT_OPS, Version, VersionOp, merge_node, replay, where
 from graph.neo4j import cypher
 from graph.port import GraphStore, SearchHit, Step
 from graph.sqlite.index import TraversalIndex
 from graph.sqlite.store import label_of
 from schema.errors import (
-    ConflictError,
     InvalidInputError,
     MigrationRequiredError,
     NotFoundError,
@@ -48,7 +47,7 @@ from schema.errors import (
     StoreUnavailableError,
 )
 from schema.identifiers import key_kind
-from schema.kinds import EdgeType, NodeKind, reconcile_kinds
+from schema.kinds import EdgeType, NodeKind
 from schema.model import (
     ANY_SOURCE,
     BatchResult,
@@ -168,11 +167,6 @@ def _fact_version(raw: str) -> FactVersion:
         until=from_epoch(v.get("until")),
         retracted=bool(v.get("retracted", False)),
     )
-
-
-def _where(fact: NodeFact | EdgeFact) -> str:
-    p = fact.provenance
-    return p.source + (f":{p.line}" if p.line else "")
 
 
 def _edge_row(
@@ -796,14 +790,10 @@ class Neo4jStore(GraphStore):
                 added += 1
             else:
                 known, props, _first_batch = current
-                reconciled = reconcile_kinds(NodeKind(known), fact.kind)
-                if reconciled is None:
-                    raise ConflictError(
-                        f"{_where(fact)}: {fact.key} is a {known} in the store, this record says {fact.kind.value}"
-                    )
-                merged = {**props, **fact.props}
-                if merged == props and reconciled.value == known:
-                    continue  # the same fact again is one fact
+                after = merge_node(fact, known, props)
+                if after is None:
+                    continue
+                reconciled, merged = after
                 if reconciled.value != known and fact.key not in created:
                     relabel.setdefault(fact.key, NodeKind(known))
                 kind = reconciled
@@ -852,7 +842,7 @@ class Neo4jStore(GraphStore):
                 kind = key_kind(key)
                 if kind is None:
                     raise InvalidInputError(
-                        f"{_where(edge)}: {edge.type.value} edge names {key}, which is neither loaded nor a key "
+                        f"{where(edge)}: {edge.type.value} edge names {key}, which is neither loaded nor a key "
                         "whose kind is known"
                     )
                 implied[key] = NodeFact(key=key, kind=kind, provenance=edge.provenance)
@@ -975,7 +965,7 @@ class Neo4jStore(GraphStore):
         loaded becomes an interval with an unknown start (over-recall rather than miss)."""
         closed_at = to_epoch(fact.until if fact.until is not None else fact.at)
         if closed_at is None:
-            raise InvalidInputError(f"{_where(fact)}: closing {fact.type.value} needs a time")
+            raise InvalidInputError(f"{where(fact)}: closing {fact.type.value} needs a time")
         any_source = fact.source == ANY_SOURCE
         query = cypher.open_intervals(fact.type, any_source=any_source)
         rows = [dict(r) for r in tx.run(query, src=fact.source, dst=fact.target, at=closed_at)]

@@ -176,11 +176,12 @@ SPILL_SOLE_NODE_VERSIONS = """
     SELECT node_id, batch_id, recorded_at, props, source_system, source, line, record_id, record_hash
     FROM all_node_versions WHERE id IS NULL AND node_id IN ({marks}) ORDER BY node_id
 """
-CLEAR_SOLE_NODE_VERSIONS = """
-    UPDATE nodes SET sole_source_system = NULL, sole_source = NULL, sole_line = NULL, sole_record_id = NULL,
+_CLEAR_SOLE_VERSIONS = """
+    UPDATE {table} SET sole_source_system = NULL, sole_source = NULL, sole_line = NULL, sole_record_id = NULL,
                      sole_record_hash = NULL
-    WHERE id IN ({marks}) AND sole_source_system IS NOT NULL
+    WHERE id IN ({{marks}}) AND sole_source_system IS NOT NULL
 """
+CLEAR_SOLE_NODE_VERSIONS = _CLEAR_SOLE_VERSIONS.format(table="nodes")
 MAX_NODE_ID = "SELECT coalesce(max(id), 0) FROM nodes"
 MAX_EDGE_ID = "SELECT coalesce(max(id), 0) FROM edges"
 UPDATE_NODE = "UPDATE nodes SET kind = ?, props = ?, label = ? WHERE id = ?"
@@ -221,11 +222,7 @@ SPILL_SOLE_EDGE_VERSIONS = """
            source_system, source, line, record_id, record_hash
     FROM all_edge_versions WHERE id IS NULL AND edge_id IN ({marks}) ORDER BY edge_id
 """
-CLEAR_SOLE_EDGE_VERSIONS = """
-    UPDATE edges SET sole_source_system = NULL, sole_source = NULL, sole_line = NULL, sole_record_id = NULL,
-                     sole_record_hash = NULL
-    WHERE id IN ({marks}) AND sole_source_system IS NOT NULL
-"""
+CLEAR_SOLE_EDGE_VERSIONS = _CLEAR_SOLE_VERSIONS.format(table="edges")
 # A batch's new nodes and edges have ids first_node..last_node, first_edge..last_edge (none: NULL).
 SET_FIRST_IDS = "UPDATE batches SET first_node = ?, first_edge = ? WHERE id = ?"
 SET_LAST_IDS = """

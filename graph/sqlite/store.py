@@ -23,12 +23,11 @@ from typing import Any
 import orjson
 
 from graph import collector
-from graph.history import EXPORT_OPS, Version, VersionOp, replay
+from graph.history import EXPORT_OPS, Version, VersionOp, merge_node, replay, where
 from graph.port import GraphStore, SearchHit, Step
 from graph.sqlite import sql
 from graph.sqlite.index import TraversalIndex
 from schema.errors import (
-    ConflictError,
     InvalidInputError,
     MigrationRequiredError,
     NotFoundError,
@@ -36,7 +35,7 @@ from schema.errors import (
     StoreError,
 )
 from schema.identifiers import key_kind
-from schema.kinds import EdgeType, NodeKind, reconcile_kinds
+from schema.kinds import EdgeType, NodeKind
 from schema.model import (
     ANY_SOURCE,
     BatchResult,
@@ -92,11 +91,6 @@ def label_of(key: str, props: Mapping[str, Any]) -> str | None:
 
 def _prov_row(p: Provenance) -> tuple[str, str, int | None, str | None, str | None]:
     return (p.source_system, p.source, p.line, p.record_id, p.record_hash)
-
-
-def _where(fact: NodeFact | EdgeFact) -> str:
-    p = fact.provenance
-    return p.source + (f":{p.line}" if p.line else "")
 
 
 def _prov(row: Sequence[Any]) -> Provenance:
@@ -319,15 +313,10 @@ class SQLiteStore(GraphStore):
                 continue
             node_id, kind, props = current
             assert node_id is not None
-            reconciled = reconcile_kinds(NodeKind(kind), fact.kind)
-            if reconciled is None:
-                raise ConflictError(
-                    f"{_where(fact)}: {fact.key} is a {kind} in the store, this record says {fact.kind.value}"
-                )
-            merged = {**props, **fact.props}
-            if merged == props and reconciled.value == kind:
-                continue  # the same fact again is one fact
-            kind = reconciled.value
+            after = merge_node(fact, kind, props)
+            if after is None:
+                continue
+            kind, merged = after[0].value, after[1]
             row = (kind, _dumps(merged), label_of(fact.key, merged))
             if node_id >= first_new:  # created earlier in this batch: insert its final state
                 first = inserts[node_id]
@@ -543,7 +532,7 @@ class SQLiteStore(GraphStore):
         loaded becomes an interval with an unknown start (over-recall rather than miss)."""
         closed_at = to_epoch(fact.until if fact.until is not None else fact.at)
         if closed_at is None:
-            raise InvalidInputError(f"{_where(fact)}: closing {fact.type.value} needs a time")
+            raise InvalidInputError(f"{where(fact)}: closing {fact.type.value} needs a time")
         if fact.source == ANY_SOURCE:
             rows = db.execute(sql.OPEN_INTERVALS_INTO, (fact.type.value, ids[fact.target], closed_at)).fetchall()
         else:
