@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from graph.factory import open_store
 from graph.neo4j import store as neo4j_store
 from graph.neo4j.server import Neo4jServer
 from graph.neo4j.store import Neo4jStore, _plan_chunks
@@ -18,17 +17,14 @@ from schema.kinds import NodeKind as K
 from schema.model import EdgeOp, TraceDirection, TraceQuery
 from tests.conformance.plants import CASE_A, CASE_B, D1, D2, LOT, RESIN_LOT, repack_plant
 from tests.factories import batch, device, edge, node, t
-from tests.support.neo4j import clear_database
+from tests.support.neo4j import migrated_neo4j_store
 
 pytestmark = pytest.mark.neo4j
 
 
 @pytest.fixture
 def neo(neo4j_server: Neo4jServer) -> Iterator[Neo4jStore]:
-    clear_database(neo4j_server)
-    store = open_store(neo4j_server.store_url)
-    assert isinstance(store, Neo4jStore)
-    store.migrate()
+    store = migrated_neo4j_store(neo4j_server)
     store.chunk_facts = 4  # every test batch spans several transactions
     yield store
     store.close()

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from graph.factory import open_store
 from graph.neo4j import cypher
 from graph.neo4j.server import Neo4jServer
 from graph.neo4j.store import Neo4jStore
@@ -20,7 +19,7 @@ from schema.kinds import NodeKind as K
 from schema.model import BatchResult, EdgeOp, TraceDirection, TraceQuery
 from tests.conformance.plants import CASE_A, CASE_B, D1, D2, LOT, RESIN_LOT, WO, repack_plant
 from tests.factories import batch, edge, node, t
-from tests.support.neo4j import clear_database
+from tests.support.neo4j import migrated_neo4j_store
 
 pytestmark = pytest.mark.neo4j
 
@@ -41,10 +40,7 @@ EARLIER_LAYOUT = f"""
 
 @pytest.fixture
 def neo(neo4j_server: Neo4jServer) -> Iterator[Neo4jStore]:
-    clear_database(neo4j_server)
-    store = open_store(neo4j_server.store_url)
-    assert isinstance(store, Neo4jStore)
-    store.migrate()
+    store = migrated_neo4j_store(neo4j_server)
     yield store
     store.close()
 

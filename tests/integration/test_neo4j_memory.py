@@ -15,7 +15,7 @@ from schema.kinds import EdgeType as E
 from schema.kinds import NodeKind as K
 from schema.model import FactBatch
 from tests.factories import batch, device, edge, lot, node
-from tests.support.neo4j import clear_database, require_neo4j_runtime
+from tests.support.neo4j import migrated_neo4j_store, require_neo4j_runtime
 
 pytestmark = pytest.mark.neo4j
 
@@ -61,10 +61,8 @@ def test_a_transaction_over_the_memory_limit_fails_at_once_and_says_what_to_do(s
 
 
 def test_the_server_without_a_limit_takes_the_same_batch_whole(neo4j_server: Neo4jServer) -> None:
-    clear_database(neo4j_server)
-    store = Neo4jStore.from_url(neo4j_server.store_url)
+    store = migrated_neo4j_store(neo4j_server)
     try:
-        store.migrate()
         assert store.apply(big_batch(8_000)).edges_added == 8_000
     finally:
         store.close()

@@ -20,6 +20,7 @@ from neo4j import GraphDatabase
 from graph.neo4j.server import Neo4jServer, java_available, start, stop
 
 if TYPE_CHECKING:
+    from graph.neo4j.store import Neo4jStore
     from graph.port import GraphStore
 
 ENABLE_HINT = (
@@ -65,6 +66,16 @@ def clear_database(server: Neo4jServer) -> None:
         driver.session() as session,
     ):
         session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+
+
+def migrated_neo4j_store(server: Neo4jServer) -> Neo4jStore:
+    """A store on ``server``, emptied and migrated; the caller closes it."""
+    from graph.neo4j.store import Neo4jStore  # the Neo4j adapter is only needed here
+
+    clear_database(server)
+    store = Neo4jStore.from_url(server.store_url)
+    store.migrate()
+    return store
 
 
 def fresh_neo4j_store(request: pytest.FixtureRequest) -> GraphStore:
